@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/dev/rvisor`: the KVM system-fd ioctls and the VMX capability report in
+//! `/sys/class/misc/rvisor/vmx/`.
+
+use crate::cpulist::write_cpulist;
+use crate::glue;
+use crate::kvm_abi;
+use crate::sysfs_buf::SysfsBuf;
+use crate::vmx_root::{VmxOperation, VmxRoot};
+use core::fmt::Write;
+use kernel::ffi::{c_char, c_long, c_uint, c_ulong};
+use kernel::prelude::*;
+use kernel::str::CStr;
+
+/// The misc device registration. The device's sysfs attributes read the
+/// VMX state, so the registration must not outlive the [`VmxOperation`]
+/// it was created with: [`Registration::new`] borrows it for that reason,
+/// and the module drops the registration first.
+pub(crate) struct Registration(());
+
+impl Registration {
+    /// Creates `/dev/rvisor`.
+    pub(crate) fn new(_vmx: &VmxOperation) -> Result<Self> {
+        // SAFETY: registers the static misc device defined in glue.c once;
+        // `drop` deregisters it.
+        kernel::error::to_result(unsafe { glue::rv_misc_register() })?;
+        Ok(Self(()))
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // SAFETY: registered in `new`. Deregistration removes the sysfs
+        // attributes and waits for running `show` calls.
+        unsafe { glue::rv_misc_deregister() };
+    }
+}
+
+/// Dispatches one ioctl on a `/dev/rvisor` file.
+fn ioctl(cmd: u32, arg: usize) -> Result<isize> {
+    match cmd {
+        kvm_abi::KVM_GET_API_VERSION if arg != 0 => Err(EINVAL),
+        kvm_abi::KVM_GET_API_VERSION => Ok(kvm_abi::KVM_API_VERSION),
+        kvm_abi::KVM_CHECK_EXTENSION => Ok(kvm_abi::check_extension(arg)),
+        _ => Err(ENOTTY),
+    }
+}
+
+#[no_mangle]
+extern "C" fn rvisor_dev_ioctl(cmd: c_uint, arg: c_ulong) -> c_long {
+    match ioctl(cmd, arg) {
+        Ok(val) => val as c_long,
+        Err(e) => e.to_errno() as c_long,
+    }
+}
+
+/// Formats the attribute `name` of `/sys/class/misc/rvisor/vmx/`.
+fn show(root: &VmxRoot, name: &[u8], out: &mut SysfsBuf<'_>) -> Result {
+    let caps = root.caps();
+    let flag = |b: bool| u8::from(b);
+    let written = match name {
+        b"revision_id" => writeln!(out, "{:#x}", caps.basic().revision_id()),
+        b"vmcs_size" => writeln!(out, "{}", caps.basic().region_size()),
+        b"ept" => writeln!(out, "{}", flag(caps.ept())),
+        b"vpid" => writeln!(out, "{}", flag(caps.vpid())),
+        b"unrestricted_guest" => writeln!(out, "{}", flag(caps.unrestricted_guest())),
+        b"cpus" => write_cpulist(out, root.nr_cpus(), |cpu| root.cpu_in_vmx(cpu))
+            .and_then(|()| out.write_str("\n")),
+        _ => return Err(ENOENT),
+    };
+    // A value that does not fit a page is a bug; report it, do not truncate.
+    written.map_err(|_| EINVAL)
+}
+
+/// # Safety
+///
+/// Called by the sysfs `show` thunk in glue.c: `name` is the attribute's
+/// name and `buf` its `PAGE_SIZE` buffer.
+#[no_mangle]
+unsafe extern "C" fn rvisor_attr_show(name: *const c_char, buf: *mut u8) -> isize {
+    // SAFETY: the attributes only exist while the misc device is
+    // registered, which is within the life of the VMX operation.
+    let Some(root) = (unsafe { crate::vmx_root::published() }) else {
+        return ENODEV.to_errno() as isize;
+    };
+    // SAFETY: `name` is the NUL-terminated static name of the attribute.
+    let name = unsafe { CStr::from_char_ptr(name) };
+    // SAFETY: sysfs passes a PAGE_SIZE buffer owned by this call.
+    let mut out = unsafe { SysfsBuf::from_raw(buf) };
+    match show(root, name.as_bytes(), &mut out) {
+        Ok(()) => out.len() as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}

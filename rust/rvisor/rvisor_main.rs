@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rvisor: a minimal Intel VMX hypervisor, driven from user space through
+//! the KVM ioctl ABI on `/dev/rvisor`.
+//!
+//! Loading the module puts every online CPU in VMX root operation (and
+//! refuses, with the reason in the kernel log, when VMX is missing, locked
+//! off or held by another hypervisor); unloading leaves it.
+
+use kernel::prelude::*;
+
+mod arch;
+mod cpuhp;
+mod dev;
+mod glue;
+mod kvm_abi;
+mod vmx_root;
+
+// Pure logic shared with the host crate in rust/vmx, unit-tested there.
+// Its items are `pub` for that crate, and not all are used here yet.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/caps.rs"]
+mod caps;
+#[allow(unreachable_pub)]
+#[path = "../vmx/src/cpulist.rs"]
+mod cpulist;
+
+// Kernel abstractions that 6.12's `kernel` crate lacks.
+#[path = "../kernel_ext/global.rs"]
+mod global;
+#[path = "../kernel_ext/sysfs_buf.rs"]
+mod sysfs_buf;
+
+module! {
+    type: Rvisor,
+    name: "rvisor",
+    author: "rvisor developers",
+    description: "Minimal Intel VMX hypervisor with a KVM-compatible ioctl ABI",
+    license: "GPL",
+}
+
+struct Rvisor {
+    // Dropped first: the device's attributes read the VMX state.
+    _dev: dev::Registration,
+    _vmx: vmx_root::VmxOperation,
+}
+
+impl kernel::Module for Rvisor {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let caps = vmx_root::probe()?;
+        let vmx = vmx_root::VmxOperation::start(caps)?;
+        let dev = dev::Registration::new(&vmx)?;
+        pr_info!(
+            "/dev/rvisor ready (KVM API version {})\n",
+            kvm_abi::KVM_API_VERSION
+        );
+        Ok(Self {
+            _dev: dev,
+            _vmx: vmx,
+        })
+    }
+}

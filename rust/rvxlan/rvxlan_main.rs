@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rvxlan: a VXLAN (RFC 7348) tunnel endpoint netdev with per-VNI tenant
+//! isolation, wire-compatible with Linux's `vxlan`.
+
+use kernel::prelude::*;
+
+mod device;
+mod glue;
+mod link;
+
+// Pure logic shared with the host crate in rust/vxlan, unit-tested there.
+// Its items are `pub` for that crate, and not all are used here yet.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vxlan/src/header.rs"]
+mod header;
+
+module! {
+    type: Rvxlan,
+    name: "rvxlan",
+    author: "rvisor developers",
+    description: "VXLAN tunnel endpoint with per-VNI tenant isolation",
+    license: "GPL",
+    alias: ["rtnl-link-rvxlan"],
+}
+
+struct Rvxlan {
+    _link: link::LinkKind,
+}
+
+impl kernel::Module for Rvxlan {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let link = link::LinkKind::register()?;
+        pr_info!("link kind rvxlan registered\n");
+        Ok(Self { _link: link })
+    }
+}

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Pure VXLAN logic of rvxlan (RFC 7348): the header codec, VNIs and the
+//! encapsulation overheads.
+//!
+//! Nothing here touches the kernel: `rvxlan.ko` includes these files with
+//! `#[path]`; on the host they are built as this crate and unit-tested
+//! with `cargo test`.
+
+#![no_std]
+
+pub mod header;

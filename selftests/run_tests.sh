@@ -1,0 +1,43 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs selftests inside a guest and prints one KTAP document: each test
+# program is a top-level test whose own KTAP output is nested (indented)
+# under it, as kselftest's runner does.
+#
+#   run_tests.sh SUITE_NAME TEST...
+#
+# A test exiting 0 passed, 4 skipped, anything else failed; each gets a
+# time limit (RVISOR_TEST_TIMEOUT, default 300 s).
+set -u
+suite=$1
+shift
+cd "$(dirname "$0")" || exit 1
+
+# Kernel log lines before this point belong to boot, not to the tests
+# (kernel_log.sh judges only what comes after).
+dmesg | wc -l >/tmp/rvisor-dmesg-baseline
+
+echo "KTAP version 1"
+echo "# rvisor selftests: $suite"
+echo "1..$#"
+n=0
+failed=0
+for t in "$@"; do
+	n=$((n + 1))
+	name=$(echo "$t" | sed 's/\.sh$//; s/[^A-Za-z0-9_]/_/g')
+	log=/tmp/rvisor-test.$$.log
+	case "$t" in
+	*.sh) timeout "${RVISOR_TEST_TIMEOUT:-300}" sh "$t" >"$log" 2>&1 ;;
+	*) timeout "${RVISOR_TEST_TIMEOUT:-300}" "$RVISOR_BIN/$t" >"$log" 2>&1 ;;
+	esac
+	rc=$?
+	sed 's/^/  /' "$log"
+	rm -f "$log"
+	case $rc in
+	0) echo "ok $n $name" ;;
+	4) echo "ok $n $name # SKIP" ;;
+	*) echo "not ok $n $name # exit status $rc"; failed=$((failed + 1)) ;;
+	esac
+done
+[ "$failed" -eq 0 ]
