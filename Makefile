@@ -12,7 +12,7 @@
 
 SHELL := /bin/bash
 BUILD := build
-SELFTEST_PROGS := $(BUILD)/selftests/dev_ioctl
+SELFTEST_PROGS := $(BUILD)/selftests/dev_ioctl $(BUILD)/selftests/vm_exits
 
 .PHONY: all setup kernel modules selftests check demo lint fmt clean
 
@@ -30,7 +30,7 @@ modules: kernel
 selftests: $(SELFTEST_PROGS)
 
 # Static, so that they run in the busybox initramfs of the Bochs guest.
-$(BUILD)/selftests/%: selftests/rvisor/%.c
+$(BUILD)/selftests/%: selftests/rvisor/%.c selftests/rvisor/vmtest.h
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
 

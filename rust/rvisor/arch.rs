@@ -91,3 +91,28 @@ pub(crate) fn this_cpu() -> usize {
     // SAFETY: reads this CPU's id.
     unsafe { glue::rv_this_cpu() as usize }
 }
+
+/// Reads the time-stamp counter.
+pub(crate) fn rdtsc() -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: RDTSC only reads the counter.
+    unsafe {
+        core::arch::asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack));
+    }
+    (u64::from(hi) << 32) | u64::from(lo)
+}
+
+/// Reads CR2 (the last page-fault address).
+pub(crate) fn read_cr2() -> u64 {
+    let v: u64;
+    // SAFETY: reading CR2 has no side effects.
+    unsafe { core::arch::asm!("mov {}, cr2", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+/// Writes CR2. Only the guest's view changes: the host reads CR2 only in
+/// its page-fault handler, right after a fault sets it.
+pub(crate) fn write_cr2(v: u64) {
+    // SAFETY: as above.
+    unsafe { core::arch::asm!("mov cr2, {}", in(reg) v, options(nomem, nostack)) };
+}

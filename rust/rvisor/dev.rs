@@ -5,9 +5,11 @@
 
 use crate::cpulist::write_cpulist;
 use crate::glue;
-use crate::kvm_abi;
 use crate::sysfs_buf::SysfsBuf;
+use crate::vcpu::write_cpuid2;
+use crate::vm::Vm;
 use crate::vmx_root::{VmxOperation, VmxRoot};
+use crate::{cpuid, fd, guest_msrs, kvm_abi, uapi, user_copy};
 use core::fmt::Write;
 use kernel::ffi::{c_char, c_long, c_uint, c_ulong};
 use kernel::prelude::*;
@@ -38,18 +40,44 @@ impl Drop for Registration {
 }
 
 /// Dispatches one ioctl on a `/dev/rvisor` file.
-fn ioctl(cmd: u32, arg: usize) -> Result<isize> {
+fn ioctl(cmd: u32, arg: u64) -> Result<isize> {
     match cmd {
-        kvm_abi::KVM_GET_API_VERSION if arg != 0 => Err(EINVAL),
-        kvm_abi::KVM_GET_API_VERSION => Ok(kvm_abi::KVM_API_VERSION),
-        kvm_abi::KVM_CHECK_EXTENSION => Ok(kvm_abi::check_extension(arg)),
+        uapi::KVM_GET_API_VERSION if arg != 0 => Err(EINVAL),
+        uapi::KVM_GET_API_VERSION => Ok(kvm_abi::KVM_API_VERSION),
+        uapi::KVM_CHECK_EXTENSION => Ok(kvm_abi::check_extension(arg)),
+        uapi::KVM_GET_VCPU_MMAP_SIZE if arg != 0 => Err(EINVAL),
+        uapi::KVM_GET_VCPU_MMAP_SIZE => {
+            Ok((uapi::VCPU_MMAP_PAGES * kernel::page::PAGE_SIZE) as isize)
+        }
+        // Machine type 0 (KVM_X86_DEFAULT_VM) is the only one.
+        uapi::KVM_CREATE_VM if arg != 0 => Err(EINVAL),
+        uapi::KVM_CREATE_VM => fd::vm_fd(Vm::new()?),
+        uapi::KVM_GET_SUPPORTED_CPUID => write_cpuid2(arg, &cpuid::supported()?),
+        uapi::KVM_GET_MSR_INDEX_LIST => msr_index_list(arg),
         _ => Err(ENOTTY),
     }
 }
 
+/// `KVM_GET_MSR_INDEX_LIST`: `E2BIG` (with `nmsrs` set) if the caller's
+/// array is too small.
+fn msr_index_list(arg: u64) -> Result<isize> {
+    let mut hdr: uapi::KvmMsrList = user_copy::read(arg)?;
+    let room = hdr.nmsrs as usize;
+    hdr.nmsrs = guest_msrs::SUPPORTED.len() as u32;
+    user_copy::write(arg, &hdr)?;
+    if room < guest_msrs::SUPPORTED.len() {
+        return Err(E2BIG);
+    }
+    let base = user_copy::element::<uapi::KvmMsrList>(arg, 1)?;
+    for (i, index) in guest_msrs::SUPPORTED.iter().enumerate() {
+        user_copy::write(user_copy::element::<u32>(base, i)?, index)?;
+    }
+    Ok(0)
+}
+
 #[no_mangle]
 extern "C" fn rvisor_dev_ioctl(cmd: c_uint, arg: c_ulong) -> c_long {
-    match ioctl(cmd, arg) {
+    match ioctl(cmd, arg as u64) {
         Ok(val) => val as c_long,
         Err(e) => e.to_errno() as c_long,
     }

@@ -31,8 +31,61 @@ void rv_emergency_unregister(void (*callback)(void));
 int rv_misc_register(void);
 void rv_misc_deregister(void);
 
+/* Host state around VM entries (host_glue.c). */
+struct rv_host_state {
+	u64 cr0, cr3, cr4;
+	u64 fs_base, gs_base, kernel_gs_base;
+	u64 tr_base, gdt_base, idt_base;
+	u64 sysenter_cs, sysenter_esp, sysenter_eip;
+	u64 efer, pat;
+	u16 cs_sel, ss_sel, ds_sel, es_sel, fs_sel, gs_sel, tr_sel, ldt_sel;
+};
+
+void rv_host_state_save(struct rv_host_state *hs);
+void rv_host_state_restore(const struct rv_host_state *hs);
+unsigned long rv_vmx_host_rip(void);
+void rv_wrmsr(u32 msr, u64 val);
+u64 rv_rdmsr(u32 msr);
+void rv_kernel_fpu_begin(void);
+void rv_kernel_fpu_end(void);
+u64 rv_xgetbv0(void);
+void rv_xsetbv0(u64 val);
+bool rv_has_xsave(void);
+void rv_cpuid_count(u32 leaf, u32 subleaf, u32 out[4]);
+void rv_local_irq_disable(void);
+void rv_local_irq_enable(void);
+void rv_preempt_disable(void);
+void rv_preempt_enable(void);
+bool rv_signal_pending(void);
+void rv_cond_resched(void);
+bool rv_need_resched(void);
+
+/* VM entry (vmenter.S). */
+int rv_vmx_run(u64 *regs, bool resume);
+void rv_vmx_do_nmi_irqoff(void);
+
+/* VM and vCPU files, guest pages, kicks (fd_glue.c). */
+int rv_vm_fd(void *vm);
+int rv_vcpu_fd(void *vcpu);
+bool rv_user_range_ok(u64 addr, u64 size);
+int rv_pin_user_page(u64 addr, bool writable, struct page **page);
+void rv_unpin_user_page(struct page *page, bool dirty);
+void *rv_page_address(struct page *page);
+struct page *rv_phys_to_page(u64 phys);
+void *rv_phys_to_virt(u64 phys);
+void rv_kick_cpu(int cpu);
+unsigned long rv_copy_from_user(void *to, u64 from, unsigned long n);
+unsigned long rv_copy_to_user(u64 to, const void *from, unsigned long n);
+void rv_on_each_cpu_invept_all(void);
+
 /* Implemented in Rust, called by the C glue. */
 long rvisor_dev_ioctl(unsigned int cmd, unsigned long arg);
 ssize_t rvisor_attr_show(const char *name, char *buf);
+long rvisor_vm_ioctl(void *vm, unsigned int cmd, unsigned long arg);
+void rvisor_vm_release(void *vm);
+long rvisor_vcpu_ioctl(void *vcpu, unsigned int cmd, unsigned long arg);
+void rvisor_vcpu_release(void *vcpu);
+struct page *rvisor_vcpu_page(void *vcpu, unsigned long pgoff);
+void rvisor_invept_all_this_cpu(void);
 
 #endif /* RVISOR_GLUE_H */

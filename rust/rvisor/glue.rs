@@ -1,12 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Declarations of the C glue in `glue.c` (see `glue.h` for the C side).
+//! Declarations of the C glue (`glue.c`, `host_glue.c`, `fd_glue.c`,
+//! `vmenter.S`; see `glue.h` for the C side).
 //!
-//! Only the safe wrappers in [`crate::arch`], [`crate::cpuhp`] and
-//! [`crate::dev`] call these.
+//! Only the safe wrappers in the other modules call these.
 
 use kernel::bindings;
-use kernel::ffi::{c_char, c_int, c_uint};
+use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
+
+/// `struct rv_host_state`: the host values the VMCS host-state area and
+/// the post-exit restore need.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct HostStateRaw {
+    pub(crate) cr0: u64,
+    pub(crate) cr3: u64,
+    pub(crate) cr4: u64,
+    pub(crate) fs_base: u64,
+    pub(crate) gs_base: u64,
+    pub(crate) kernel_gs_base: u64,
+    pub(crate) tr_base: u64,
+    pub(crate) gdt_base: u64,
+    pub(crate) idt_base: u64,
+    pub(crate) sysenter_cs: u64,
+    pub(crate) sysenter_esp: u64,
+    pub(crate) sysenter_eip: u64,
+    pub(crate) efer: u64,
+    pub(crate) pat: u64,
+    pub(crate) cs_sel: u16,
+    pub(crate) ss_sel: u16,
+    pub(crate) ds_sel: u16,
+    pub(crate) es_sel: u16,
+    pub(crate) fs_sel: u16,
+    pub(crate) gs_sel: u16,
+    pub(crate) tr_sel: u16,
+    pub(crate) ldt_sel: u16,
+}
 
 // Only pointers cross the boundary; the pointee types (e.g. `page`, which
 // embeds a field-less `lockdep_map` in this configuration) are opaque here.
@@ -33,4 +62,43 @@ extern "C" {
     pub(crate) fn rv_emergency_unregister(callback: unsafe extern "C" fn());
     pub(crate) fn rv_misc_register() -> c_int;
     pub(crate) fn rv_misc_deregister();
+
+    pub(crate) fn rv_host_state_save(hs: *mut HostStateRaw);
+    pub(crate) fn rv_host_state_restore(hs: *const HostStateRaw);
+    pub(crate) fn rv_vmx_host_rip() -> c_ulong;
+    pub(crate) fn rv_wrmsr(msr: u32, val: u64);
+    pub(crate) fn rv_rdmsr(msr: u32) -> u64;
+    pub(crate) fn rv_kernel_fpu_begin();
+    pub(crate) fn rv_kernel_fpu_end();
+    pub(crate) fn rv_xgetbv0() -> u64;
+    pub(crate) fn rv_xsetbv0(val: u64);
+    pub(crate) fn rv_has_xsave() -> bool;
+    pub(crate) fn rv_cpuid_count(leaf: u32, subleaf: u32, out: *mut u32);
+    pub(crate) fn rv_local_irq_disable();
+    pub(crate) fn rv_local_irq_enable();
+    pub(crate) fn rv_preempt_disable();
+    pub(crate) fn rv_preempt_enable();
+    pub(crate) fn rv_signal_pending() -> bool;
+    pub(crate) fn rv_cond_resched();
+    pub(crate) fn rv_need_resched() -> bool;
+
+    pub(crate) fn rv_vmx_run(regs: *mut u64, resume: bool) -> c_int;
+    pub(crate) fn rv_vmx_do_nmi_irqoff();
+
+    pub(crate) fn rv_vm_fd(vm: *mut c_void) -> c_int;
+    pub(crate) fn rv_vcpu_fd(vcpu: *mut c_void) -> c_int;
+    pub(crate) fn rv_user_range_ok(addr: u64, size: u64) -> bool;
+    pub(crate) fn rv_pin_user_page(
+        addr: u64,
+        writable: bool,
+        page: *mut *mut bindings::page,
+    ) -> c_int;
+    pub(crate) fn rv_unpin_user_page(page: *mut bindings::page, dirty: bool);
+    pub(crate) fn rv_page_address(page: *mut bindings::page) -> *mut c_void;
+    pub(crate) fn rv_phys_to_page(phys: u64) -> *mut bindings::page;
+    pub(crate) fn rv_phys_to_virt(phys: u64) -> *mut c_void;
+    pub(crate) fn rv_kick_cpu(cpu: c_int);
+    pub(crate) fn rv_copy_from_user(to: *mut c_void, from: u64, n: c_ulong) -> c_ulong;
+    pub(crate) fn rv_copy_to_user(to: u64, from: *const c_void, n: c_ulong) -> c_ulong;
+    pub(crate) fn rv_on_each_cpu_invept_all();
 }

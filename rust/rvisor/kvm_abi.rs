@@ -1,25 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The part of the KVM ioctl ABI (`<linux/kvm.h>`) that `/dev/rvisor`
-//! answers. Numbers are KVM's, so KVM clients work unchanged.
+//! What `/dev/rvisor` reports about itself through the KVM ABI.
 
-use kernel::ioctl::_IO;
-
-/// The KVM ioctl type byte.
-const KVMIO: u32 = 0xae;
+use crate::memslot::MAX_SLOTS;
+use crate::uapi::cap;
+use crate::vm::MAX_VCPUS;
 
 /// The API version every KVM since 2.6.22 reports; clients refuse others.
-pub(crate) const KVM_API_VERSION: isize = 12;
+pub(crate) const KVM_API_VERSION: isize = crate::uapi::KVM_API_VERSION as isize;
 
-/// `KVM_GET_API_VERSION`: returns [`KVM_API_VERSION`]; the argument must be 0.
-pub(crate) const KVM_GET_API_VERSION: u32 = _IO(KVMIO, 0x00);
-
-/// `KVM_CHECK_EXTENSION`: argument a `KVM_CAP_*` number, returns 0 when
-/// the capability is absent, else a positive value.
-pub(crate) const KVM_CHECK_EXTENSION: u32 = _IO(KVMIO, 0x03);
-
-/// The answer to `KVM_CHECK_EXTENSION(cap)`. rvisor reports only what it
-/// implements, and it implements no optional capability yet.
-pub(crate) fn check_extension(_cap: usize) -> isize {
-    0
+/// The answer to `KVM_CHECK_EXTENSION(cap)`: rvisor reports only what it
+/// implements; 0 for everything else.
+pub(crate) fn check_extension(capability: u64) -> isize {
+    match capability {
+        cap::USER_MEMORY
+        | cap::SET_TSS_ADDR
+        | cap::EXT_CPUID
+        | cap::DESTROY_MEMORY_REGION_WORKS
+        | cap::SET_IDENTITY_MAP_ADDR
+        | cap::INTERNAL_ERROR_DATA
+        | cap::READONLY_MEM
+        | cap::IMMEDIATE_EXIT => 1,
+        cap::NR_VCPUS | cap::MAX_VCPUS | cap::MAX_VCPU_ID => MAX_VCPUS as isize,
+        cap::NR_MEMSLOTS => MAX_SLOTS as isize,
+        _ => 0,
+    }
 }

@@ -10,20 +10,57 @@
 use kernel::prelude::*;
 
 mod arch;
+mod controls;
 mod cpuhp;
+mod cpuid;
 mod dev;
+mod exits;
+mod fd;
 mod glue;
+mod guest_fpu;
+mod guest_memory;
+mod guest_msrs;
 mod kvm_abi;
+mod mmio;
+mod run;
+mod user_copy;
+mod vcpu;
+mod vcpu_setup;
+mod vm;
+mod vmcs_region;
+mod vmx_insn;
 mod vmx_root;
+mod vpid;
 
 // Pure logic shared with the host crate in rust/vmx, unit-tested there.
-// Its items are `pub` for that crate, and not all are used here yet.
+// Its items are `pub` for that crate, and not all are used here.
 #[allow(dead_code, unreachable_pub)]
 #[path = "../vmx/src/caps.rs"]
 mod caps;
 #[allow(unreachable_pub)]
 #[path = "../vmx/src/cpulist.rs"]
 mod cpulist;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/ept.rs"]
+mod ept;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/insn.rs"]
+mod insn;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/memslot.rs"]
+mod memslot;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/paging.rs"]
+mod paging;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/segment.rs"]
+mod segment;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/uapi.rs"]
+mod uapi;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/vmcs.rs"]
+mod vmcs;
 
 // Kernel abstractions that 6.12's `kernel` crate lacks.
 #[path = "../kernel_ext/global.rs"]

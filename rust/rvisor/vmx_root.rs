@@ -36,7 +36,7 @@ pub(crate) struct VmxRoot {
 }
 
 /// `EOPNOTSUPP`, which 6.12's `kernel::error::code` does not declare.
-fn eopnotsupp() -> Error {
+pub(crate) fn eopnotsupp() -> Error {
     Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32))
 }
 
@@ -322,4 +322,21 @@ impl Drop for VmxOperation {
         }
         drop(ROOT.take());
     }
+}
+
+/// Whether the CPU this runs on is in VMX operation under rvisor; the
+/// caller must not migrate while it relies on the answer.
+pub(crate) fn this_cpu_in_vmx() -> bool {
+    // SAFETY: VM code runs only while the module (and so the VMX
+    // operation) is alive: every VM file holds a module reference.
+    match unsafe { ROOT.get() } {
+        Some(root) => root.cpu_in_vmx(arch::this_cpu()),
+        None => false,
+    }
+}
+
+/// The VMX capabilities found at load.
+pub(crate) fn caps() -> Option<VmxCaps> {
+    // SAFETY: as for `this_cpu_in_vmx`.
+    unsafe { ROOT.get() }.map(|root| *root.caps())
 }

@@ -11,4 +11,10 @@
 
 pub mod caps;
 pub mod cpulist;
+pub mod ept;
+pub mod insn;
+pub mod memslot;
+pub mod paging;
+pub mod segment;
 pub mod uapi;
+pub mod vmcs;

@@ -34,6 +34,8 @@ pub const KVM_API_VERSION: i32 = 12;
 pub const KVM_GET_API_VERSION: u32 = io(0x00);
 /// System ioctl: create a VM, returns its fd.
 pub const KVM_CREATE_VM: u32 = io(0x01);
+/// System ioctl: the MSRs `KVM_GET/SET_MSRS` support.
+pub const KVM_GET_MSR_INDEX_LIST: u32 = iowr::<KvmMsrList>(0x02);
 /// System ioctl: is a capability supported.
 pub const KVM_CHECK_EXTENSION: u32 = io(0x03);
 /// System ioctl: size of the vCPU mmap area.
@@ -227,6 +229,31 @@ pub struct KvmCpuid2 {
     pub padding: u32,
 }
 
+/// The header of `struct kvm_msr_list`; `nmsrs` u32 indices follow it.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct KvmMsrList {
+    pub nmsrs: u32,
+}
+
+/// `KVM_CHECK_EXTENSION` capability numbers rvisor answers.
+pub mod cap {
+    #![allow(missing_docs)]
+    pub const USER_MEMORY: u64 = 3;
+    pub const SET_TSS_ADDR: u64 = 4;
+    pub const EXT_CPUID: u64 = 7;
+    pub const NR_VCPUS: u64 = 9;
+    pub const NR_MEMSLOTS: u64 = 10;
+    pub const DESTROY_MEMORY_REGION_WORKS: u64 = 21;
+    pub const SET_IDENTITY_MAP_ADDR: u64 = 37;
+    pub const INTERNAL_ERROR_DATA: u64 = 40;
+    pub const MAX_VCPUS: u64 = 66;
+    pub const READONLY_MEM: u64 = 81;
+    pub const MAX_VCPU_ID: u64 = 128;
+    pub const IMMEDIATE_EXIT: u64 = 136;
+}
+
 /// `struct kvm_msr_entry`.
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -341,6 +368,7 @@ mod tests {
         assert_eq!(KVM_GET_API_VERSION, 0xae00);
         assert_eq!(KVM_CREATE_VM, 0xae01);
         assert_eq!(KVM_CHECK_EXTENSION, 0xae03);
+        assert_eq!(KVM_GET_MSR_INDEX_LIST, 0xc004ae02);
         assert_eq!(KVM_GET_VCPU_MMAP_SIZE, 0xae04);
         assert_eq!(KVM_GET_SUPPORTED_CPUID, 0xc008ae05);
         assert_eq!(KVM_CREATE_VCPU, 0xae41);
@@ -370,33 +398,80 @@ mod tests {
         assert_eq!(u32::from(io_dir::IN), kb::KVM_EXIT_IO_IN);
         assert_eq!(u32::from(io_dir::OUT), kb::KVM_EXIT_IO_OUT);
         assert_eq!(internal::EMULATION, kb::KVM_INTERNAL_ERROR_EMULATION);
-        assert_eq!(internal::UNEXPECTED_EXIT_REASON, kb::KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON);
+        assert_eq!(
+            internal::UNEXPECTED_EXIT_REASON,
+            kb::KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON
+        );
         assert_eq!(KVM_MEM_READONLY, kb::KVM_MEM_READONLY);
         assert_eq!(KVM_MEM_LOG_DIRTY_PAGES, kb::KVM_MEM_LOG_DIRTY_PAGES);
         assert_eq!(KVM_API_VERSION, kb::KVM_API_VERSION as i32);
-        assert_eq!(KVM_CPUID_FLAG_SIGNIFCANT_INDEX, kb::KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+        assert_eq!(
+            KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+            kb::KVM_CPUID_FLAG_SIGNIFCANT_INDEX
+        );
+        let caps = [
+            (cap::USER_MEMORY, kb::KVM_CAP_USER_MEMORY),
+            (cap::SET_TSS_ADDR, kb::KVM_CAP_SET_TSS_ADDR),
+            (cap::EXT_CPUID, kb::KVM_CAP_EXT_CPUID),
+            (cap::NR_VCPUS, kb::KVM_CAP_NR_VCPUS),
+            (cap::NR_MEMSLOTS, kb::KVM_CAP_NR_MEMSLOTS),
+            (
+                cap::DESTROY_MEMORY_REGION_WORKS,
+                kb::KVM_CAP_DESTROY_MEMORY_REGION_WORKS,
+            ),
+            (
+                cap::SET_IDENTITY_MAP_ADDR,
+                kb::KVM_CAP_SET_IDENTITY_MAP_ADDR,
+            ),
+            (cap::INTERNAL_ERROR_DATA, kb::KVM_CAP_INTERNAL_ERROR_DATA),
+            (cap::MAX_VCPUS, kb::KVM_CAP_MAX_VCPUS),
+            (cap::READONLY_MEM, kb::KVM_CAP_READONLY_MEM),
+            (cap::MAX_VCPU_ID, kb::KVM_CAP_MAX_VCPU_ID),
+            (cap::IMMEDIATE_EXIT, kb::KVM_CAP_IMMEDIATE_EXIT),
+        ];
+        for (ours, theirs) in caps {
+            assert_eq!(ours, u64::from(theirs));
+        }
     }
 
     #[test]
     fn struct_layouts_match_kvm_bindings() {
         assert_eq!(size_of::<KvmRegs>(), size_of::<kb::kvm_regs>());
         assert_eq!(offset_of!(KvmRegs, rip), offset_of!(kb::kvm_regs, rip));
-        assert_eq!(offset_of!(KvmRegs, rflags), offset_of!(kb::kvm_regs, rflags));
+        assert_eq!(
+            offset_of!(KvmRegs, rflags),
+            offset_of!(kb::kvm_regs, rflags)
+        );
         assert_eq!(size_of::<KvmSegment>(), size_of::<kb::kvm_segment>());
-        assert_eq!(offset_of!(KvmSegment, unusable), offset_of!(kb::kvm_segment, unusable));
+        assert_eq!(
+            offset_of!(KvmSegment, unusable),
+            offset_of!(kb::kvm_segment, unusable)
+        );
         assert_eq!(size_of::<KvmDtable>(), size_of::<kb::kvm_dtable>());
         assert_eq!(size_of::<KvmSregs>(), size_of::<kb::kvm_sregs>());
         assert_eq!(offset_of!(KvmSregs, gdt), offset_of!(kb::kvm_sregs, gdt));
         assert_eq!(offset_of!(KvmSregs, cr0), offset_of!(kb::kvm_sregs, cr0));
         assert_eq!(offset_of!(KvmSregs, efer), offset_of!(kb::kvm_sregs, efer));
-        assert_eq!(offset_of!(KvmSregs, interrupt_bitmap), offset_of!(kb::kvm_sregs, interrupt_bitmap));
-        assert_eq!(size_of::<KvmUserspaceMemoryRegion>(), size_of::<kb::kvm_userspace_memory_region>());
+        assert_eq!(
+            offset_of!(KvmSregs, interrupt_bitmap),
+            offset_of!(kb::kvm_sregs, interrupt_bitmap)
+        );
+        assert_eq!(
+            size_of::<KvmUserspaceMemoryRegion>(),
+            size_of::<kb::kvm_userspace_memory_region>()
+        );
         assert_eq!(
             offset_of!(KvmUserspaceMemoryRegion, userspace_addr),
             offset_of!(kb::kvm_userspace_memory_region, userspace_addr)
         );
-        assert_eq!(size_of::<KvmCpuidEntry2>(), size_of::<kb::kvm_cpuid_entry2>());
-        assert_eq!(offset_of!(KvmCpuidEntry2, edx), offset_of!(kb::kvm_cpuid_entry2, edx));
+        assert_eq!(
+            size_of::<KvmCpuidEntry2>(),
+            size_of::<kb::kvm_cpuid_entry2>()
+        );
+        assert_eq!(
+            offset_of!(KvmCpuidEntry2, edx),
+            offset_of!(kb::kvm_cpuid_entry2, edx)
+        );
         assert_eq!(size_of::<KvmCpuid2>(), 8);
         assert_eq!(size_of::<KvmMsrEntry>(), size_of::<kb::kvm_msr_entry>());
         assert_eq!(size_of::<KvmMsrs>(), 8);
@@ -406,15 +481,36 @@ mod tests {
     fn kvm_run_layout_matches_kvm_bindings() {
         assert_eq!(size_of::<KvmRun>(), size_of::<kb::kvm_run>());
         assert_eq!(size_of::<KvmRun>(), 2352);
-        assert_eq!(offset_of!(KvmRun, immediate_exit), offset_of!(kb::kvm_run, immediate_exit));
+        assert_eq!(
+            offset_of!(KvmRun, immediate_exit),
+            offset_of!(kb::kvm_run, immediate_exit)
+        );
         assert_eq!(offset_of!(KvmRun, exit_reason), 8);
-        assert_eq!(offset_of!(KvmRun, exit_reason), offset_of!(kb::kvm_run, exit_reason));
-        assert_eq!(offset_of!(KvmRun, exit), offset_of!(kb::kvm_run, __bindgen_anon_1));
-        assert_eq!(offset_of!(KvmRun, kvm_valid_regs), offset_of!(kb::kvm_run, kvm_valid_regs));
+        assert_eq!(
+            offset_of!(KvmRun, exit_reason),
+            offset_of!(kb::kvm_run, exit_reason)
+        );
+        assert_eq!(
+            offset_of!(KvmRun, exit),
+            offset_of!(kb::kvm_run, __bindgen_anon_1)
+        );
+        assert_eq!(
+            offset_of!(KvmRun, kvm_valid_regs),
+            offset_of!(kb::kvm_run, kvm_valid_regs)
+        );
         assert_eq!(size_of::<KvmRunExit>(), 256);
-        assert_eq!(size_of::<KvmRunIo>(), size_of::<kb::kvm_run__bindgen_ty_1__bindgen_ty_4>());
-        assert_eq!(offset_of!(KvmRunIo, data_offset), offset_of!(kb::kvm_run__bindgen_ty_1__bindgen_ty_4, data_offset));
-        assert_eq!(offset_of!(KvmRunMmio, is_write), offset_of!(kb::kvm_run__bindgen_ty_1__bindgen_ty_6, is_write));
+        assert_eq!(
+            size_of::<KvmRunIo>(),
+            size_of::<kb::kvm_run__bindgen_ty_1__bindgen_ty_4>()
+        );
+        assert_eq!(
+            offset_of!(KvmRunIo, data_offset),
+            offset_of!(kb::kvm_run__bindgen_ty_1__bindgen_ty_4, data_offset)
+        );
+        assert_eq!(
+            offset_of!(KvmRunMmio, is_write),
+            offset_of!(kb::kvm_run__bindgen_ty_1__bindgen_ty_6, is_write)
+        );
         assert_eq!(offset_of!(KvmRunInternal, data), 8);
     }
 }

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The VM-execution, exit and entry controls rvisor runs guests with,
+//! chosen once per VM from the capability MSRs: what rvisor needs is
+//! required (the VM cannot be created without it), bits the processor
+//! forces to 1 are kept (and their exits handled).
+
+use crate::caps::{ControlCaps, VmxCaps};
+use crate::vmcs::{entry_ctl, exit_ctl, pin, proc, proc2};
+use crate::vmx_root::eopnotsupp;
+use kernel::prelude::*;
+
+/// CR0 bits the host owns: NE must stay 1 in VMX operation, and PG
+/// changes are emulated so that long-mode activation and PAE PDPTE
+/// loading are exact.
+pub(crate) const CR0_HOST_OWNED: u64 = CR0_NE | CR0_PG;
+/// CR0.PE.
+pub(crate) const CR0_PE: u64 = 1 << 0;
+/// CR0.NE.
+pub(crate) const CR0_NE: u64 = 1 << 5;
+/// CR0.NW.
+pub(crate) const CR0_NW: u64 = 1 << 29;
+/// CR0.CD.
+pub(crate) const CR0_CD: u64 = 1 << 30;
+/// CR0.PG.
+pub(crate) const CR0_PG: u64 = 1 << 31;
+/// CR4.PAE.
+pub(crate) const CR4_PAE: u64 = 1 << 5;
+/// CR4.OSXSAVE.
+pub(crate) const CR4_OSXSAVE: u64 = 1 << 18;
+
+/// CR4 bits a guest may set: VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR
+/// OSXMMEXCPT, and OSXSAVE where the host has XSAVE. Writes of any other
+/// bit exit and get #GP.
+const CR4_GUEST_BITS: u64 = 0x7ff;
+
+/// The chosen controls.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Controls {
+    pub(crate) pin: u32,
+    pub(crate) proc: u32,
+    pub(crate) proc2: u32,
+    pub(crate) exit: u32,
+    pub(crate) entry: u32,
+    pub(crate) vpid: bool,
+    /// CR4.VMXE and every bit the guest may not set.
+    pub(crate) cr4_host_owned: u64,
+    /// IA32_VMX_CR0_FIXED0, minus PE and PG (unrestricted guest).
+    pub(crate) cr0_fixed0: u64,
+    /// IA32_VMX_CR4_FIXED0.
+    pub(crate) cr4_fixed0: u64,
+    /// Whether the host has XSAVE enabled (XCR0 must be switched).
+    pub(crate) xsave: bool,
+    /// The VMX-preemption timer value loaded at every entry, if the
+    /// processor has the timer.
+    pub(crate) preemption_timer: Option<u64>,
+}
+
+fn pick(name: &str, caps: u64, required: u32, optional: u32) -> Result<u32> {
+    ControlCaps(caps)
+        .adjust(required, optional)
+        .map_err(|missing| {
+            pr_err!(
+                "{} controls {:#x} not supported by this processor\n",
+                name,
+                missing
+            );
+            eopnotsupp()
+        })
+}
+
+impl Controls {
+    /// Chooses the controls, or `EOPNOTSUPP` if EPT or unrestricted guest
+    /// is missing.
+    pub(crate) fn new(caps: &VmxCaps) -> Result<Self> {
+        if !caps.unrestricted_guest() {
+            pr_err!("this processor lacks EPT or unrestricted guest: cannot run VMs\n");
+            return Err(eopnotsupp());
+        }
+        let raw = caps.raw();
+        // The preemption timer bounds every stay in the guest: on some
+        // implementations (Bochs) external interrupts only cause exits while
+        // the guest has RFLAGS.IF set, so a guest spinning with interrupts
+        // off would otherwise keep its CPU from the host indefinitely.
+        let pin = pick(
+            "pin-based",
+            raw.pinbased,
+            pin::EXT_INTR_EXITING | pin::NMI_EXITING,
+            pin::PREEMPTION_TIMER,
+        )?;
+        // Timer ticks are TSC cycles >> IA32_VMX_MISC[4:0]; aim at about
+        // 2^22 cycles (1-2 ms on current processors).
+        let timer_rate = (raw.misc & 0x1f) as u32;
+        let preemption_timer =
+            (pin & pin::PREEMPTION_TIMER != 0).then(|| (1u64 << 22) >> timer_rate);
+        let proc = pick(
+            "processor-based",
+            raw.procbased,
+            proc::HLT_EXITING
+                | proc::UNCOND_IO_EXITING
+                | proc::USE_MSR_BITMAPS
+                | proc::ACTIVATE_SECONDARY
+                // CR8 is the TPR of the host's local APIC without a TPR shadow.
+                | proc::CR8_LOAD_EXITING
+                | proc::CR8_STORE_EXITING
+                // DR0-3 and DR6 are not switched by VM entry and exit.
+                | proc::MOV_DR_EXITING
+                | proc::MWAIT_EXITING
+                | proc::MONITOR_EXITING
+                // The host's performance counters are not the guest's.
+                | proc::RDPMC_EXITING,
+            0,
+        )?;
+        let vpid = caps.vpid();
+        let proc2 = pick(
+            "secondary",
+            raw.procbased2,
+            proc2::ENABLE_EPT
+                | proc2::UNRESTRICTED_GUEST
+                | if vpid { proc2::ENABLE_VPID } else { 0 },
+            0,
+        )?;
+        let exit = pick(
+            "VM-exit",
+            raw.exit,
+            exit_ctl::HOST_ADDR_SPACE_SIZE
+                | exit_ctl::SAVE_IA32_EFER
+                | exit_ctl::LOAD_IA32_EFER
+                | exit_ctl::SAVE_IA32_PAT
+                | exit_ctl::LOAD_IA32_PAT,
+            0,
+        )?;
+        let entry = pick(
+            "VM-entry",
+            raw.entry,
+            entry_ctl::LOAD_IA32_EFER | entry_ctl::LOAD_IA32_PAT,
+            0,
+        )?;
+        let msr = |m| crate::arch::rdmsr(m).unwrap_or(0);
+        let cr0_fixed0 = msr(crate::caps::msr::CR0_FIXED0) & !(CR0_PE | CR0_PG);
+        let cr4_fixed0 = msr(crate::caps::msr::CR4_FIXED0);
+        let cr4_fixed1 = msr(crate::caps::msr::CR4_FIXED1);
+        // SAFETY: reads a boot CPU feature flag.
+        let xsave = unsafe { crate::glue::rv_has_xsave() };
+        let mut cr4_guest_bits = CR4_GUEST_BITS & cr4_fixed1;
+        if xsave {
+            cr4_guest_bits |= CR4_OSXSAVE & cr4_fixed1;
+        }
+        Ok(Self {
+            pin,
+            proc,
+            proc2,
+            exit,
+            entry,
+            vpid,
+            cr4_host_owned: !cr4_guest_bits,
+            cr0_fixed0,
+            cr4_fixed0,
+            xsave,
+            preemption_timer,
+        })
+    }
+}

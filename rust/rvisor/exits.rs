@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! VM-exit handlers. Each runs in the section (interrupts off, VMCS
+//! current) and either lets the guest resume or ends the section with an
+//! [`Outcome`].
+
+use crate::controls::{CR0_PG, CR4_OSXSAVE, CR4_PAE};
+use crate::guest_msrs::{msr, EFER_LMA, EFER_LME, EFER_VALID};
+use crate::run::{read_gpr, set_exit_reason, write_gpr_sized, Outcome};
+use crate::uapi::{exit, internal, io_dir, PIO_DATA_OFFSET};
+use crate::vcpu::{
+    gpr, read_cr0, read_cr4, valid_cr0, write_cr0, write_efer, Guest, Pending, Vcpu,
+};
+use crate::vmcs::{
+    field, intr_info, reason, vector, CrAccess, CrQualification, EptViolation, ExitReason,
+    IoQualification,
+};
+use crate::vmcs_region::LoadedVmcs;
+use crate::{cpuid, glue, mmio};
+use kernel::prelude::*;
+
+/// What to do after an exit.
+pub(crate) enum Next {
+    /// Re-enter the guest.
+    Resume,
+    /// End the section.
+    Leave(Outcome),
+}
+
+/// `KVM_ENOSYS`, the answer to an unknown hypercall.
+const KVM_ENOSYS: u64 = 1000;
+
+/// Records a failed VMLAUNCH/VMRESUME (VMfail) for user space, as KVM
+/// does: the VM-instruction error number as the hardware reason.
+pub(crate) fn fail_entry(vcpu: &Vcpu, error: u64, cpu: usize) {
+    let run = vcpu.run_struct();
+    set_exit_reason(run, exit::FAIL_ENTRY);
+    // SAFETY: plain stores into the shared page.
+    unsafe {
+        (*run).exit.fail_entry.hardware_entry_failure_reason = error;
+        (*run).exit.fail_entry.cpu = cpu as u32;
+    }
+}
+
+/// Reports an exit rvisor cannot handle as `KVM_EXIT_INTERNAL_ERROR`.
+pub(crate) fn internal_error(vcpu: &Vcpu, suberror: u32, data: &[u64]) -> Next {
+    let run = vcpu.run_struct();
+    set_exit_reason(run, exit::INTERNAL_ERROR);
+    let n = core::cmp::min(data.len(), 16);
+    // SAFETY: plain stores into the shared page.
+    unsafe {
+        (*run).exit.internal.suberror = suberror;
+        (*run).exit.internal.ndata = n as u32;
+        for (i, d) in data[..n].iter().enumerate() {
+            (*run).exit.internal.data[i] = *d;
+        }
+    }
+    Next::Leave(Outcome::User)
+}
+
+/// The address of the next instruction.
+fn next_rip(v: &LoadedVmcs<'_>) -> u64 {
+    v.read(field::GUEST_RIP) + v.read(field::VM_EXIT_INSTRUCTION_LEN)
+}
+
+/// Moves the guest past the exiting instruction (and out of an STI or
+/// MOV SS interrupt shadow, which it ended).
+fn skip(v: &mut LoadedVmcs<'_>) -> Result<Next> {
+    let rip = next_rip(v);
+    v.write(field::GUEST_RIP, rip)?;
+    let shadow = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
+    if shadow & 3 != 0 {
+        v.write(field::GUEST_INTERRUPTIBILITY_INFO, u64::from(shadow & !3))?;
+    }
+    Ok(Next::Resume)
+}
+
+/// Injects a hardware exception; the instruction is not skipped. In real
+/// mode no error code is pushed.
+fn inject(v: &mut LoadedVmcs<'_>, vec: u8, error_code: Option<u32>) -> Result<Next> {
+    let protected = read_cr0(v) & 1 != 0;
+    let ec = protected && error_code.is_some();
+    v.write(
+        field::VM_ENTRY_INTR_INFO_FIELD,
+        u64::from(intr_info::exception(vec, ec)),
+    )?;
+    if ec {
+        v.write(
+            field::VM_ENTRY_EXCEPTION_ERROR_CODE,
+            u64::from(error_code.unwrap_or(0)),
+        )?;
+    }
+    Ok(Next::Resume)
+}
+
+fn gp(v: &mut LoadedVmcs<'_>) -> Result<Next> {
+    inject(v, vector::GP, Some(0))
+}
+
+fn ud(v: &mut LoadedVmcs<'_>) -> Result<Next> {
+    inject(v, vector::UD, None)
+}
+
+/// Handles the exit that just happened.
+pub(crate) fn handle(
+    vcpu: &Vcpu,
+    v: &mut LoadedVmcs<'_>,
+    g: &mut Guest,
+    cpu: usize,
+) -> Result<Next> {
+    let why = ExitReason(v.read32(field::VM_EXIT_REASON));
+    if why.entry_failed() {
+        let run = vcpu.run_struct();
+        set_exit_reason(run, exit::FAIL_ENTRY);
+        // SAFETY: plain stores into the shared page.
+        unsafe {
+            (*run).exit.fail_entry.hardware_entry_failure_reason = u64::from(why.0);
+            (*run).exit.fail_entry.cpu = cpu as u32;
+        }
+        return Ok(Next::Leave(Outcome::User));
+    }
+    match why.basic() {
+        // Leave the section: the host takes the interrupt, or looks at
+        // signals and rescheduling when the time slice ran out.
+        reason::EXTERNAL_INTERRUPT | reason::PREEMPTION_TIMER => Ok(Next::Leave(Outcome::Reenter)),
+        reason::EXCEPTION_NMI => {
+            let info = v.read32(field::VM_EXIT_INTR_INFO);
+            if info & intr_info::VALID != 0 && info & (7 << 8) == intr_info::TYPE_NMI {
+                // SAFETY: interrupts are off and the NMI is blocked until the
+                // handler's IRET, as if it had arrived here.
+                unsafe { glue::rv_vmx_do_nmi_irqoff() };
+                Ok(Next::Resume)
+            } else {
+                Ok(internal_error(
+                    vcpu,
+                    internal::UNEXPECTED_EXIT_REASON,
+                    &[u64::from(why.0), u64::from(info)],
+                ))
+            }
+        }
+        reason::TRIPLE_FAULT => {
+            set_exit_reason(vcpu.run_struct(), exit::SHUTDOWN);
+            Ok(Next::Leave(Outcome::User))
+        }
+        reason::CPUID => handle_cpuid(v, g),
+        reason::HLT => {
+            skip(v)?;
+            set_exit_reason(vcpu.run_struct(), exit::HLT);
+            Ok(Next::Leave(Outcome::User))
+        }
+        reason::VMCALL => {
+            // No hypercall is implemented yet: KVM's answer to an unknown
+            // number.
+            g.regs[gpr::RAX] = (KVM_ENOSYS as i64).wrapping_neg() as u64;
+            skip(v)
+        }
+        reason::IO_INSTRUCTION => handle_io(vcpu, v, g),
+        reason::CR_ACCESS => handle_cr(vcpu, v, g),
+        reason::DR_ACCESS => handle_dr(v, g),
+        reason::MSR_READ => handle_rdmsr(v, g),
+        reason::MSR_WRITE => handle_wrmsr(v, g),
+        reason::XSETBV => {
+            let value = (g.regs[gpr::RDX] << 32) | (g.regs[gpr::RAX] & 0xffff_ffff);
+            if g.regs[gpr::RCX] as u32 != 0 || !g.fpu.set_xcr0(value) {
+                return gp(v);
+            }
+            skip(v)
+        }
+        reason::EPT_VIOLATION => {
+            let access = mmio::Access::capture(v, EptViolation(v.read(field::EXIT_QUALIFICATION)));
+            Ok(Next::Leave(Outcome::EptViolation(access)))
+        }
+        reason::INVD => skip(v),
+        // VMX instructions, GETSEC, MONITOR/MWAIT: not offered to guests.
+        11 | 19..=27 | 50 | 53 | reason::MWAIT | reason::MONITOR => ud(v),
+        reason::RDPMC => gp(v),
+        other => Ok(internal_error(
+            vcpu,
+            internal::UNEXPECTED_EXIT_REASON,
+            &[u64::from(other), v.read(field::EXIT_QUALIFICATION)],
+        )),
+    }
+}
+
+fn handle_cpuid(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
+    let leaf = g.regs[gpr::RAX] as u32;
+    let subleaf = g.regs[gpr::RCX] as u32;
+    let mut r = cpuid::lookup(&g.cpuid, leaf, subleaf);
+    if leaf == 1 {
+        // OSXSAVE mirrors the guest's CR4, as on hardware.
+        let ctl_osxsave = v.read(field::CR4_READ_SHADOW) & CR4_OSXSAVE != 0
+            || v.read(field::GUEST_CR4) & CR4_OSXSAVE != 0;
+        r[2] = (r[2] & !(1 << 27)) | if ctl_osxsave { 1 << 27 } else { 0 };
+    }
+    for (i, reg) in [gpr::RAX, gpr::RBX, gpr::RCX, gpr::RDX]
+        .into_iter()
+        .enumerate()
+    {
+        g.regs[reg] = u64::from(r[i]);
+    }
+    skip(v)
+}
+
+fn handle_io(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
+    let q = IoQualification(v.read(field::EXIT_QUALIFICATION));
+    if q.is_string() {
+        // INS/OUTS need guest memory access through segmentation and
+        // paging; not emulated yet.
+        return Ok(internal_error(
+            vcpu,
+            internal::EMULATION,
+            &[q.0, v.read(field::GUEST_RIP)],
+        ));
+    }
+    let run = vcpu.run_struct();
+    let size = q.size();
+    let next = next_rip(v);
+    if q.is_in() {
+        g.pending = Pending::PioIn {
+            size,
+            next_rip: next,
+        };
+    } else {
+        let data = (g.regs[gpr::RAX] as u32).to_le_bytes();
+        // SAFETY: the I/O data page is ours; `size` <= 4.
+        unsafe {
+            core::ptr::copy_nonoverlapping(data.as_ptr(), vcpu.pio_data(), usize::from(size))
+        };
+        g.pending = Pending::Skip { next_rip: next };
+    }
+    set_exit_reason(run, exit::IO);
+    // SAFETY: plain stores into the shared page.
+    unsafe {
+        (*run).exit.io.direction = if q.is_in() { io_dir::IN } else { io_dir::OUT };
+        (*run).exit.io.size = size;
+        (*run).exit.io.port = q.port();
+        (*run).exit.io.count = 1;
+        (*run).exit.io.data_offset = PIO_DATA_OFFSET;
+    }
+    Ok(Next::Leave(Outcome::User))
+}
+
+fn handle_cr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
+    let ctl = *vcpu.vm.controls();
+    match CrQualification(v.read(field::EXIT_QUALIFICATION)).access() {
+        CrAccess::MovTo { cr: 0, gpr } => {
+            let new = read_gpr(v, g, gpr);
+            let old = read_cr0(v);
+            if !valid_cr0(new) {
+                return gp(v);
+            }
+            let cr4 = read_cr4(v, &ctl);
+            let mut efer = v.read(field::GUEST_IA32_EFER);
+            let mut load_pdptrs = false;
+            if old & CR0_PG == 0 && new & CR0_PG != 0 {
+                if efer & EFER_LME != 0 {
+                    // Long-mode activation, as the processor would do it.
+                    if cr4 & CR4_PAE == 0 {
+                        return gp(v);
+                    }
+                    efer |= EFER_LMA;
+                    write_efer(v, efer)?;
+                } else if cr4 & CR4_PAE != 0 {
+                    load_pdptrs = true;
+                }
+            } else if old & CR0_PG != 0 && new & CR0_PG == 0 && efer & EFER_LMA != 0 {
+                efer &= !EFER_LMA;
+                write_efer(v, efer)?;
+            }
+            write_cr0(v, &ctl, new)?;
+            skip(v)?;
+            if load_pdptrs {
+                return Ok(Next::Leave(Outcome::LoadPdptrs(v.read(field::GUEST_CR3))));
+            }
+            Ok(Next::Resume)
+        }
+        // Every CR4 exit is an attempt to set a bit the guest may not.
+        CrAccess::MovTo { cr: 4, .. } => gp(v),
+        CrAccess::MovTo { cr: 3, gpr } => {
+            let val = read_gpr(v, g, gpr);
+            v.write(field::GUEST_CR3, val)?;
+            skip(v)?;
+            let pae_legacy = read_cr0(v) & CR0_PG != 0
+                && read_cr4(v, &ctl) & CR4_PAE != 0
+                && v.read(field::GUEST_IA32_EFER) & EFER_LMA == 0;
+            if pae_legacy {
+                return Ok(Next::Leave(Outcome::LoadPdptrs(val)));
+            }
+            Ok(Next::Resume)
+        }
+        CrAccess::MovFrom { cr: 3, gpr } => {
+            let val = v.read(field::GUEST_CR3);
+            write_gpr_sized(v, g, gpr, val, 8);
+            skip(v)
+        }
+        CrAccess::MovTo { cr: 8, gpr } => {
+            let val = read_gpr(v, g, gpr);
+            if val > 0xf {
+                return gp(v);
+            }
+            g.cr8 = val;
+            skip(v)
+        }
+        CrAccess::MovFrom { cr: 8, gpr } => {
+            write_gpr_sized(v, g, gpr, g.cr8, 8);
+            skip(v)
+        }
+        other => Ok(internal_error(
+            vcpu,
+            internal::UNEXPECTED_EXIT_REASON,
+            &[
+                u64::from(reason::CR_ACCESS),
+                match other {
+                    CrAccess::Lmsw(x) => u64::from(x),
+                    _ => v.read(field::EXIT_QUALIFICATION),
+                },
+            ],
+        )),
+    }
+}
+
+fn handle_dr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
+    let q = v.read(field::EXIT_QUALIFICATION);
+    let dr = (q & 7) as usize;
+    let from = q & (1 << 4) != 0;
+    let reg = ((q >> 8) & 0xf) as u8;
+    if dr == 4 || dr == 5 {
+        // Aliases of DR6/DR7 only without CR4.DE.
+        return ud(v);
+    }
+    if from {
+        let val = match dr {
+            0..=3 => g.dr[dr],
+            6 => g.dr6,
+            _ => v.read(field::GUEST_DR7),
+        };
+        write_gpr_sized(v, g, reg, val, 8);
+    } else {
+        let val = read_gpr(v, g, reg);
+        match dr {
+            0..=3 => g.dr[dr] = val,
+            _ if val >> 32 != 0 => return gp(v),
+            6 => g.dr6 = (val & 0x0001_e00f) | 0xffff_0ff0,
+            _ => v.write(field::GUEST_DR7, (val & 0xffff_2bff) | 0x400)?,
+        }
+    }
+    skip(v)
+}
+
+fn handle_rdmsr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
+    let index = g.regs[gpr::RCX] as u32;
+    let Some(val) = g.msrs.get(v, index) else {
+        return gp(v);
+    };
+    g.regs[gpr::RAX] = val & 0xffff_ffff;
+    g.regs[gpr::RDX] = val >> 32;
+    skip(v)
+}
+
+fn handle_wrmsr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
+    let index = g.regs[gpr::RCX] as u32;
+    let val = (g.regs[gpr::RDX] << 32) | (g.regs[gpr::RAX] & 0xffff_ffff);
+    let ok = if index == msr::EFER {
+        let old = v.read(field::GUEST_IA32_EFER);
+        let paging = read_cr0(v) & CR0_PG != 0;
+        // LMA is read-only; LME may not change while paging is on.
+        let new = (val & !EFER_LMA) | (old & EFER_LMA);
+        val & !EFER_VALID == 0
+            && !(paging && (old ^ new) & EFER_LME != 0)
+            && write_efer(v, new).is_ok()
+    } else {
+        g.msrs.set(v, index, val)
+    };
+    if !ok {
+        return gp(v);
+    }
+    skip(v)
+}

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The guest's x87/SSE/AVX state and XCR0.
+//!
+//! VM entry and exit do not switch FPU registers. The run loop brackets
+//! each guest section with `kernel_fpu_begin()` (which saves the user
+//! task's registers, to be restored on return to user space), loads the
+//! guest's state with XRSTOR (FXRSTOR without XSAVE), and saves it back
+//! before `kernel_fpu_end()`. The guest's XCR0 is switched with it.
+
+use crate::glue;
+use core::arch::asm;
+use kernel::page::Page;
+use kernel::prelude::*;
+
+/// XCR0 bits a guest may enable: x87, SSE, AVX (the state the area holds).
+pub(crate) const XCR0_GUEST_MAX: u64 = 0x7;
+/// XCR0.X87, always set.
+pub(crate) const XCR0_X87: u64 = 1;
+const XCR0_SSE: u64 = 2;
+const XCR0_AVX: u64 = 4;
+
+/// Saved FPU state of one vCPU.
+pub(crate) struct GuestFpu {
+    /// XSAVE area (page-aligned, so 64-byte aligned; x87+SSE+AVX needs
+    /// 832 bytes).
+    area: Page,
+    /// The guest's XCR0.
+    xcr0: u64,
+    /// The host's XCR0, read at each section start.
+    host_xcr0: u64,
+    xsave: bool,
+}
+
+impl GuestFpu {
+    /// The reset state: x87 enabled, every register in its init state.
+    pub(crate) fn new(xsave: bool) -> Result<Self> {
+        let area = Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?;
+        // FCW = 0x37f and MXCSR = 0x1f80, the values after FNINIT/reset, for
+        // the FXRSTOR path (XRSTOR uses the init state for XSTATE_BV 0).
+        let fcw = 0x37fu16.to_ne_bytes();
+        let mxcsr = 0x1f80u32.to_ne_bytes();
+        // SAFETY: both writes fit in the page.
+        unsafe {
+            area.write_raw(fcw.as_ptr(), 0, 2)?;
+            area.write_raw(mxcsr.as_ptr(), 24, 4)?;
+        }
+        Ok(Self {
+            area,
+            xcr0: XCR0_X87,
+            host_xcr0: 0,
+            xsave,
+        })
+    }
+
+    /// XSETBV by the guest, inside a section (between [`GuestFpu::load`]
+    /// and [`GuestFpu::save`]): whether `value` is a valid XCR0 for it (x87
+    /// set, AVX only with SSE, nothing the host lacks or rvisor does not
+    /// save). A valid value is loaded at once, as the instruction would.
+    pub(crate) fn set_xcr0(&mut self, value: u64) -> bool {
+        let valid = self.xsave
+            && value & XCR0_X87 != 0
+            && (value & XCR0_AVX == 0 || value & XCR0_SSE != 0)
+            && value & !(self.host_xcr0 & XCR0_GUEST_MAX) == 0;
+        if valid {
+            self.xcr0 = value;
+            // SAFETY: a subset of the host's XCR0; `save` restores the
+            // host's value at the end of the section.
+            unsafe { glue::rv_xsetbv0(value) };
+        }
+        valid
+    }
+
+    /// The XCR0 bits a guest may enable on this host.
+    pub(crate) fn supported_xcr0() -> u64 {
+        // SAFETY: reads a boot CPU feature flag, then XCR0 if enabled.
+        unsafe {
+            if glue::rv_has_xsave() {
+                glue::rv_xgetbv0() & XCR0_GUEST_MAX
+            } else {
+                0
+            }
+        }
+    }
+
+    fn area_ptr(&self) -> *mut u8 {
+        // SAFETY: `area` is a valid page.
+        unsafe { glue::rv_page_address(self.area.as_ptr()).cast() }
+    }
+
+    /// Loads the guest's state into the registers.
+    ///
+    /// # Safety
+    ///
+    /// Must be called inside `kernel_fpu_begin()`, with interrupts off,
+    /// and be followed by [`GuestFpu::save`] before `kernel_fpu_end()`.
+    pub(crate) unsafe fn load(&mut self) {
+        let area = self.area_ptr();
+        if self.xsave {
+            // SAFETY: reads XCR0.
+            self.host_xcr0 = unsafe { glue::rv_xgetbv0() };
+            if self.xcr0 != self.host_xcr0 {
+                // SAFETY: `xcr0` passed `set_xcr0`, a subset of the host's.
+                unsafe { glue::rv_xsetbv0(self.xcr0) };
+            }
+            let mask = self.xcr0;
+            // SAFETY: `area` is a 64-byte aligned XSAVE area holding state
+            // saved by `save` (or zeroed: every component in init state).
+            unsafe {
+                asm!("xrstor64 [{0}]", in(reg) area, in("eax") mask as u32,
+                     in("edx") (mask >> 32) as u32, options(nostack));
+            }
+        } else {
+            // SAFETY: `area` is a 16-byte aligned 512-byte FXSAVE image.
+            unsafe { asm!("fxrstor64 [{0}]", in(reg) area, options(nostack)) };
+        }
+    }
+
+    /// Saves the guest's state and restores the host's XCR0.
+    ///
+    /// # Safety
+    ///
+    /// Must follow [`GuestFpu::load`] in the same section.
+    pub(crate) unsafe fn save(&mut self) {
+        let area = self.area_ptr();
+        if self.xsave {
+            let mask = self.xcr0;
+            // SAFETY: as for `load`; XSAVE writes at most the page.
+            unsafe {
+                asm!("xsave64 [{0}]", in(reg) area, in("eax") mask as u32,
+                     in("edx") (mask >> 32) as u32, options(nostack));
+            }
+            if self.xcr0 != self.host_xcr0 {
+                // SAFETY: restores the value read in `load`.
+                unsafe { glue::rv_xsetbv0(self.host_xcr0) };
+            }
+        } else {
+            // SAFETY: `area` is a 16-byte aligned 512-byte buffer.
+            unsafe { asm!("fxsave64 [{0}]", in(reg) area, options(nostack)) };
+        }
+    }
+}

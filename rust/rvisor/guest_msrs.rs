@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The MSRs a guest may read and write (every RDMSR/WRMSR exits: the MSR
+//! bitmap is all ones) and `KVM_GET/SET_MSRS`. Those with a VMCS guest
+//! field live there; the SYSCALL MSRs and KERNEL_GS_BASE are kept here and
+//! loaded into the processor around guest execution (see
+//! [`crate::run`]). Any other MSR gets #GP, as in KVM without
+//! `ignore_msrs`.
+
+use crate::vmcs::field;
+use crate::vmcs_region::LoadedVmcs;
+
+/// MSR numbers.
+pub(crate) mod msr {
+    #![allow(missing_docs)]
+    pub(crate) const TSC: u32 = 0x10;
+    pub(crate) const APIC_BASE: u32 = 0x1b;
+    pub(crate) const MTRRCAP: u32 = 0xfe;
+    pub(crate) const SYSENTER_CS: u32 = 0x174;
+    pub(crate) const SYSENTER_ESP: u32 = 0x175;
+    pub(crate) const SYSENTER_EIP: u32 = 0x176;
+    pub(crate) const MISC_ENABLE: u32 = 0x1a0;
+    pub(crate) const PAT: u32 = 0x277;
+    pub(crate) const MTRR_DEF_TYPE: u32 = 0x2ff;
+    pub(crate) const EFER: u32 = 0xc000_0080;
+    pub(crate) const STAR: u32 = 0xc000_0081;
+    pub(crate) const LSTAR: u32 = 0xc000_0082;
+    pub(crate) const CSTAR: u32 = 0xc000_0083;
+    pub(crate) const SFMASK: u32 = 0xc000_0084;
+    pub(crate) const FS_BASE: u32 = 0xc000_0100;
+    pub(crate) const GS_BASE: u32 = 0xc000_0101;
+    pub(crate) const KERNEL_GS_BASE: u32 = 0xc000_0102;
+}
+
+/// The MSRs `KVM_GET_MSR_INDEX_LIST` reports and `KVM_GET/SET_MSRS`
+/// accept.
+pub(crate) const SUPPORTED: [u32; 16] = [
+    msr::TSC,
+    msr::APIC_BASE,
+    msr::MTRRCAP,
+    msr::SYSENTER_CS,
+    msr::SYSENTER_ESP,
+    msr::SYSENTER_EIP,
+    msr::MISC_ENABLE,
+    msr::PAT,
+    msr::MTRR_DEF_TYPE,
+    msr::STAR,
+    msr::LSTAR,
+    msr::CSTAR,
+    msr::SFMASK,
+    msr::FS_BASE,
+    msr::GS_BASE,
+    msr::KERNEL_GS_BASE,
+];
+
+/// EFER bits a guest may set: SCE, LME, LMA (read-only but written back by
+/// guests), NXE.
+pub(crate) const EFER_VALID: u64 = (1 << 0) | (1 << 8) | (1 << 10) | (1 << 11);
+/// EFER.LME.
+pub(crate) const EFER_LME: u64 = 1 << 8;
+/// EFER.LMA.
+pub(crate) const EFER_LMA: u64 = 1 << 10;
+
+/// APIC_BASE: the xAPIC at its default address, enabled.
+const APIC_BASE_DEFAULT: u64 = 0xfee0_0000 | (1 << 11);
+/// APIC_BASE.BSP.
+const APIC_BASE_BSP: u64 = 1 << 8;
+
+/// Software-kept MSRs of one vCPU.
+pub(crate) struct GuestMsrs {
+    pub(crate) star: u64,
+    pub(crate) lstar: u64,
+    pub(crate) cstar: u64,
+    pub(crate) sfmask: u64,
+    pub(crate) kernel_gs_base: u64,
+    /// Whether the SYSCALL MSRs were ever set, so must be loaded for the
+    /// guest (until then the guest cannot use SYSCALL meaningfully and the
+    /// switch is skipped).
+    pub(crate) syscall_set: bool,
+    pub(crate) apic_base: u64,
+    pub(crate) misc_enable: u64,
+    pub(crate) mtrr_def_type: u64,
+}
+
+impl GuestMsrs {
+    /// The reset values for vCPU `id` (id 0 is the bootstrap processor).
+    pub(crate) fn new(id: u32) -> Self {
+        Self {
+            star: 0,
+            lstar: 0,
+            cstar: 0,
+            sfmask: 0,
+            kernel_gs_base: 0,
+            syscall_set: false,
+            apic_base: APIC_BASE_DEFAULT | if id == 0 { APIC_BASE_BSP } else { 0 },
+            misc_enable: 1, // fast strings
+            mtrr_def_type: 0,
+        }
+    }
+
+    /// Reads MSR `index`; `None` if unsupported (the guest gets #GP).
+    pub(crate) fn get(&self, vmcs: &LoadedVmcs<'_>, index: u32) -> Option<u64> {
+        Some(match index {
+            msr::TSC => crate::arch::rdtsc(),
+            msr::APIC_BASE => self.apic_base,
+            msr::MTRRCAP => 0,
+            msr::SYSENTER_CS => vmcs.read(field::GUEST_SYSENTER_CS),
+            msr::SYSENTER_ESP => vmcs.read(field::GUEST_SYSENTER_ESP),
+            msr::SYSENTER_EIP => vmcs.read(field::GUEST_SYSENTER_EIP),
+            msr::MISC_ENABLE => self.misc_enable,
+            msr::PAT => vmcs.read(field::GUEST_IA32_PAT),
+            msr::MTRR_DEF_TYPE => self.mtrr_def_type,
+            msr::EFER => vmcs.read(field::GUEST_IA32_EFER),
+            msr::STAR => self.star,
+            msr::LSTAR => self.lstar,
+            msr::CSTAR => self.cstar,
+            msr::SFMASK => self.sfmask,
+            msr::FS_BASE => vmcs.read(field::GUEST_FS_BASE),
+            msr::GS_BASE => vmcs.read(field::GUEST_GS_BASE),
+            msr::KERNEL_GS_BASE => self.kernel_gs_base,
+            _ => return None,
+        })
+    }
+
+    /// Writes MSR `index`; `false` if unsupported or the value is invalid
+    /// (the guest gets #GP). EFER is handled by the caller (it interacts
+    /// with CR0 and the entry controls).
+    pub(crate) fn set(&mut self, vmcs: &mut LoadedVmcs<'_>, index: u32, value: u64) -> bool {
+        let canonical = is_canonical(value);
+        match index {
+            msr::APIC_BASE => {
+                self.apic_base = value;
+                true
+            }
+            msr::SYSENTER_CS => vmcs
+                .write(field::GUEST_SYSENTER_CS, value & 0xffff_ffff)
+                .is_ok(),
+            msr::SYSENTER_ESP if canonical => vmcs.write(field::GUEST_SYSENTER_ESP, value).is_ok(),
+            msr::SYSENTER_EIP if canonical => vmcs.write(field::GUEST_SYSENTER_EIP, value).is_ok(),
+            msr::MISC_ENABLE => {
+                self.misc_enable = value;
+                true
+            }
+            msr::PAT if valid_pat(value) => vmcs.write(field::GUEST_IA32_PAT, value).is_ok(),
+            msr::MTRR_DEF_TYPE if value & !0xcff == 0 => {
+                self.mtrr_def_type = value;
+                true
+            }
+            msr::STAR => {
+                self.star = value;
+                self.syscall_set = true;
+                true
+            }
+            msr::LSTAR if canonical => {
+                self.lstar = value;
+                self.syscall_set = true;
+                true
+            }
+            msr::CSTAR if canonical => {
+                self.cstar = value;
+                self.syscall_set = true;
+                true
+            }
+            msr::SFMASK if value >> 32 == 0 => {
+                self.sfmask = value;
+                self.syscall_set = true;
+                true
+            }
+            msr::FS_BASE if canonical => vmcs.write(field::GUEST_FS_BASE, value).is_ok(),
+            msr::GS_BASE if canonical => vmcs.write(field::GUEST_GS_BASE, value).is_ok(),
+            msr::KERNEL_GS_BASE if canonical => {
+                self.kernel_gs_base = value;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether `addr` is canonical with 48-bit linear addresses.
+pub(crate) fn is_canonical(addr: u64) -> bool {
+    ((addr as i64) << 16 >> 16) as u64 == addr
+}
+
+/// Whether every byte of a PAT value is a valid memory type (0, 1, 4-7).
+fn valid_pat(value: u64) -> bool {
+    value
+        .to_le_bytes()
+        .iter()
+        .all(|&t| matches!(t, 0 | 1 | 4..=7))
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! MMIO: a guest access to a guest-physical address no slot backs (or a
+//! write to a read-only slot) goes to user space as `KVM_EXIT_MMIO`.
+//!
+//! The EPT violation gives the address but not the data: rvisor fetches
+//! the instruction (walking the guest's page tables), decodes the common
+//! `mov` forms with [`crate::insn`], and completes a read on the next
+//! `KVM_RUN` with the data user space supplied. Anything else becomes
+//! `KVM_EXIT_INTERNAL_ERROR` (emulation), with the instruction bytes.
+
+use crate::controls::{CR0_PE, CR0_PG, CR4_PAE};
+use crate::exits::internal_error;
+use crate::guest_msrs::EFER_LMA;
+use crate::insn::{self, CpuMode, MmioOp, Operand};
+use crate::paging::{self, PagingMode};
+use crate::run::set_exit_reason;
+use crate::uapi::{exit, internal};
+use crate::vcpu::{gpr, read_cr0, Guest, Pending, Vcpu};
+use crate::vmcs::{field, EptViolation};
+use crate::vmcs_region::LoadedVmcs;
+use kernel::prelude::*;
+
+/// The guest state at an EPT violation that emulation needs, captured
+/// while the VMCS is current.
+pub(crate) struct Access {
+    pub(crate) gpa: u64,
+    pub(crate) write: bool,
+    fetch: bool,
+    rip: u64,
+    cs_base: u64,
+    cs_ar: u32,
+    cr0: u64,
+    cr3: u64,
+    cr4: u64,
+    efer: u64,
+    rsp: u64,
+    pdptrs: [u64; 4],
+}
+
+impl Access {
+    /// Captures the state of the current exit.
+    pub(crate) fn capture(v: &LoadedVmcs<'_>, q: EptViolation) -> Self {
+        let cr0 = read_cr0(v);
+        let pae = cr0 & CR0_PG != 0 && v.read(field::GUEST_CR4) & CR4_PAE != 0;
+        let efer = v.read(field::GUEST_IA32_EFER);
+        let pdptrs = if pae && efer & EFER_LMA == 0 {
+            [
+                v.read(field::GUEST_PDPTR0),
+                v.read(field::GUEST_PDPTR1),
+                v.read(field::GUEST_PDPTR2),
+                v.read(field::GUEST_PDPTR3),
+            ]
+        } else {
+            [0; 4]
+        };
+        Self {
+            gpa: v.read(field::GUEST_PHYSICAL_ADDRESS),
+            write: q.write(),
+            fetch: q.fetch(),
+            rip: v.read(field::GUEST_RIP),
+            cs_base: v.read(field::GUEST_CS_BASE),
+            cs_ar: v.read32(field::GUEST_CS_AR_BYTES),
+            cr0,
+            cr3: v.read(field::GUEST_CR3),
+            cr4: v.read(field::GUEST_CR4),
+            efer,
+            rsp: v.read(field::GUEST_RSP),
+            pdptrs,
+        }
+    }
+
+    fn cpu_mode(&self) -> CpuMode {
+        let l = self.cs_ar & (1 << 13) != 0;
+        let db = self.cs_ar & (1 << 14) != 0;
+        if self.cr0 & CR0_PE == 0 {
+            CpuMode::Real
+        } else if self.efer & EFER_LMA != 0 && l {
+            CpuMode::Long
+        } else if db {
+            CpuMode::Protected32
+        } else {
+            CpuMode::Protected16
+        }
+    }
+
+    fn paging_mode(&self) -> PagingMode {
+        if self.cr0 & CR0_PG == 0 {
+            PagingMode::None
+        } else if self.efer & EFER_LMA != 0 {
+            PagingMode::FourLevel
+        } else if self.cr4 & CR4_PAE != 0 {
+            PagingMode::Pae(self.pdptrs)
+        } else {
+            PagingMode::Bits32 {
+                pse: self.cr4 & (1 << 4) != 0,
+            }
+        }
+    }
+}
+
+/// Emulates the MMIO access. Returns `true` if `kvm_run` now holds an exit
+/// for user space (MMIO or internal error), `false` to re-enter.
+pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
+    let mode = a.cpu_mode();
+    let linear = if mode == CpuMode::Long {
+        a.rip
+    } else {
+        (a.cs_base + a.rip) & 0xffff_ffff
+    };
+    let mut bytes = [0u8; insn::MAX_LEN];
+    // An instruction fetch from MMIO cannot be emulated.
+    let fetched = if a.fetch {
+        None
+    } else {
+        fetch(vcpu, a, linear, &mut bytes)
+    };
+    let decoded = fetched.and_then(|n| insn::decode(&bytes[..n], mode));
+    let Some(d) = decoded else {
+        let word = |i: usize| {
+            let mut b = [0u8; 8];
+            b[..8 - i / 8].copy_from_slice(&bytes[i..core::cmp::min(i + 8, insn::MAX_LEN)]);
+            u64::from_le_bytes(b)
+        };
+        internal_error(
+            vcpu,
+            internal::EMULATION,
+            &[a.gpa, a.rip, u64::from(a.fetch), word(0), word(8)],
+        );
+        return Ok(true);
+    };
+    let next_rip = a.rip.wrapping_add(u64::from(d.len));
+    let next_rip = if mode == CpuMode::Long {
+        next_rip
+    } else {
+        next_rip & 0xffff_ffff
+    };
+    let run = vcpu.run_struct();
+    let mut data = [0u8; 8];
+    let is_write = match d.op {
+        MmioOp::Store(src) => {
+            let value = match src {
+                Operand::Imm(v) => v,
+                Operand::Reg(r) => r.value(read_reg(g, a, r.num)),
+            };
+            data = value.to_le_bytes();
+            g.pending = Pending::Skip { next_rip };
+            true
+        }
+        MmioOp::Load { dest, dest_size } => {
+            g.pending = Pending::MmioRead {
+                dest,
+                size: d.size,
+                dest_size,
+                next_rip,
+            };
+            false
+        }
+    };
+    set_exit_reason(run, exit::MMIO);
+    // SAFETY: plain stores into the shared run page.
+    unsafe {
+        (*run).exit.mmio.phys_addr = a.gpa;
+        (*run).exit.mmio.data = data;
+        (*run).exit.mmio.len = u32::from(d.size);
+        (*run).exit.mmio.is_write = u8::from(is_write);
+    }
+    Ok(true)
+}
+
+/// Register `num` as it was at the exit (RSP from the captured VMCS value).
+fn read_reg(g: &Guest, a: &Access, num: u8) -> u64 {
+    if usize::from(num) == gpr::RSP {
+        a.rsp
+    } else {
+        g.regs[usize::from(num & 15)]
+    }
+}
+
+/// Reads up to 15 instruction bytes at `linear`; returns how many could be
+/// read (at least 1), or `None`.
+fn fetch(vcpu: &Vcpu, a: &Access, linear: u64, out: &mut [u8; insn::MAX_LEN]) -> Option<usize> {
+    let mode = a.paging_mode();
+    let mut n = 0;
+    while n < out.len() {
+        let la = linear + n as u64;
+        let read = |pa: u64| -> Option<u64> {
+            let mut b = [0u8; 8];
+            vcpu.vm.read_guest(pa, &mut b).ok()?;
+            Some(u64::from_le_bytes(b))
+        };
+        let Some(pa) = paging::translate(mode, a.cr3, la, read) else {
+            break;
+        };
+        // Up to the end of this page.
+        let chunk = core::cmp::min(out.len() - n, (4096 - (la & 0xfff)) as usize);
+        if vcpu.vm.read_guest(pa, &mut out[n..n + chunk]).is_err() {
+            break;
+        }
+        n += chunk;
+    }
+    (n > 0).then_some(n)
+}

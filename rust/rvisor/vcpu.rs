@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A virtual CPU: its VMCS, registers, run page and the vCPU-fd ioctls
+//! that read and write its state. Running it is in [`crate::run`].
+
+use crate::controls::{Controls, CR0_CD, CR0_HOST_OWNED, CR0_NW, CR0_PE, CR0_PG, CR4_PAE};
+use crate::guest_fpu::GuestFpu;
+use crate::guest_msrs::{self, GuestMsrs, EFER_LMA, EFER_LME, EFER_VALID};
+use crate::segment::{from_access_rights, to_access_rights};
+use crate::uapi::{
+    self, KvmCpuid2, KvmCpuidEntry2, KvmDtable, KvmMsrEntry, KvmMsrs, KvmRegs, KvmRun, KvmSregs,
+    VCPU_MMAP_PAGES,
+};
+use crate::user_copy;
+use crate::vm::Vm;
+use crate::vmcs::{entry_ctl, field, Segment};
+use crate::vmcs_region::{LoadedVmcs, NoPreempt, VmcsRegion};
+use crate::vpid::Vpid;
+use crate::{cpuid, glue};
+use kernel::ffi::{c_long, c_uint, c_ulong, c_void};
+use kernel::new_mutex;
+use kernel::page::Page;
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex};
+
+/// Indices of the general-purpose registers in [`VcpuState::regs`]: the
+/// processor's encoding order, which exit qualifications use.
+pub(crate) mod gpr {
+    #![allow(missing_docs, dead_code)]
+    pub(crate) const RAX: usize = 0;
+    pub(crate) const RCX: usize = 1;
+    pub(crate) const RDX: usize = 2;
+    pub(crate) const RBX: usize = 3;
+    /// Lives in the VMCS; the slot is unused.
+    pub(crate) const RSP: usize = 4;
+    pub(crate) const RBP: usize = 5;
+    pub(crate) const RSI: usize = 6;
+    pub(crate) const RDI: usize = 7;
+}
+
+/// What the next `KVM_RUN` must finish for an exit user space handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pending {
+    /// Nothing.
+    None,
+    /// OUT or MMIO write done: continue after the instruction.
+    Skip { next_rip: u64 },
+    /// IN done: load `size` bytes from the I/O data page into RAX.
+    PioIn { size: u8, next_rip: u64 },
+    /// MMIO read done: load `size` bytes of `kvm_run.mmio.data` into
+    /// `dest`, zero-extended to `dest_size` bytes.
+    MmioRead {
+        dest: crate::insn::Reg,
+        size: u8,
+        dest_size: u8,
+        next_rip: u64,
+    },
+}
+
+/// Mutable state of a vCPU, under [`Vcpu::state`]: the VMCS and the
+/// state kept outside it (apart so both can be borrowed at once).
+pub(crate) struct VcpuState {
+    pub(crate) vmcs: VmcsRegion,
+    pub(crate) g: Guest,
+}
+
+/// The guest state rvisor keeps outside the VMCS.
+pub(crate) struct Guest {
+    /// RAX..R15 (RSP unused: it is in the VMCS).
+    pub(crate) regs: [u64; 16],
+    /// The CPU the vCPU last ran on.
+    pub(crate) last_cpu: Option<usize>,
+    /// The EPT generation this vCPU's CPU was last flushed for.
+    pub(crate) ept_generation: u64,
+    pub(crate) pending: Pending,
+    pub(crate) fpu: GuestFpu,
+    pub(crate) cpuid: KVec<KvmCpuidEntry2>,
+    pub(crate) msrs: GuestMsrs,
+    /// CR2 is not switched by VM entry/exit.
+    pub(crate) cr2: u64,
+    /// The guest's task-priority register (MOV CR8), as KVM reports it.
+    pub(crate) cr8: u64,
+    /// DR0-DR3 and DR6 as the guest wrote them (kept in software: MOV DR
+    /// exits; guest hardware breakpoints are not armed).
+    pub(crate) dr: [u64; 4],
+    pub(crate) dr6: u64,
+    /// PDPTEs to load before the next entry (PAE paging turned on by an
+    /// emulated instruction).
+    pub(crate) pdptrs: Option<[u64; 4]>,
+}
+
+/// A virtual CPU.
+#[pin_data]
+pub(crate) struct Vcpu {
+    pub(crate) vm: Arc<Vm>,
+    pub(crate) id: u32,
+    pub(crate) vpid: Option<Vpid>,
+    /// The pages user space maps: `kvm_run`, the I/O data page and KVM's
+    /// coalesced-MMIO page (unused, zero).
+    run_pages: [Page; VCPU_MMAP_PAGES],
+    #[pin]
+    pub(crate) state: Mutex<VcpuState>,
+}
+
+/// The guest-owned bits of CR0 combined with the host-owned bits from the
+/// read shadow: the value the guest believes it has.
+fn guest_cr(real: u64, shadow: u64, host_owned: u64) -> u64 {
+    (real & !host_owned) | (shadow & host_owned)
+}
+
+/// Writes CR0 as the guest wants it: host-owned fixed bits forced, the
+/// guest's value in the read shadow.
+pub(crate) fn write_cr0(vmcs: &mut LoadedVmcs<'_>, ctl: &Controls, cr0: u64) -> Result {
+    vmcs.write(field::GUEST_CR0, cr0 | ctl.cr0_fixed0)?;
+    vmcs.write(field::CR0_READ_SHADOW, cr0)
+}
+
+/// Writes CR4 as the guest wants it (VMXE forced on, hidden by the shadow).
+pub(crate) fn write_cr4(vmcs: &mut LoadedVmcs<'_>, ctl: &Controls, cr4: u64) -> Result {
+    vmcs.write(field::GUEST_CR4, cr4 | ctl.cr4_fixed0)?;
+    vmcs.write(field::CR4_READ_SHADOW, cr4)
+}
+
+/// The guest's CR0.
+pub(crate) fn read_cr0(vmcs: &LoadedVmcs<'_>) -> u64 {
+    guest_cr(
+        vmcs.read(field::GUEST_CR0),
+        vmcs.read(field::CR0_READ_SHADOW),
+        CR0_HOST_OWNED,
+    )
+}
+
+/// The guest's CR4.
+pub(crate) fn read_cr4(vmcs: &LoadedVmcs<'_>, ctl: &Controls) -> u64 {
+    guest_cr(
+        vmcs.read(field::GUEST_CR4),
+        vmcs.read(field::CR4_READ_SHADOW),
+        ctl.cr4_host_owned,
+    )
+}
+
+/// Sets EFER and the IA-32e mode entry control that must match its LMA.
+pub(crate) fn write_efer(vmcs: &mut LoadedVmcs<'_>, efer: u64) -> Result {
+    vmcs.write(field::GUEST_IA32_EFER, efer)?;
+    let entry = vmcs.read32(field::VM_ENTRY_CONTROLS);
+    let entry = if efer & EFER_LMA != 0 {
+        entry | entry_ctl::IA32E_MODE
+    } else {
+        entry & !entry_ctl::IA32E_MODE
+    };
+    vmcs.write(field::VM_ENTRY_CONTROLS, u64::from(entry))
+}
+
+/// Whether CR0 `cr0` is architecturally valid (as KVM's
+/// `kvm_is_valid_cr0`).
+pub(crate) fn valid_cr0(cr0: u64) -> bool {
+    cr0 >> 32 == 0
+        && !(cr0 & CR0_NW != 0 && cr0 & CR0_CD == 0)
+        && !(cr0 & CR0_PG != 0 && cr0 & CR0_PE == 0)
+}
+
+impl Vcpu {
+    /// Creates vCPU `id` of `vm` in the reset state KVM gives a new vCPU.
+    pub(crate) fn new(vm: Arc<Vm>, id: u32) -> Result<Arc<Self>> {
+        let caps = crate::vmx_root::caps().ok_or(ENODEV)?;
+        let ctl = *vm.controls();
+        let vpid = if ctl.vpid { Some(Vpid::alloc()?) } else { None };
+        let mut vmcs = VmcsRegion::new(caps.basic().revision_id())?;
+        {
+            let np = NoPreempt::new();
+            let mut v = vmcs.load(&np)?;
+            crate::vcpu_setup::init_vmcs(&mut v, &vm, vpid.as_ref().map(Vpid::get))?;
+        }
+        let run_pages = [
+            Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?,
+            Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?,
+            Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?,
+        ];
+        let mut regs = [0u64; 16];
+        // After reset EDX holds the processor signature (KVM: 0x600 until
+        // CPUID is set).
+        regs[gpr::RDX] = 0x600;
+        let g = Guest {
+            regs,
+            last_cpu: None,
+            ept_generation: 0,
+            pending: Pending::None,
+            fpu: GuestFpu::new(ctl.xsave)?,
+            cpuid: KVec::new(),
+            msrs: GuestMsrs::new(id),
+            cr2: 0,
+            cr8: 0,
+            dr: [0; 4],
+            dr6: 0xffff_0ff0,
+            pdptrs: None,
+        };
+        let state = VcpuState { vmcs, g };
+        Arc::pin_init(
+            pin_init!(Self {
+                vm,
+                id,
+                vpid,
+                run_pages,
+                state <- new_mutex!(state, "rvisor_vcpu"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The shared `kvm_run` structure.
+    pub(crate) fn run_struct(&self) -> *mut KvmRun {
+        // SAFETY: the page is ours for the vCPU's life.
+        unsafe { glue::rv_page_address(self.run_pages[0].as_ptr()).cast() }
+    }
+
+    /// The I/O data page (`kvm_run.io.data_offset` points here).
+    pub(crate) fn pio_data(&self) -> *mut u8 {
+        // SAFETY: as above.
+        unsafe { glue::rv_page_address(self.run_pages[1].as_ptr()).cast() }
+    }
+
+    /// Runs `f` with this vCPU's VMCS current (outside `KVM_RUN`).
+    pub(crate) fn with_vmcs<R>(
+        st: &mut VcpuState,
+        f: impl FnOnce(&mut LoadedVmcs<'_>, &mut Guest) -> Result<R>,
+    ) -> Result<R> {
+        let np = NoPreempt::new();
+        let mut v = st.vmcs.load(&np)?;
+        f(&mut v, &mut st.g)
+    }
+
+    fn get_regs(&self, arg: u64) -> Result<isize> {
+        let mut st = self.state.lock();
+        let regs = Self::with_vmcs(&mut st, |v, st| {
+            let r = &st.regs;
+            Ok(KvmRegs {
+                rax: r[0],
+                rcx: r[1],
+                rdx: r[2],
+                rbx: r[3],
+                rsp: v.read(field::GUEST_RSP),
+                rbp: r[5],
+                rsi: r[6],
+                rdi: r[7],
+                r8: r[8],
+                r9: r[9],
+                r10: r[10],
+                r11: r[11],
+                r12: r[12],
+                r13: r[13],
+                r14: r[14],
+                r15: r[15],
+                rip: v.read(field::GUEST_RIP),
+                rflags: v.read(field::GUEST_RFLAGS),
+            })
+        })?;
+        drop(st);
+        user_copy::write(arg, &regs)?;
+        Ok(0)
+    }
+
+    fn set_regs(&self, arg: u64) -> Result<isize> {
+        let regs: KvmRegs = user_copy::read(arg)?;
+        let mut st = self.state.lock();
+        Self::with_vmcs(&mut st, |v, st| {
+            st.regs = [
+                regs.rax, regs.rcx, regs.rdx, regs.rbx, 0, regs.rbp, regs.rsi, regs.rdi, regs.r8,
+                regs.r9, regs.r10, regs.r11, regs.r12, regs.r13, regs.r14, regs.r15,
+            ];
+            v.write(field::GUEST_RSP, regs.rsp)?;
+            v.write(field::GUEST_RIP, regs.rip)?;
+            // Bit 1 is fixed to 1; reserved bits are cleared (as KVM).
+            v.write(field::GUEST_RFLAGS, (regs.rflags & 0x3f_7fd7) | 2)?;
+            // New registers supersede a pending completion.
+            st.pending = Pending::None;
+            Ok(0)
+        })
+    }
+
+    fn get_sregs(&self, arg: u64) -> Result<isize> {
+        let ctl = *self.vm.controls();
+        let mut st = self.state.lock();
+        let sregs = Self::with_vmcs(&mut st, |v, st| {
+            let mut s = KvmSregs::default();
+            for (seg, out) in Segment::ALL.iter().zip([
+                &mut s.cs, &mut s.ds, &mut s.es, &mut s.fs, &mut s.gs, &mut s.ss, &mut s.tr,
+                &mut s.ldt,
+            ]) {
+                let f = seg.fields();
+                out.selector = v.read(f.selector) as u16;
+                out.base = v.read(f.base);
+                out.limit = v.read32(f.limit);
+                from_access_rights(out, v.read32(f.ar));
+            }
+            s.gdt = KvmDtable {
+                base: v.read(field::GUEST_GDTR_BASE),
+                limit: v.read(field::GUEST_GDTR_LIMIT) as u16,
+                padding: [0; 3],
+            };
+            s.idt = KvmDtable {
+                base: v.read(field::GUEST_IDTR_BASE),
+                limit: v.read(field::GUEST_IDTR_LIMIT) as u16,
+                padding: [0; 3],
+            };
+            s.cr0 = read_cr0(v);
+            s.cr2 = st.cr2;
+            s.cr3 = v.read(field::GUEST_CR3);
+            s.cr4 = read_cr4(v, &ctl);
+            s.cr8 = st.cr8;
+            s.efer = v.read(field::GUEST_IA32_EFER);
+            s.apic_base = st.msrs.apic_base;
+            Ok(s)
+        })?;
+        drop(st);
+        user_copy::write(arg, &sregs)?;
+        Ok(0)
+    }
+
+    fn set_sregs(&self, arg: u64) -> Result<isize> {
+        let s: KvmSregs = user_copy::read(arg)?;
+        let ctl = *self.vm.controls();
+        // KVM's kvm_is_valid_sregs().
+        let long = s.efer & EFER_LME != 0 && s.cr0 & CR0_PG != 0;
+        if long {
+            if s.cr4 & CR4_PAE == 0 || s.efer & EFER_LMA == 0 {
+                return Err(EINVAL);
+            }
+        } else if s.efer & EFER_LMA != 0 || s.cs.l != 0 {
+            return Err(EINVAL);
+        }
+        if !valid_cr0(s.cr0) || s.cr4 & ctl.cr4_host_owned != 0 || s.efer & !EFER_VALID != 0 {
+            return Err(EINVAL);
+        }
+        // PAE paging outside long mode: the PDPTEs come from guest memory.
+        let pdptes = if !long && s.cr0 & CR0_PG != 0 && s.cr4 & CR4_PAE != 0 {
+            let mut raw = [0u8; 32];
+            self.vm.read_guest(s.cr3 & 0xffff_ffe0, &mut raw)?;
+            let mut p = [0u64; 4];
+            for (i, chunk) in raw.chunks_exact(8).enumerate() {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(chunk);
+                p[i] = u64::from_le_bytes(b);
+            }
+            Some(p)
+        } else {
+            None
+        };
+        let mut st = self.state.lock();
+        Self::with_vmcs(&mut st, |v, st| {
+            for (seg, src) in Segment::ALL
+                .iter()
+                .zip([&s.cs, &s.ds, &s.es, &s.fs, &s.gs, &s.ss, &s.tr, &s.ldt])
+            {
+                let f = seg.fields();
+                v.write(f.selector, u64::from(src.selector))?;
+                v.write(f.base, src.base)?;
+                v.write(f.limit, u64::from(src.limit))?;
+                let accessed = *seg != Segment::Ldtr;
+                v.write(f.ar, u64::from(to_access_rights(src, accessed)))?;
+            }
+            v.write(field::GUEST_GDTR_BASE, s.gdt.base)?;
+            v.write(field::GUEST_GDTR_LIMIT, u64::from(s.gdt.limit))?;
+            v.write(field::GUEST_IDTR_BASE, s.idt.base)?;
+            v.write(field::GUEST_IDTR_LIMIT, u64::from(s.idt.limit))?;
+            write_cr0(v, &ctl, s.cr0)?;
+            write_cr4(v, &ctl, s.cr4)?;
+            v.write(field::GUEST_CR3, s.cr3)?;
+            write_efer(v, s.efer)?;
+            if let Some(p) = pdptes {
+                v.write(field::GUEST_PDPTR0, p[0])?;
+                v.write(field::GUEST_PDPTR1, p[1])?;
+                v.write(field::GUEST_PDPTR2, p[2])?;
+                v.write(field::GUEST_PDPTR3, p[3])?;
+            }
+            st.cr2 = s.cr2;
+            st.cr8 = s.cr8 & 0xf;
+            st.msrs.apic_base = s.apic_base;
+            Ok(0)
+        })
+    }
+
+    fn set_cpuid2(&self, arg: u64) -> Result<isize> {
+        let hdr: KvmCpuid2 = user_copy::read(arg)?;
+        let n = hdr.nent as usize;
+        if n > cpuid::MAX_ENTRIES {
+            return Err(E2BIG);
+        }
+        let base = user_copy::element::<KvmCpuid2>(arg, 1)?;
+        let mut table = KVec::with_capacity(n, GFP_KERNEL)?;
+        for i in 0..n {
+            table.push(
+                user_copy::read::<KvmCpuidEntry2>(user_copy::element::<KvmCpuidEntry2>(base, i)?)?,
+                GFP_KERNEL,
+            )?;
+        }
+        self.state.lock().g.cpuid = table;
+        Ok(0)
+    }
+
+    fn get_cpuid2(&self, arg: u64) -> Result<isize> {
+        let st = self.state.lock();
+        let mut copy = KVec::with_capacity(st.g.cpuid.len(), GFP_KERNEL)?;
+        for e in st.g.cpuid.iter() {
+            copy.push(*e, GFP_KERNEL)?;
+        }
+        drop(st);
+        write_cpuid2(arg, &copy)
+    }
+
+    /// `KVM_GET_MSRS` / `KVM_SET_MSRS`: processes entries in order and
+    /// returns how many succeeded, stopping at the first unsupported one,
+    /// as KVM does.
+    fn msrs(&self, arg: u64, set: bool) -> Result<isize> {
+        let hdr: KvmMsrs = user_copy::read(arg)?;
+        let n = hdr.nmsrs as usize;
+        // KVM's limit (MAX_IO_MSRS).
+        if n >= 256 {
+            return Err(E2BIG);
+        }
+        let base = user_copy::element::<KvmMsrs>(arg, 1)?;
+        let mut done = 0;
+        let mut st = self.state.lock();
+        for i in 0..n {
+            let at = user_copy::element::<KvmMsrEntry>(base, i)?;
+            let mut e: KvmMsrEntry = user_copy::read(at)?;
+            let ok = Self::with_vmcs(&mut st, |v, st| {
+                Ok(if set {
+                    if e.index == guest_msrs::msr::EFER {
+                        e.data & !EFER_VALID == 0 && write_efer(v, e.data).is_ok()
+                    } else if e.index == guest_msrs::msr::TSC || e.index == guest_msrs::msr::MTRRCAP
+                    {
+                        // Host-owned values; writes from user space are
+                        // accepted and ignored, as restoring a snapshot does.
+                        true
+                    } else {
+                        st.msrs.set(v, e.index, e.data)
+                    }
+                } else {
+                    match st.msrs.get(v, e.index) {
+                        Some(val) => {
+                            e.data = val;
+                            true
+                        }
+                        None => false,
+                    }
+                })
+            })?;
+            if !ok {
+                break;
+            }
+            if !set {
+                user_copy::write(at, &e)?;
+            }
+            done += 1;
+        }
+        Ok(done)
+    }
+
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<isize> {
+        match cmd {
+            uapi::KVM_RUN if arg == 0 => crate::run::run(self),
+            uapi::KVM_RUN => Err(EINVAL),
+            uapi::KVM_GET_REGS => self.get_regs(arg),
+            uapi::KVM_SET_REGS => self.set_regs(arg),
+            uapi::KVM_GET_SREGS => self.get_sregs(arg),
+            uapi::KVM_SET_SREGS => self.set_sregs(arg),
+            uapi::KVM_SET_CPUID2 => self.set_cpuid2(arg),
+            uapi::KVM_GET_CPUID2 => self.get_cpuid2(arg),
+            uapi::KVM_GET_MSRS => self.msrs(arg, false),
+            uapi::KVM_SET_MSRS => self.msrs(arg, true),
+            _ => Err(ENOTTY),
+        }
+    }
+}
+
+/// Writes a `kvm_cpuid2` with `entries` to user space; `E2BIG` (with
+/// `nent` updated) if the caller's array is too small, as KVM does.
+pub(crate) fn write_cpuid2(arg: u64, entries: &[KvmCpuidEntry2]) -> Result<isize> {
+    let mut hdr: KvmCpuid2 = user_copy::read(arg)?;
+    let room = hdr.nent as usize;
+    hdr.nent = entries.len() as u32;
+    if room < entries.len() {
+        user_copy::write(arg, &hdr)?;
+        return Err(E2BIG);
+    }
+    let base = user_copy::element::<KvmCpuid2>(arg, 1)?;
+    for (i, e) in entries.iter().enumerate() {
+        user_copy::write(user_copy::element::<KvmCpuidEntry2>(base, i)?, e)?;
+    }
+    user_copy::write(arg, &hdr)?;
+    Ok(0)
+}
+
+/// # Safety
+///
+/// `vcpu` is the `private_data` of a vCPU file: a pointer from
+/// `Arc::into_raw`, valid until `rvisor_vcpu_release`.
+#[no_mangle]
+unsafe extern "C" fn rvisor_vcpu_ioctl(vcpu: *mut c_void, cmd: c_uint, arg: c_ulong) -> c_long {
+    // SAFETY: the file holds the reference for the duration of the call.
+    let vcpu = unsafe { &*(vcpu as *const Vcpu) };
+    match vcpu.ioctl(cmd, arg as u64) {
+        Ok(v) => v as c_long,
+        Err(e) => e.to_errno() as c_long,
+    }
+}
+
+/// # Safety
+///
+/// As for [`rvisor_vcpu_ioctl`]; called once, at release.
+#[no_mangle]
+unsafe extern "C" fn rvisor_vcpu_release(vcpu: *mut c_void) {
+    // SAFETY: the file's reference, given back once.
+    drop(unsafe { Arc::from_raw(vcpu as *const Vcpu) });
+}
+
+/// The page to map at `pgoff` of the vCPU file, or null (SIGBUS).
+///
+/// # Safety
+///
+/// As for [`rvisor_vcpu_ioctl`] (the mapping holds the file).
+#[no_mangle]
+unsafe extern "C" fn rvisor_vcpu_page(
+    vcpu: *mut c_void,
+    pgoff: c_ulong,
+) -> *mut kernel::bindings::page {
+    // SAFETY: the mapping holds the file, which holds the reference.
+    let vcpu = unsafe { &*(vcpu as *const Vcpu) };
+    match vcpu.run_pages.get(pgoff) {
+        Some(p) => p.as_ptr(),
+        None => core::ptr::null_mut(),
+    }
+}

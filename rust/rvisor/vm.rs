@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A virtual machine: guest memory, its EPT, and the vCPUs created on it.
+//!
+//! A VM lives as long as its file or any of its vCPU files is open (each
+//! holds an `Arc<Vm>`); every file holds a reference on the module, so
+//! rvisor cannot be unloaded while a VM exists.
+
+use crate::controls::Controls;
+use crate::glue;
+use crate::guest_memory::{Fault, GuestMemory};
+use crate::kvm_abi;
+use crate::uapi::{self, KvmUserspaceMemoryRegion};
+use crate::user_copy;
+use crate::vcpu::Vcpu;
+use crate::vmx_insn;
+use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use kernel::ffi::{c_long, c_uint, c_ulong, c_void};
+use kernel::new_mutex;
+use kernel::page::Page;
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex};
+
+/// vCPUs per VM, and one more than the largest vCPU id
+/// (`KVM_CAP_NR_VCPUS`, `KVM_CAP_MAX_VCPUS`, `KVM_CAP_MAX_VCPU_ID`).
+pub(crate) const MAX_VCPUS: usize = 16;
+
+/// Highest `KVM_SET_TSS_ADDR` address KVM accepts (3 pages below 4 GiB).
+const TSS_ADDR_MAX: u64 = 0xffff_d000;
+
+/// State that ioctls and EPT violations change, under [`Vm::inner`].
+struct VmInner {
+    memory: GuestMemory,
+    /// vCPU ids ever created (ids are not reused, as in KVM).
+    vcpu_ids: u32,
+}
+
+/// One virtual machine.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Vm {
+    #[pin]
+    inner: Mutex<VmInner>,
+    /// The EPT pointer; the root table never changes.
+    eptp: u64,
+    /// Incremented whenever mappings are removed; a vCPU entering the
+    /// guest with an older value flushes its CPU's EPT translations.
+    ept_generation: AtomicU64,
+    /// Per vCPU id: the CPU it runs the guest on, or -1.
+    running_on: [AtomicI32; MAX_VCPUS],
+    /// All-ones MSR bitmap: every RDMSR/WRMSR exits.
+    msr_bitmap: Page,
+    msr_bitmap_phys: u64,
+    /// VM-execution controls chosen for this host.
+    controls: Controls,
+}
+
+impl Vm {
+    /// Creates a VM; `EOPNOTSUPP` if this processor lacks what rvisor needs
+    /// (EPT, unrestricted guest).
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        let caps = crate::vmx_root::caps().ok_or(ENODEV)?;
+        let controls = Controls::new(&caps)?;
+        let memory = GuestMemory::new()?;
+        let eptp = memory.eptp();
+        let msr_bitmap = Page::alloc_page(GFP_KERNEL)?;
+        let ones = [0xffu8; 256];
+        for off in (0..kernel::page::PAGE_SIZE).step_by(ones.len()) {
+            // SAFETY: `ones` is readable and `off + 256 <= PAGE_SIZE`.
+            unsafe { msr_bitmap.write_raw(ones.as_ptr(), off, ones.len())? };
+        }
+        // SAFETY: `msr_bitmap` is a valid page.
+        let msr_bitmap_phys = unsafe { glue::rv_page_to_phys(msr_bitmap.as_ptr()) };
+        Arc::pin_init(
+            pin_init!(Self {
+                inner <- new_mutex!(VmInner {
+                    memory,
+                    vcpu_ids: 0,
+                }, "rvisor_vm"),
+                eptp,
+                ept_generation: AtomicU64::new(0),
+                running_on: [const { AtomicI32::new(-1) }; MAX_VCPUS],
+                msr_bitmap,
+                msr_bitmap_phys,
+                controls,
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The EPT pointer.
+    pub(crate) fn eptp(&self) -> u64 {
+        self.eptp
+    }
+
+    /// Physical address of the MSR bitmap.
+    pub(crate) fn msr_bitmap_phys(&self) -> u64 {
+        self.msr_bitmap_phys
+    }
+
+    /// The controls every vCPU of this VM uses.
+    pub(crate) fn controls(&self) -> &Controls {
+        &self.controls
+    }
+
+    /// The current EPT generation (see [`Vm::ept_generation`]).
+    pub(crate) fn ept_generation(&self) -> u64 {
+        self.ept_generation.load(Ordering::SeqCst)
+    }
+
+    /// Records that vCPU `id` is (`Some(cpu)`) or is not in guest mode.
+    pub(crate) fn set_running(&self, id: u32, cpu: Option<usize>) {
+        let v = cpu.map_or(-1, |c| c as i32);
+        self.running_on[id as usize].store(v, Ordering::SeqCst);
+    }
+
+    /// Makes every vCPU drop translations of removed mappings before it
+    /// runs guest code again: bump the generation, then interrupt every
+    /// CPU running a vCPU of this VM and wait until it took the interrupt
+    /// (which forced a VM exit). A vCPU re-entering afterwards sees the new
+    /// generation and executes INVEPT first.
+    fn flush_remote_tlbs(&self) {
+        self.ept_generation.fetch_add(1, Ordering::SeqCst);
+        for running in &self.running_on {
+            let cpu = running.load(Ordering::SeqCst);
+            if cpu >= 0 {
+                // SAFETY: `cpu` is a CPU id a vCPU recorded while running.
+                unsafe { glue::rv_kick_cpu(cpu) };
+            }
+        }
+    }
+
+    /// `KVM_SET_USER_MEMORY_REGION`.
+    fn set_memory_region(&self, arg: u64) -> Result<isize> {
+        let region: KvmUserspaceMemoryRegion = user_copy::read(arg)?;
+        let mut inner = self.inner.lock();
+        if inner.memory.set_region(&region)? {
+            // The old pages are unpinned already, but no CPU can reach them:
+            // flushing completes before the ioctl returns, i.e. before user
+            // space can unmap or reuse the memory.
+            self.flush_remote_tlbs();
+        }
+        Ok(0)
+    }
+
+    /// Handles an EPT violation of a vCPU at `gpa`.
+    pub(crate) fn ept_fault(&self, gpa: u64, write: bool) -> Result<Fault> {
+        self.inner.lock().memory.fault(gpa, write)
+    }
+
+    /// Reads guest-physical memory through the slots.
+    pub(crate) fn read_guest(&self, gpa: u64, buf: &mut [u8]) -> Result {
+        self.inner.lock().memory.read(gpa, buf)
+    }
+
+    /// `KVM_CREATE_VCPU`: `EINVAL` for an id out of range, `EEXIST` for a
+    /// used one.
+    fn create_vcpu(self: &Arc<Self>, id: u64) -> Result<isize> {
+        if id >= MAX_VCPUS as u64 {
+            return Err(EINVAL);
+        }
+        let bit = 1u32 << id;
+        {
+            let mut inner = self.inner.lock();
+            if inner.vcpu_ids & bit != 0 {
+                return Err(EEXIST);
+            }
+            inner.vcpu_ids |= bit;
+        }
+        let result = Vcpu::new(self.clone(), id as u32).and_then(crate::fd::vcpu_fd);
+        if result.is_err() {
+            self.inner.lock().vcpu_ids &= !bit;
+        }
+        result
+    }
+
+    fn ioctl(self: &Arc<Self>, cmd: u32, arg: u64) -> Result<isize> {
+        match cmd {
+            uapi::KVM_CREATE_VCPU => self.create_vcpu(arg),
+            uapi::KVM_SET_USER_MEMORY_REGION => self.set_memory_region(arg),
+            uapi::KVM_CHECK_EXTENSION => Ok(kvm_abi::check_extension(arg)),
+            uapi::KVM_SET_TSS_ADDR => {
+                // Unrestricted guest needs no real-mode TSS: the address is
+                // only checked, as KVM does.
+                if arg > TSS_ADDR_MAX {
+                    return Err(EINVAL);
+                }
+                Ok(0)
+            }
+            uapi::KVM_SET_IDENTITY_MAP_ADDR => {
+                // Only needed for shadow paging, which rvisor never uses;
+                // accepted under KVM's rules.
+                let _addr: u64 = user_copy::read(arg)?;
+                if self.inner.lock().vcpu_ids != 0 {
+                    return Err(EEXIST);
+                }
+                Ok(0)
+            }
+            _ => Err(ENOTTY),
+        }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Vm {
+    fn drop(self: Pin<&mut Self>) {
+        // No vCPU is left (each holds a reference). Drop every CPU's cached
+        // translations of this EPT before the tables and pinned pages are
+        // freed, so that a later VM reusing the root page starts clean.
+        // SAFETY: runs INVEPT on every online CPU, all in VMX operation.
+        unsafe { glue::rv_on_each_cpu_invept_all() };
+    }
+}
+
+/// Called on every CPU by [`glue::rv_on_each_cpu_invept_all`].
+#[no_mangle]
+extern "C" fn rvisor_invept_all_this_cpu() {
+    if crate::vmx_root::this_cpu_in_vmx() {
+        let _ = vmx_insn::invept_all();
+    }
+}
+
+/// # Safety
+///
+/// `vm` is the `private_data` of a VM file: a pointer from
+/// `Arc::into_raw`, valid until `rvisor_vm_release`.
+#[no_mangle]
+unsafe extern "C" fn rvisor_vm_ioctl(vm: *mut c_void, cmd: c_uint, arg: c_ulong) -> c_long {
+    // SAFETY: the file holds the reference until release, which cannot run
+    // during an ioctl on it.
+    let vm = unsafe { kernel::sync::ArcBorrow::from_raw(vm as *const Vm) };
+    let vm: Arc<Vm> = vm.into();
+    match vm.ioctl(cmd, arg as u64) {
+        Ok(v) => v as c_long,
+        Err(e) => e.to_errno() as c_long,
+    }
+}
+
+/// # Safety
+///
+/// As for [`rvisor_vm_ioctl`]; called once, when the file is released.
+#[no_mangle]
+unsafe extern "C" fn rvisor_vm_release(vm: *mut c_void) {
+    // SAFETY: the reference the file held, given back once.
+    drop(unsafe { Arc::from_raw(vm as *const Vm) });
+}
