@@ -127,10 +127,8 @@ impl MemSlots {
         if size == 0 {
             return old.map(SlotChange::Delete).ok_or(SlotError::Invalid);
         }
-        if size / PAGE_SIZE > MAX_SLOT_PAGES
-            || !gpa.checked_add(size).is_some_and(|end| end <= GPA_LIMIT)
-            || !user_range_ok(hva, size)
-        {
+        let in_range = matches!(gpa.checked_add(size), Some(end) if end <= GPA_LIMIT);
+        if size / PAGE_SIZE > MAX_SLOT_PAGES || !in_range || !user_range_ok(hva, size) {
             return Err(SlotError::Invalid);
         }
         let new = Slot {
