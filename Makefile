@@ -12,7 +12,7 @@
 
 SHELL := /bin/bash
 BUILD := build
-SELFTEST_PROGS := $(BUILD)/selftests/dev_ioctl $(BUILD)/selftests/vm_exits
+SELFTEST_PROGS := $(addprefix $(BUILD)/selftests/,dev_ioctl vm_exits vm_misuse vm_smp)
 
 .PHONY: all setup kernel modules selftests check demo lint fmt clean
 
@@ -32,7 +32,7 @@ selftests: $(SELFTEST_PROGS)
 # Static, so that they run in the busybox initramfs of the Bochs guest.
 $(BUILD)/selftests/%: selftests/rvisor/%.c selftests/rvisor/vmtest.h
 	@mkdir -p $(@D)
-	gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+	gcc -static -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 
 check:
 	@scripts/check

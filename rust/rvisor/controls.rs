@@ -10,10 +10,11 @@ use crate::vmcs::{entry_ctl, exit_ctl, pin, proc, proc2};
 use crate::vmx_root::eopnotsupp;
 use kernel::prelude::*;
 
-/// CR0 bits the host owns: NE must stay 1 in VMX operation, and PG
-/// changes are emulated so that long-mode activation and PAE PDPTE
-/// loading are exact.
-pub(crate) const CR0_HOST_OWNED: u64 = CR0_NE | CR0_PG;
+/// CR0 bits the host owns: NE must stay 1 in VMX operation; PG changes
+/// are emulated so that long-mode activation and PAE PDPTE loading are
+/// exact; CD and NW are kept clear in the processor (the guest sees its
+/// own values through the read shadow).
+pub(crate) const CR0_HOST_OWNED: u64 = CR0_NE | CR0_PG | CR0_CD | CR0_NW;
 /// CR0.PE.
 pub(crate) const CR0_PE: u64 = 1 << 0;
 /// CR0.NE.

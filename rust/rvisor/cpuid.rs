@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! CPUID for guests: the leaves `KVM_GET_SUPPORTED_CPUID` offers (the
-//! host's, minus what rvisor does not virtualize) and the lookup that
-//! answers a guest's CPUID from the table `KVM_SET_CPUID2` installed.
+//! host's, minus what rvisor does not virtualize). Guests' CPUID is
+//! answered by [`crate::cpuid_table::lookup`] from the table
+//! `KVM_SET_CPUID2` installed.
 
 use crate::glue;
 use crate::guest_fpu::{GuestFpu, XCR0_GUEST_MAX};
@@ -140,16 +141,4 @@ pub(crate) fn supported() -> Result<KVec<KvmCpuidEntry2>> {
         )?;
     }
     Ok(v)
-}
-
-/// Answers CPUID(`leaf`, `subleaf`) from `table`, as KVM does for a leaf
-/// the table lacks: all zeros.
-pub(crate) fn lookup(table: &[KvmCpuidEntry2], leaf: u32, subleaf: u32) -> [u32; 4] {
-    table
-        .iter()
-        .find(|e| {
-            e.function == leaf
-                && (e.flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX == 0 || e.index == subleaf)
-        })
-        .map_or([0; 4], |e| [e.eax, e.ebx, e.ecx, e.edx])
 }

@@ -16,7 +16,7 @@ use crate::vmcs::{
     IoQualification,
 };
 use crate::vmcs_region::LoadedVmcs;
-use crate::{cpuid, glue, mmio};
+use crate::{cpuid_table, glue, mmio};
 use kernel::prelude::*;
 
 /// What to do after an exit.
@@ -185,12 +185,11 @@ pub(crate) fn handle(
 fn handle_cpuid(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
     let leaf = g.regs[gpr::RAX] as u32;
     let subleaf = g.regs[gpr::RCX] as u32;
-    let mut r = cpuid::lookup(&g.cpuid, leaf, subleaf);
+    let mut r = cpuid_table::lookup(&g.cpuid, leaf, subleaf);
     if leaf == 1 {
         // OSXSAVE mirrors the guest's CR4, as on hardware.
-        let ctl_osxsave = v.read(field::CR4_READ_SHADOW) & CR4_OSXSAVE != 0
-            || v.read(field::GUEST_CR4) & CR4_OSXSAVE != 0;
-        r[2] = (r[2] & !(1 << 27)) | if ctl_osxsave { 1 << 27 } else { 0 };
+        let osxsave = v.read(field::GUEST_CR4) & CR4_OSXSAVE != 0;
+        r[2] = (r[2] & !(1 << 27)) | if osxsave { 1 << 27 } else { 0 };
     }
     for (i, reg) in [gpr::RAX, gpr::RBX, gpr::RCX, gpr::RDX]
         .into_iter()
@@ -366,6 +365,7 @@ fn handle_wrmsr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
         // LMA is read-only; LME may not change while paging is on.
         let new = (val & !EFER_LMA) | (old & EFER_LMA);
         val & !EFER_VALID == 0
+            && cpuid_table::efer_allowed(&g.cpuid, new)
             && !(paging && (old ^ new) & EFER_LME != 0)
             && write_efer(v, new).is_ok()
     } else {

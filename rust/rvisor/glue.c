@@ -24,7 +24,7 @@
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
-#include <asm/reboot.h>
+#include <linux/reboot.h>
 #include <asm/tlbflush.h>
 
 #include "glue.h"
@@ -116,22 +116,41 @@ void rv_cpuhp_remove(int state)
 }
 
 /*
- * The crash/kexec path must turn VMX off, or INIT is blocked and the next
- * kernel cannot start the other CPUs. The hook has a single slot and only
- * exists when KVM support is configured.
+ * Reboot and kexec must find VMX off on every CPU, or INIT is blocked and
+ * the next kernel cannot start the other CPUs. rvisor leaves through a
+ * reboot notifier. It does not take the x86 emergency-virtualization hook
+ * (cpu_emergency_register_virt_callback): that hook has a single slot, and
+ * kvm_intel WARNs at load when it finds the slot taken, which would make
+ * "kvm_intel refuses while rvisor holds VMX" noisy. The cost: a crash
+ * kernel started by panic finds VMX still on (kdump usually runs on one
+ * CPU, so it is rarely affected).
  */
-void rv_emergency_register(void (*callback)(void))
+static void (*rv_reboot_callback)(void);
+
+static void rv_reboot_on_cpu(void *info)
 {
-#if IS_ENABLED(CONFIG_KVM_X86)
-	cpu_emergency_register_virt_callback(callback);
-#endif
+	rv_reboot_callback();
 }
 
-void rv_emergency_unregister(void (*callback)(void))
+static int rv_reboot_notify(struct notifier_block *nb, unsigned long code, void *unused)
 {
-#if IS_ENABLED(CONFIG_KVM_X86)
-	cpu_emergency_unregister_virt_callback(callback);
-#endif
+	on_each_cpu(rv_reboot_on_cpu, NULL, 1);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block rv_reboot_nb = {
+	.notifier_call = rv_reboot_notify,
+};
+
+void rv_reboot_register(void (*callback)(void))
+{
+	rv_reboot_callback = callback;
+	register_reboot_notifier(&rv_reboot_nb);
+}
+
+void rv_reboot_unregister(void)
+{
+	unregister_reboot_notifier(&rv_reboot_nb);
 }
 
 static long rv_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

@@ -26,8 +26,8 @@ unsigned int rv_this_cpu(void);
 int rv_cpuhp_setup_dyn(const char *name, int (*startup)(unsigned int cpu),
 		       int (*teardown)(unsigned int cpu));
 void rv_cpuhp_remove(int state);
-void rv_emergency_register(void (*callback)(void));
-void rv_emergency_unregister(void (*callback)(void));
+void rv_reboot_register(void (*callback)(void));
+void rv_reboot_unregister(void);
 int rv_misc_register(void);
 void rv_misc_deregister(void);
 

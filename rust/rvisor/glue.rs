@@ -58,8 +58,8 @@ extern "C" {
         teardown: unsafe extern "C" fn(c_uint) -> c_int,
     ) -> c_int;
     pub(crate) fn rv_cpuhp_remove(state: c_int);
-    pub(crate) fn rv_emergency_register(callback: unsafe extern "C" fn());
-    pub(crate) fn rv_emergency_unregister(callback: unsafe extern "C" fn());
+    pub(crate) fn rv_reboot_register(callback: unsafe extern "C" fn());
+    pub(crate) fn rv_reboot_unregister();
     pub(crate) fn rv_misc_register() -> c_int;
     pub(crate) fn rv_misc_deregister();
 

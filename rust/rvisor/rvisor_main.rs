@@ -37,6 +37,9 @@ mod vpid;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../vmx/src/caps.rs"]
 mod caps;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/cpuid_table.rs"]
+mod cpuid_table;
 #[allow(unreachable_pub)]
 #[path = "../vmx/src/cpulist.rs"]
 mod cpulist;

@@ -108,10 +108,11 @@ fn guest_cr(real: u64, shadow: u64, host_owned: u64) -> u64 {
     (real & !host_owned) | (shadow & host_owned)
 }
 
-/// Writes CR0 as the guest wants it: host-owned fixed bits forced, the
+/// Writes CR0 as the guest wants it: fixed bits forced, CD and NW never
+/// set in the processor (caching is the host's business, as in KVM), the
 /// guest's value in the read shadow.
 pub(crate) fn write_cr0(vmcs: &mut LoadedVmcs<'_>, ctl: &Controls, cr0: u64) -> Result {
-    vmcs.write(field::GUEST_CR0, cr0 | ctl.cr0_fixed0)?;
+    vmcs.write(field::GUEST_CR0, (cr0 & !(CR0_CD | CR0_NW)) | ctl.cr0_fixed0)?;
     vmcs.write(field::CR0_READ_SHADOW, cr0)
 }
 
@@ -331,6 +332,9 @@ impl Vcpu {
         if !valid_cr0(s.cr0) || s.cr4 & ctl.cr4_host_owned != 0 || s.efer & !EFER_VALID != 0 {
             return Err(EINVAL);
         }
+        if !crate::cpuid_table::efer_allowed(&self.state.lock().g.cpuid, s.efer) {
+            return Err(EINVAL);
+        }
         // PAE paging outside long mode: the PDPTEs come from guest memory.
         let pdptes = if !long && s.cr0 & CR0_PG != 0 && s.cr4 & CR4_PAE != 0 {
             let mut raw = [0u8; 32];
@@ -426,7 +430,9 @@ impl Vcpu {
             let ok = Self::with_vmcs(&mut st, |v, st| {
                 Ok(if set {
                     if e.index == guest_msrs::msr::EFER {
-                        e.data & !EFER_VALID == 0 && write_efer(v, e.data).is_ok()
+                        e.data & !EFER_VALID == 0
+                            && crate::cpuid_table::efer_allowed(&st.cpuid, e.data)
+                            && write_efer(v, e.data).is_ok()
                     } else if e.index == guest_msrs::msr::TSC || e.index == guest_msrs::msr::MTRRCAP
                     {
                         // Host-owned values; writes from user space are

@@ -19,7 +19,7 @@ use kernel::ffi::{c_int, c_uint};
 use kernel::page::{Page, PAGE_SIZE};
 use kernel::prelude::*;
 
-/// State reached from the hotplug and emergency callbacks.
+/// State reached from the hotplug and reboot callbacks.
 static ROOT: Global<VmxRoot> = Global::new();
 
 /// What the callbacks need: the capabilities every CPU must match, one
@@ -253,12 +253,11 @@ extern "C" fn vmx_cpu_offline(cpu: c_uint) -> c_int {
     0
 }
 
-/// Called on crash, kexec and emergency reboot with interrupts off, on
-/// every CPU: leave VMX so that INIT works for the next kernel. Logs
-/// nothing (the console may be unusable).
-extern "C" fn vmx_emergency_disable() {
-    // SAFETY: the hook is unregistered (with an RCU grace period) before
-    // `ROOT` is taken.
+/// Called at reboot and kexec with interrupts off, on every CPU: leave
+/// VMX so that INIT works for the next kernel. Logs nothing (the console
+/// may be going away).
+extern "C" fn vmx_reboot_disable() {
+    // SAFETY: the notifier is unregistered before `ROOT` is taken.
     if let Some(root) = unsafe { ROOT.get() } {
         let cpu = arch::this_cpu();
         if root.cpu_in_vmx(cpu) {
@@ -272,7 +271,7 @@ extern "C" fn vmx_emergency_disable() {
 /// VMX operation on all online CPUs, for as long as this value lives.
 pub(crate) struct VmxOperation {
     hotplug: Option<CpuHotplug>,
-    emergency_hook: bool,
+    reboot_hook: bool,
 }
 
 impl VmxOperation {
@@ -283,18 +282,16 @@ impl VmxOperation {
         // From here on, dropping `op` undoes whatever was done.
         let mut op = Self {
             hotplug: None,
-            emergency_hook: false,
+            reboot_hook: false,
         };
         op.hotplug = Some(CpuHotplug::setup(
             c_str!("rvisor/vmx:online"),
             vmx_cpu_online,
             vmx_cpu_offline,
         )?);
-        // Registered only once VMX is ours everywhere: the hook has a single
-        // slot, and it belongs to whoever holds VMX.
         // SAFETY: the callback is valid until unregistered in `drop`.
-        unsafe { glue::rv_emergency_register(vmx_emergency_disable) };
-        op.emergency_hook = true;
+        unsafe { glue::rv_reboot_register(vmx_reboot_disable) };
+        op.reboot_hook = true;
         Ok(op)
     }
 }
@@ -315,10 +312,10 @@ impl Drop for VmxOperation {
     fn drop(&mut self) {
         // VMXOFF on every online CPU.
         drop(self.hotplug.take());
-        if self.emergency_hook {
-            // SAFETY: registered in `start`; unregistering waits for an RCU
-            // grace period, so no call is running afterwards.
-            unsafe { glue::rv_emergency_unregister(vmx_emergency_disable) };
+        if self.reboot_hook {
+            // SAFETY: registered in `start`; the notifier chain's lock
+            // makes sure no call is running afterwards.
+            unsafe { glue::rv_reboot_unregister() };
         }
         drop(ROOT.take());
     }

@@ -268,7 +268,8 @@ static void test_cpuid_vmcall(void)
 	vt_real_mode(&v, CODE);
 	expect_io(&v, KVM_EXIT_IO_OUT, 0x30, 4, 1, "CPUID leaf 0 EAX from the table");
 	expect_io(&v, KVM_EXIT_IO_OUT, 0x30, 4, 0x73697672, "CPUID leaf 0 EBX from the table");
-	expect_io(&v, KVM_EXIT_IO_OUT, 0x30, 4, 0, "CPUID of a leaf not in the table is all zeros");
+	expect_io(&v, KVM_EXIT_IO_OUT, 0x30, 4, 0x806f0,
+		  "CPUID beyond the table's maximum leaf reads the maximum basic leaf (Intel rule)");
 	expect_io(&v, KVM_EXIT_IO_OUT, 0x30, 4, (uint32_t)-1000,
 		  "VMCALL with an unknown number returns -KVM_ENOSYS in the kernel");
 	vt_result(vt_expect_exit(&v, KVM_EXIT_HLT, "hlt"), "then HLT");
@@ -477,6 +478,7 @@ static void test_long_mode(void)
 	pd[1] = 0x200000 | 0x83;
 	pd[2] = 0x400000 | 0x83; /* 4-6 MiB: no slot, so MMIO */
 	VT_LOAD(mem, CODE, g_long);
+	vt_set_supported_cpuid(&vm, &v); /* long mode needs CPUID.LM */
 	ioctl(v.fd, KVM_GET_SREGS, &s);
 	s.cs = (struct kvm_segment){ .selector = 8, .type = 11, .present = 1, .s = 1, .l = 1, .g = 1,
 				     .limit = 0xffffffff };

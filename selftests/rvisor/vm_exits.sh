@@ -1,23 +1,5 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Every exit type on /dev/rvisor: loads rvisor and runs vm_exits, whose
-# KTAP is this test's (each of its checks counts).
-. "$(dirname "$0")/../lib/env.sh"
-
-if ! has_vmx; then
-	ktap_plan 1
-	require_vmx
-fi
-unload_quietly rvisor
-if ! err=$(insmod "$RVISOR_MODULES/rvisor.ko" 2>&1); then
-	echo "Bail out! insmod rvisor.ko: $err"
-	exit 1
-fi
-"$RVISOR_BIN/vm_exits" /dev/rvisor
-rc=$?
-if ! err=$(rmmod rvisor 2>&1); then
-	echo "# rmmod rvisor after the guests: $err"
-	rc=1
-fi
-exit "$rc"
+# vm_exits on /dev/rvisor (see vm_exits.c).
+exec sh "$(dirname "$0")/vm_tests.sh" vm_exits

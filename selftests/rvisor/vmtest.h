@@ -23,7 +23,7 @@
 
 static int vt_num, vt_failed;
 
-static void vt_result(int ok, const char *fmt, ...)
+static inline void vt_result(int ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -39,7 +39,7 @@ static void vt_result(int ok, const char *fmt, ...)
 
 #define vt_diag(...) do { printf("# " __VA_ARGS__); printf("\n"); } while (0)
 
-static void vt_die(const char *what)
+static inline void vt_die(const char *what)
 {
 	printf("Bail out! %s: %s\n", what, strerror(errno));
 	exit(1);
@@ -55,7 +55,7 @@ struct vt_vcpu {
 	struct kvm_run *run;
 };
 
-static struct vt_vm vt_vm_create(const char *dev)
+static inline struct vt_vm vt_vm_create(const char *dev)
 {
 	struct vt_vm vm;
 
@@ -69,14 +69,14 @@ static struct vt_vm vt_vm_create(const char *dev)
 	return vm;
 }
 
-static void vt_vm_destroy(struct vt_vm *vm)
+static inline void vt_vm_destroy(struct vt_vm *vm)
 {
 	close(vm->vm);
 	close(vm->sys);
 }
 
 /* Anonymous memory for a slot; returns its host address. */
-static void *vt_mem(struct vt_vm *vm, int slot, uint64_t gpa, size_t size, uint32_t flags)
+static inline void *vt_mem(struct vt_vm *vm, int slot, uint64_t gpa, size_t size, uint32_t flags)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct kvm_userspace_memory_region r = {
@@ -91,7 +91,7 @@ static void *vt_mem(struct vt_vm *vm, int slot, uint64_t gpa, size_t size, uint3
 	return p;
 }
 
-static struct vt_vcpu vt_vcpu_create(struct vt_vm *vm, int id)
+static inline struct vt_vcpu vt_vcpu_create(struct vt_vm *vm, int id)
 {
 	struct vt_vcpu v;
 
@@ -104,14 +104,14 @@ static struct vt_vcpu vt_vcpu_create(struct vt_vm *vm, int id)
 	return v;
 }
 
-static void vt_vcpu_destroy(struct vt_vm *vm, struct vt_vcpu *v)
+static inline void vt_vcpu_destroy(struct vt_vm *vm, struct vt_vcpu *v)
 {
 	munmap(v->run, vm->run_size);
 	close(v->fd);
 }
 
 /* Real mode, CS:IP = 0:entry, stack below 0x8000. */
-static void vt_real_mode(struct vt_vcpu *v, uint64_t entry)
+static inline void vt_real_mode(struct vt_vcpu *v, uint64_t entry)
 {
 	struct kvm_sregs s;
 	struct kvm_regs r;
@@ -131,7 +131,7 @@ static void vt_real_mode(struct vt_vcpu *v, uint64_t entry)
 }
 
 /* Flat 32-bit protected mode, paging off. */
-static void vt_protected_mode(struct vt_vcpu *v, uint64_t entry)
+static inline void vt_protected_mode(struct vt_vcpu *v, uint64_t entry)
 {
 	struct kvm_sregs s;
 	struct kvm_regs r;
@@ -158,7 +158,7 @@ static void vt_protected_mode(struct vt_vcpu *v, uint64_t entry)
 		vt_die("KVM_SET_REGS");
 }
 
-static const char *vt_exit_name(uint32_t reason)
+static inline const char *vt_exit_name(uint32_t reason)
 {
 	switch (reason) {
 	case KVM_EXIT_IO: return "IO";
@@ -173,7 +173,7 @@ static const char *vt_exit_name(uint32_t reason)
 }
 
 /* Runs until the next exit; returns the exit reason, or -errno. */
-static int vt_run(struct vt_vcpu *v)
+static inline int vt_run(struct vt_vcpu *v)
 {
 	if (ioctl(v->fd, KVM_RUN, 0))
 		return -errno;
@@ -181,7 +181,7 @@ static int vt_run(struct vt_vcpu *v)
 }
 
 /* Runs and checks the exit reason; prints details of a surprise. */
-static int vt_expect_exit(struct vt_vcpu *v, uint32_t want, const char *what)
+static inline int vt_expect_exit(struct vt_vcpu *v, uint32_t want, const char *what)
 {
 	int r = vt_run(v);
 
@@ -211,7 +211,7 @@ static int vt_expect_exit(struct vt_vcpu *v, uint32_t want, const char *what)
 	return 1;
 }
 
-static uint32_t vt_io_u32(struct vt_vcpu *v)
+static inline uint32_t vt_io_u32(struct vt_vcpu *v)
 {
 	uint32_t x;
 
@@ -219,7 +219,7 @@ static uint32_t vt_io_u32(struct vt_vcpu *v)
 	return x;
 }
 
-static struct kvm_regs vt_regs(struct vt_vcpu *v)
+static inline struct kvm_regs vt_regs(struct vt_vcpu *v)
 {
 	struct kvm_regs r;
 
@@ -232,7 +232,7 @@ static struct kvm_regs vt_regs(struct vt_vcpu *v)
  * Gives the vCPU every CPUID leaf the device supports, as VMMs do;
  * returns CPUID.1:ECX.
  */
-static uint32_t vt_set_supported_cpuid(struct vt_vm *vm, struct vt_vcpu *v)
+static inline uint32_t vt_set_supported_cpuid(struct vt_vm *vm, struct vt_vcpu *v)
 {
 	struct {
 		struct kvm_cpuid2 c;

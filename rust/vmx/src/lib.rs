@@ -10,6 +10,7 @@
 #![no_std]
 
 pub mod caps;
+pub mod cpuid_table;
 pub mod cpulist;
 pub mod ept;
 pub mod insn;

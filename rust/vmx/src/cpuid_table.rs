@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Answering a guest's CPUID from the table user space set with
+//! `KVM_SET_CPUID2`, with KVM's rules for leaves the table lacks.
+
+use crate::uapi::{KvmCpuidEntry2, KVM_CPUID_FLAG_SIGNIFCANT_INDEX};
+
+fn find(table: &[KvmCpuidEntry2], function: u32, index: Option<u32>) -> Option<&KvmCpuidEntry2> {
+    table.iter().find(|e| {
+        e.function == function
+            && match index {
+                Some(i) => e.flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX == 0 || e.index == i,
+                None => true,
+            }
+    })
+}
+
+/// Whether the table's leaf `function` (sub-leaf 0) has bit `bit` of
+/// register `reg` (0 = EAX ... 3 = EDX) set: a guest CPUID feature, as
+/// KVM's `guest_cpuid_has()` (no out-of-range fallback).
+pub fn has_feature(table: &[KvmCpuidEntry2], function: u32, reg: usize, bit: u32) -> bool {
+    find(table, function, Some(0)).is_some_and(|e| [e.eax, e.ebx, e.ecx, e.edx][reg] & (1 << bit) != 0)
+}
+
+/// EFER bits that need a guest CPUID feature: LME/LMA need long mode
+/// (CPUID.80000001H:EDX.LM[29]), NXE needs NX (EDX[20]); KVM refuses such
+/// values without the feature.
+pub fn efer_allowed(table: &[KvmCpuidEntry2], efer: u64) -> bool {
+    const LME_LMA: u64 = (1 << 8) | (1 << 10);
+    const NXE: u64 = 1 << 11;
+    (efer & LME_LMA == 0 || has_feature(table, 0x8000_0001, 3, 29))
+        && (efer & NXE == 0 || has_feature(table, 0x8000_0001, 3, 20))
+}
+
+fn is_amd_like(basic: &KvmCpuidEntry2) -> bool {
+    // "AuthenticAMD" and "HygonGenuine" in EBX, EDX, ECX order.
+    matches!(
+        (basic.ebx, basic.edx, basic.ecx),
+        (0x6874_7541, 0x6974_6e65, 0x444d_4163) | (0x6f67_7948, 0x6e65_476e, 0x656e_6975)
+    )
+}
+
+/// CPUID(`function`, `index`) from `table`. A leaf the table lacks reads as
+/// the highest basic leaf on Intel-like vendors when it lies beyond its
+/// class's maximum (as on hardware), otherwise as zeros: KVM's
+/// `kvm_cpuid()`.
+pub fn lookup(table: &[KvmCpuidEntry2], function: u32, index: u32) -> [u32; 4] {
+    let regs = |e: &KvmCpuidEntry2| [e.eax, e.ebx, e.ecx, e.edx];
+    if let Some(e) = find(table, function, Some(index)) {
+        return regs(e);
+    }
+    let Some(basic) = find(table, 0, None) else {
+        return [0; 4];
+    };
+    if is_amd_like(basic) {
+        return [0; 4];
+    }
+    let class_leaf = match function {
+        0x4000_0000..=0x4fff_ffff => function & 0xffff_ff00,
+        0xc000_0000.. => 0xc000_0000,
+        _ => function & 0x8000_0000,
+    };
+    if find(table, class_leaf, None).is_some_and(|class| function <= class.eax) {
+        return [0; 4];
+    }
+    find(table, basic.eax, Some(index)).map_or([0; 4], regs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(function: u32, eax: u32, ebx: u32) -> KvmCpuidEntry2 {
+        KvmCpuidEntry2 {
+            function,
+            eax,
+            ebx,
+            ..KvmCpuidEntry2::default()
+        }
+    }
+
+    #[test]
+    fn exact_and_out_of_range() {
+        let t = [
+            leaf(0, 1, 0x756e_6547),
+            leaf(1, 0x806f0, 0),
+            leaf(0x8000_0000, 0x8000_0001, 0),
+            leaf(0x8000_0001, 0, 0),
+        ];
+        assert_eq!(lookup(&t, 1, 0)[0], 0x806f0);
+        // Beyond the basic maximum: the max basic leaf (1).
+        assert_eq!(lookup(&t, 2, 0)[0], 0x806f0);
+        assert_eq!(lookup(&t, 0x4fff_ffff, 0)[0], 0x806f0);
+        // Beyond the extended maximum: also leaf 1.
+        assert_eq!(lookup(&t, 0x8000_0008, 0)[0], 0x806f0);
+        // Within the extended range but absent: zeros.
+        let t2 = [leaf(0, 1, 0), leaf(1, 5, 0), leaf(0x8000_0000, 0x8000_0008, 0)];
+        assert_eq!(lookup(&t2, 0x8000_0002, 0), [0; 4]);
+        // No table: zeros.
+        assert_eq!(lookup(&[], 0, 0), [0; 4]);
+    }
+
+    #[test]
+    fn efer_needs_features() {
+        let none: [KvmCpuidEntry2; 0] = [];
+        assert!(efer_allowed(&none, 1)); // SCE needs nothing
+        assert!(!efer_allowed(&none, 0x500));
+        let mut ext = leaf(0x8000_0001, 0, 0);
+        ext.edx = 1 << 29;
+        assert!(efer_allowed(&[ext], 0x500));
+        assert!(!efer_allowed(&[ext], 0x800));
+        ext.edx |= 1 << 20;
+        assert!(efer_allowed(&[ext], 0xd01));
+    }
+
+    #[test]
+    fn amd_gets_zeros_and_indices_matter() {
+        let amd = [
+            KvmCpuidEntry2 {
+                function: 0,
+                eax: 1,
+                ebx: 0x6874_7541,
+                edx: 0x6974_6e65,
+                ecx: 0x444d_4163,
+                ..KvmCpuidEntry2::default()
+            },
+            leaf(1, 7, 0),
+        ];
+        assert_eq!(lookup(&amd, 5, 0), [0; 4]);
+        let t = [
+            leaf(0, 7, 0),
+            KvmCpuidEntry2 {
+                function: 7,
+                index: 1,
+                flags: KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+                eax: 9,
+                ..KvmCpuidEntry2::default()
+            },
+        ];
+        assert_eq!(lookup(&t, 7, 1)[0], 9);
+        assert_eq!(lookup(&t, 7, 0), [0; 4]);
+    }
+}

@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The same guests on rvisor and on KVM (kvm_intel) in the same boot, one
+# hypervisor at a time: every guest-visible result ("# guest:" lines of
+# vm_exits) must be identical. Also: kvm_intel refuses to load while
+# rvisor holds VMX (the reverse is kvm_conflict.sh).
+. "$(dirname "$0")/../lib/env.sh"
+
+ktap_plan 8
+require_vmx
+for m in irqbypass kvm kvm-intel; do
+	[ -f "${RVISOR_KMODS:-}/$m.ko" ] || ktap_skip_rest "$m.ko not available"
+done
+unload_quietly rvisor
+ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
+"$RVISOR_BIN/vm_exits" /dev/rvisor >/tmp/cmp.rvisor 2>&1
+ktap_expect "vm_exits passes on /dev/rvisor" 0 "$?"
+
+insmod "$RVISOR_KMODS/irqbypass.ko" 2>/dev/null
+insmod "$RVISOR_KMODS/kvm.ko" 2>/dev/null
+err=$(insmod "$RVISOR_KMODS/kvm-intel.ko" 2>&1)
+rc=$?
+ktap_diag "insmod kvm-intel.ko while rvisor is loaded: $err"
+refused=no
+[ "$rc" -ne 0 ] && refused=yes
+ktap_expect "kvm_intel refuses to load while rvisor holds VMX" yes "$refused"
+ktap_check "rvisor still works after KVM's failed load" sh -c \
+	"'$RVISOR_BIN/vm_exits' /dev/rvisor >/dev/null 2>&1"
+
+ktap_check "rmmod rvisor" rmmod rvisor
+ktap_check "kvm_intel loads once rvisor is gone" insmod "$RVISOR_KMODS/kvm-intel.ko"
+"$RVISOR_BIN/vm_exits" /dev/kvm >/tmp/cmp.kvm 2>&1
+rc=$?
+grep '^# guest:' /tmp/cmp.rvisor >/tmp/cmp.rvisor.guest
+grep '^# guest:' /tmp/cmp.kvm >/tmp/cmp.kvm.guest
+if [ "$rc" -ne 0 ]; then
+	sed 's/^/# kvm: /' /tmp/cmp.kvm | grep -v '^# kvm: ok' | head -n 40
+fi
+ktap_expect "vm_exits passes on /dev/kvm" 0 "$rc"
+if diff /tmp/cmp.rvisor.guest /tmp/cmp.kvm.guest >/tmp/cmp.diff; then
+	ktap_diag "$(wc -l </tmp/cmp.kvm.guest) guest-visible results compared"
+	ktap_pass "guests see identical results on rvisor and on KVM"
+else
+	sed 's/^/# /' /tmp/cmp.diff
+	ktap_fail "guests see identical results on rvisor and on KVM"
+fi
+rmmod kvm_intel kvm irqbypass 2>/dev/null || { rmmod kvm_intel; rmmod kvm; rmmod irqbypass; }
+ktap_finish

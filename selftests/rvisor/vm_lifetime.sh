@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lifetime: a VM pins the module; a process killed while its guest runs
+# (with pages pinned, in KVM_RUN) leaves nothing behind: every pinned page
+# is released, memory is given back and rvisor unloads.
+. "$(dirname "$0")/../lib/env.sh"
+
+ktap_plan 8
+require_vmx
+unload_quietly rvisor
+ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
+
+vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+slab_kb() { awk '$1 == "Slab:" { print $2 }' /proc/meminfo; }
+
+"$RVISOR_BIN/vm_smp" /dev/rvisor hold >/tmp/hold.out 2>&1 &
+pid=$!
+i=0
+while ! grep -q holding /tmp/hold.out && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if rmmod rvisor 2>/dev/null; then refused=no; else refused=yes; fi
+ktap_expect "rmmod refused while a VM exists" yes "$refused"
+kill "$pid"
+wait "$pid" 2>/dev/null
+
+echo 3 >/proc/sys/vm/drop_caches
+acq0=$(vmstat nr_foll_pin_acquired)
+rel0=$(vmstat nr_foll_pin_released)
+slab0=$(slab_kb)
+"$RVISOR_BIN/vm_smp" /dev/rvisor spin 32 >/tmp/spin.out 2>&1 &
+pid=$!
+i=0
+while ! grep -q touched /tmp/spin.out && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+acq1=$(vmstat nr_foll_pin_acquired)
+pinned=$((acq1 - acq0 - ($(vmstat nr_foll_pin_released) - rel0)))
+ktap_diag "guest touched 32 MiB: $pinned pages pinned"
+ktap_expect "the running guest has its touched pages pinned" yes "$([ "$pinned" -ge 8000 ] && echo yes || echo no)"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+sleep 1
+acq2=$(vmstat nr_foll_pin_acquired)
+rel2=$(vmstat nr_foll_pin_released)
+ktap_diag "pins acquired $((acq2 - acq0)), released $((rel2 - rel0)) since the start"
+# Pins held system-wide, before the guest and after its death: none left.
+ktap_expect "killed mid-KVM_RUN: every pinned page released" yes \
+	"$([ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && echo yes || echo no)"
+echo 3 >/proc/sys/vm/drop_caches
+slab2=$(slab_kb)
+ktap_diag "slab before $slab0 kB, after $slab2 kB"
+ktap_expect "slab memory back to within 256 kB" yes "$([ $((slab2 - slab0)) -le 256 ] && echo yes || echo no)"
+ktap_check "rmmod rvisor after the process died" rmmod rvisor
+ktap_check "module gone" sh -c '! grep -q "^rvisor " /proc/modules'
+ktap_check "insmod again (nothing left from the previous instance)" sh -c "insmod $RVISOR_MODULES/rvisor.ko && rmmod rvisor"
+ktap_finish
