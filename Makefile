@@ -13,10 +13,12 @@
 SHELL := /bin/bash
 BUILD := build
 SELFTEST_PROGS := $(addprefix $(BUILD)/selftests/,dev_ioctl vm_exits vm_misuse vm_smp)
+SAMPLES := $(patsubst samples/guests/%.S,$(BUILD)/samples/%.bin,$(wildcard samples/guests/*.S))
+HOST_TRIPLE := x86_64-unknown-linux-gnu
 
-.PHONY: all setup kernel modules selftests check demo lint fmt clean
+.PHONY: all setup kernel modules selftests samples tools check demo lint fmt clean
 
-all: modules selftests
+all: modules selftests samples tools
 
 setup:
 	@scripts/setup
@@ -34,6 +36,20 @@ $(BUILD)/selftests/%: selftests/rvisor/%.c selftests/rvisor/vmtest.h
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 
+# Flat-binary guests, entered at guest-physical 0x1000 by the rvisor CLI.
+samples: $(SAMPLES)
+
+$(BUILD)/samples/%.bin: samples/guests/%.S
+	@mkdir -p $(@D)
+	as --64 -o $(BUILD)/samples/$*.o $<
+	ld -m elf_x86_64 -Ttext=0x1000 --oformat binary -o $@ $(BUILD)/samples/$*.o
+
+# The userspace CLI, linked statically for the Bochs initramfs.
+tools: setup
+	@cd tools && RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release --target $(HOST_TRIPLE)
+	@mkdir -p $(BUILD)/bin
+	@cp tools/target/$(HOST_TRIPLE)/release/rvisor $(BUILD)/bin/rvisor
+
 check:
 	@scripts/check
 
@@ -44,8 +60,8 @@ lint: kernel
 	@scripts/lint
 
 fmt:
-	/usr/bin/rustfmt --edition 2021 $$(find rust -name '*.rs' -not -path '*/target/*')
+	/usr/bin/rustfmt --edition 2021 $$(find rust tools -name '*.rs' -not -path '*/target/*')
 
 clean:
 	-@scripts/kmake clean 2>/dev/null
-	rm -rf $(BUILD) rust/target
+	rm -rf $(BUILD) rust/target tools/target

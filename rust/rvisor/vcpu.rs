@@ -112,7 +112,10 @@ fn guest_cr(real: u64, shadow: u64, host_owned: u64) -> u64 {
 /// set in the processor (caching is the host's business, as in KVM), the
 /// guest's value in the read shadow.
 pub(crate) fn write_cr0(vmcs: &mut LoadedVmcs<'_>, ctl: &Controls, cr0: u64) -> Result {
-    vmcs.write(field::GUEST_CR0, (cr0 & !(CR0_CD | CR0_NW)) | ctl.cr0_fixed0)?;
+    vmcs.write(
+        field::GUEST_CR0,
+        (cr0 & !(CR0_CD | CR0_NW)) | ctl.cr0_fixed0,
+    )?;
     vmcs.write(field::CR0_READ_SHADOW, cr0)
 }
 

@@ -7,7 +7,7 @@
 # rvisor holds VMX (the reverse is kvm_conflict.sh).
 . "$(dirname "$0")/../lib/env.sh"
 
-ktap_plan 8
+ktap_plan 9
 require_vmx
 for m in irqbypass kvm kvm-intel; do
 	[ -f "${RVISOR_KMODS:-}/$m.ko" ] || ktap_skip_rest "$m.ko not available"
@@ -16,6 +16,11 @@ unload_quietly rvisor
 ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
 "$RVISOR_BIN/vm_exits" /dev/rvisor >/tmp/cmp.rvisor 2>&1
 ktap_expect "vm_exits passes on /dev/rvisor" 0 "$?"
+for g in "hello_real real 1M" "hello_long long 16M" "memtest protected 64M"; do
+	set -- $g
+	[ -x "$RVISOR_BIN/rvisor" ] &&
+		"$RVISOR_BIN/rvisor" run "$RVISOR_BIN/$1.bin" --mode "$2" --mem "$3" >"/tmp/cmp.cli.$1" 2>/dev/null
+done
 
 insmod "$RVISOR_KMODS/irqbypass.ko" 2>/dev/null
 insmod "$RVISOR_KMODS/kvm.ko" 2>/dev/null
@@ -45,5 +50,19 @@ else
 	sed 's/^/# /' /tmp/cmp.diff
 	ktap_fail "guests see identical results on rvisor and on KVM"
 fi
+# The CLI (kvm-ioctls) gives the same output on both devices.
+same=yes
+for g in "hello_real real 1M" "hello_long long 16M" "memtest protected 64M"; do
+	set -- $g
+	if [ -x "$RVISOR_BIN/rvisor" ]; then
+		k=$("$RVISOR_BIN/rvisor" run "$RVISOR_BIN/$1.bin" --mode "$2" --mem "$3" --device /dev/kvm 2>/dev/null)
+		r=$(cat "/tmp/cmp.cli.$1")
+		ktap_diag "$1: kvm '$k', rvisor '$r'"
+		[ -n "$k" ] && [ "$k" = "$r" ] || same=no
+	else
+		same=no
+	fi
+done
+ktap_expect "the rvisor CLI prints the same on /dev/kvm and /dev/rvisor" yes "$same"
 rmmod kvm_intel kvm irqbypass 2>/dev/null || { rmmod kvm_intel; rmmod kvm; rmmod irqbypass; }
 ktap_finish

@@ -19,7 +19,8 @@ fn find(table: &[KvmCpuidEntry2], function: u32, index: Option<u32>) -> Option<&
 /// register `reg` (0 = EAX ... 3 = EDX) set: a guest CPUID feature, as
 /// KVM's `guest_cpuid_has()` (no out-of-range fallback).
 pub fn has_feature(table: &[KvmCpuidEntry2], function: u32, reg: usize, bit: u32) -> bool {
-    find(table, function, Some(0)).is_some_and(|e| [e.eax, e.ebx, e.ecx, e.edx][reg] & (1 << bit) != 0)
+    find(table, function, Some(0))
+        .is_some_and(|e| [e.eax, e.ebx, e.ecx, e.edx][reg] & (1 << bit) != 0)
 }
 
 /// EFER bits that need a guest CPUID feature: LME/LMA need long mode
@@ -94,7 +95,11 @@ mod tests {
         // Beyond the extended maximum: also leaf 1.
         assert_eq!(lookup(&t, 0x8000_0008, 0)[0], 0x806f0);
         // Within the extended range but absent: zeros.
-        let t2 = [leaf(0, 1, 0), leaf(1, 5, 0), leaf(0x8000_0000, 0x8000_0008, 0)];
+        let t2 = [
+            leaf(0, 1, 0),
+            leaf(1, 5, 0),
+            leaf(0x8000_0000, 0x8000_0008, 0),
+        ];
         assert_eq!(lookup(&t2, 0x8000_0002, 0), [0; 4]);
         // No table: zeros.
         assert_eq!(lookup(&[], 0, 0), [0; 4]);
