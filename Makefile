@@ -4,6 +4,7 @@
 #
 #   make demo     set up, build, boot Bochs, show the hypervisor and a tunnel device
 #   make check    set up, build, run every test (host, virtme-ng, Bochs)
+#   make bench    rvisor vs kvm_intel exit round trips, in one Bochs boot
 #   make          build the kernel (cached), the modules and the test programs
 #   make lint     rustfmt --check, clippy on the kernel and host crates
 #
@@ -16,7 +17,7 @@ SELFTEST_PROGS := $(addprefix $(BUILD)/selftests/,dev_ioctl vm_exits vm_misuse v
 SAMPLES := $(patsubst samples/guests/%.S,$(BUILD)/samples/%.bin,$(wildcard samples/guests/*.S))
 HOST_TRIPLE := x86_64-unknown-linux-gnu
 
-.PHONY: all setup kernel modules selftests samples tools check demo lint fmt clean
+.PHONY: all setup kernel modules selftests samples tools check demo bench lint fmt clean
 
 all: modules selftests samples tools
 
@@ -55,6 +56,9 @@ check:
 
 demo:
 	@scripts/demo
+
+bench:
+	@scripts/bench
 
 lint: kernel
 	@scripts/lint

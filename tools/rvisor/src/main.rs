@@ -6,6 +6,7 @@
 //! ```text
 //! rvisor run GUEST [--mode real|protected|paged|long] [--mem SIZE]
 //!                  [--device PATH] [--verbose]
+//! rvisor bench [--device PATH] [--iterations N]
 //! ```
 //!
 //! The guest is loaded at guest-physical 0x1000 and entered there in the
@@ -15,6 +16,7 @@
 //! ends at HLT (status 0), a triple fault (2) or an exit rvisor cannot
 //! continue from (3).
 
+mod bench;
 mod guest;
 mod options;
 mod runner;
@@ -30,7 +32,11 @@ fn main() -> ExitCode {
             return ExitCode::from(64);
         }
     };
-    match runner::run(&opts) {
+    let result = match &opts.command {
+        options::Command::Run => runner::run(&opts),
+        options::Command::Bench { iterations } => bench::run(&opts.device, *iterations),
+    };
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("rvisor: {e}");

@@ -7,15 +7,32 @@ use crate::guest::Mode;
 /// Usage text.
 pub const USAGE: &str = "usage: rvisor run GUEST [--mode real|protected|paged|long] [--mem SIZE]
                   [--device PATH] [--verbose]
+       rvisor bench [--device PATH] [--iterations N]
   GUEST     flat binary, loaded and entered at guest-physical 0x1000
   --mode    CPU mode at entry (default real)
   --mem     guest memory, e.g. 16M or 1G (default 16M; at least 1M)
   --device  KVM-compatible device (default /dev/rvisor; /dev/kvm compares)
-  --verbose report every exit on stderr";
+  --verbose report every exit on stderr
+  bench     time exit round trips (CPUID, VMCALL, port I/O to user space)
+            and a 1 GiB slot plus first entry; prints key value lines";
+
+/// The subcommand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Run a guest.
+    Run,
+    /// Time exits.
+    Bench {
+        /// Iterations of each timed loop.
+        iterations: u32,
+    },
+}
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
+    /// What to do.
+    pub command: Command,
     /// Path of the guest binary.
     pub guest: String,
     /// Mode at entry.
@@ -44,12 +61,14 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 /// Parses `run GUEST [options]`.
 pub fn parse(args: &[String]) -> Result<Options, String> {
     let mut it = args.iter();
-    match it.next().map(String::as_str) {
-        Some("run") => {}
+    let command = match it.next().map(String::as_str) {
+        Some("run") => Command::Run,
+        Some("bench") => Command::Bench { iterations: 10_000 },
         Some(other) => return Err(format!("unknown command '{other}'")),
         None => return Err("no command".into()),
-    }
+    };
     let mut opts = Options {
+        command,
         guest: String::new(),
         mode: Mode::Real,
         mem: 16 << 20,
@@ -63,12 +82,21 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--mem" => opts.mem = parse_size(value()?)?,
             "--device" => opts.device = value()?.clone(),
             "--verbose" | "-v" => opts.verbose = true,
+            "--iterations" => {
+                let n: u32 = value()?
+                    .parse()
+                    .map_err(|_| "bad --iterations".to_string())?;
+                if n == 0 {
+                    return Err("--iterations must be at least 1".into());
+                }
+                opts.command = Command::Bench { iterations: n };
+            }
             s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
             s if opts.guest.is_empty() => opts.guest = s.into(),
             s => return Err(format!("unexpected argument '{s}'")),
         }
     }
-    if opts.guest.is_empty() {
+    if opts.command == Command::Run && opts.guest.is_empty() {
         return Err("no guest binary given".into());
     }
     if opts.mem < (1 << 20) || !opts.mem.is_multiple_of(4096) {

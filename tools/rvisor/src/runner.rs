@@ -10,13 +10,14 @@ use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::io::Write;
 
 /// Page-aligned, zeroed guest memory.
-struct GuestMemory {
+pub struct GuestMemory {
     ptr: *mut u8,
     layout: Layout,
 }
 
 impl GuestMemory {
-    fn new(size: u64) -> Result<Self, String> {
+    /// Allocates `size` bytes, zeroed and page-aligned.
+    pub fn new(size: u64) -> Result<Self, String> {
         let layout = Layout::from_size_align(size as usize, 4096).map_err(|e| e.to_string())?;
         // SAFETY: the layout has a non-zero size (checked by the options).
         let ptr = unsafe { alloc_zeroed(layout) };
@@ -26,7 +27,13 @@ impl GuestMemory {
         Ok(Self { ptr, layout })
     }
 
-    fn as_mut_slice(&mut self) -> &mut [u8] {
+    /// The user address, for `userspace_addr`.
+    pub fn addr(&self) -> u64 {
+        self.ptr as u64
+    }
+
+    /// The memory as bytes.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: `ptr` is a live allocation of `layout.size()` bytes.
         unsafe { std::slice::from_raw_parts_mut(self.ptr, self.layout.size()) }
     }
@@ -66,7 +73,7 @@ pub fn run(opts: &Options) -> Result<u8, String> {
         flags: 0,
         guest_phys_addr: 0,
         memory_size: opts.mem,
-        userspace_addr: mem.ptr as u64,
+        userspace_addr: mem.addr(),
     };
     // SAFETY: the region is our allocation, alive until after the VM.
     unsafe { vm.set_user_memory_region(region) }
