@@ -110,18 +110,11 @@ static inline void vt_vcpu_destroy(struct vt_vm *vm, struct vt_vcpu *v)
 	close(v->fd);
 }
 
-/* Real mode, CS:IP = 0:entry, stack below 0x8000. */
-static inline void vt_real_mode(struct vt_vcpu *v, uint64_t entry)
+/* Zeroed registers, RIP = entry, interrupts off, stack below 0x8000. */
+static inline void vt_set_entry(struct vt_vcpu *v, uint64_t entry)
 {
-	struct kvm_sregs s;
 	struct kvm_regs r;
 
-	if (ioctl(v->fd, KVM_GET_SREGS, &s))
-		vt_die("KVM_GET_SREGS");
-	s.cs.base = 0;
-	s.cs.selector = 0;
-	if (ioctl(v->fd, KVM_SET_SREGS, &s))
-		vt_die("KVM_SET_SREGS");
 	memset(&r, 0, sizeof(r));
 	r.rip = entry;
 	r.rflags = 2;
@@ -130,11 +123,24 @@ static inline void vt_real_mode(struct vt_vcpu *v, uint64_t entry)
 		vt_die("KVM_SET_REGS");
 }
 
+/* Real mode, CS:IP = 0:entry, stack below 0x8000. */
+static inline void vt_real_mode(struct vt_vcpu *v, uint64_t entry)
+{
+	struct kvm_sregs s;
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &s))
+		vt_die("KVM_GET_SREGS");
+	s.cs.base = 0;
+	s.cs.selector = 0;
+	if (ioctl(v->fd, KVM_SET_SREGS, &s))
+		vt_die("KVM_SET_SREGS");
+	vt_set_entry(v, entry);
+}
+
 /* Flat 32-bit protected mode, paging off. */
 static inline void vt_protected_mode(struct vt_vcpu *v, uint64_t entry)
 {
 	struct kvm_sregs s;
-	struct kvm_regs r;
 	struct kvm_segment code = {
 		.base = 0, .limit = 0xffffffff, .selector = 8, .type = 11,
 		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
@@ -150,12 +156,7 @@ static inline void vt_protected_mode(struct vt_vcpu *v, uint64_t entry)
 	s.cr0 |= 1;
 	if (ioctl(v->fd, KVM_SET_SREGS, &s))
 		vt_die("KVM_SET_SREGS");
-	memset(&r, 0, sizeof(r));
-	r.rip = entry;
-	r.rflags = 2;
-	r.rsp = 0x8000;
-	if (ioctl(v->fd, KVM_SET_REGS, &r))
-		vt_die("KVM_SET_REGS");
+	vt_set_entry(v, entry);
 }
 
 static inline const char *vt_exit_name(uint32_t reason)

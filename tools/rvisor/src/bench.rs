@@ -10,9 +10,9 @@
 //! it reads the host TSC). The host times `KVM_SET_USER_MEMORY_REGION` of
 //! 1 GiB plus the first entry into a guest using it.
 
-use crate::guest::{self, Mode, LOAD_ADDR};
-use crate::runner::GuestMemory;
-use kvm_bindings::{kvm_userspace_memory_region, KVM_MAX_CPUID_ENTRIES};
+use crate::guest::{Mode, LOAD_ADDR};
+use crate::machine::{self, GuestMemory, Machine};
+use kvm_bindings::kvm_userspace_memory_region;
 use kvm_ioctls::{Kvm, VcpuExit, VmFd};
 use std::time::Instant;
 
@@ -93,37 +93,9 @@ fn new_vm(kvm: &Kvm) -> Result<VmFd, String> {
 
 /// Runs the timed loops with `n` iterations each; prints `key value`.
 pub fn run(device: &str, n: u32) -> Result<u8, String> {
-    let path = std::ffi::CString::new(device).map_err(|_| "bad device path".to_string())?;
-    let kvm = Kvm::new_with_path(&path).map_err(|e| format!("{device}: {e}"))?;
-    let vm = new_vm(&kvm)?;
-    let size = 1u64 << 20;
-    let mut mem = GuestMemory::new(size)?;
-    let region = kvm_userspace_memory_region {
-        slot: 0,
-        flags: 0,
-        guest_phys_addr: 0,
-        memory_size: size,
-        userspace_addr: mem.addr(),
-    };
-    // SAFETY: our allocation, alive until after the VM.
-    unsafe { vm.set_user_memory_region(region) }
-        .map_err(|e| format!("KVM_SET_USER_MEMORY_REGION: {e}"))?;
-    let mut vcpu = vm
-        .create_vcpu(0)
-        .map_err(|e| format!("KVM_CREATE_VCPU: {e}"))?;
-    let cpuid = kvm
-        .get_supported_cpuid(KVM_MAX_CPUID_ENTRIES)
-        .map_err(|e| format!("KVM_GET_SUPPORTED_CPUID: {e}"))?;
-    vcpu.set_cpuid2(&cpuid).map_err(|e| e.to_string())?;
-    let code = guest_code();
-    let slice = mem.as_mut_slice();
-    slice[LOAD_ADDR as usize..LOAD_ADDR as usize + code.len()].copy_from_slice(code);
-    let mut sregs = vcpu.get_sregs().map_err(|e| e.to_string())?;
-    let mut regs = vcpu.get_regs().map_err(|e| e.to_string())?;
-    guest::setup(Mode::Protected, slice, &mut sregs, &mut regs);
-    regs.rbx = u64::from(n);
-    vcpu.set_sregs(&sregs).map_err(|e| e.to_string())?;
-    vcpu.set_regs(&regs).map_err(|e| e.to_string())?;
+    let kvm = machine::open(device)?;
+    let mut m = Machine::new(&kvm, 1 << 20, Mode::Protected, guest_code(), u64::from(n))?;
+    let vcpu = &mut m.vcpu;
 
     let names = ["empty_loop", "cpuid", "vmcall", "pio_user"];
     let mut results = Vec::new();
@@ -154,8 +126,7 @@ pub fn run(device: &str, n: u32) -> Result<u8, String> {
     for (name, tsc) in names.iter().zip(&results) {
         println!("{name}_tsc_total {tsc}");
     }
-    drop(vcpu);
-    drop(vm);
+    drop(m);
 
     // 1 GiB slot plus the first entry into a guest that uses it.
     let vm = new_vm(&kvm)?;

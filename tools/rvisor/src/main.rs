@@ -18,6 +18,7 @@
 
 mod bench;
 mod guest;
+mod machine;
 mod options;
 mod runner;
 
