@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The MSRs a guest may read and write (every RDMSR/WRMSR exits: the MSR
-//! bitmap is all ones) and `KVM_GET/SET_MSRS`. Those with a VMCS guest
+//! The MSRs a guest may read and write (RDMSR/WRMSR exit but for the few
+//! the MSR bitmap passes through, see [`crate::vm`]) and
+//! `KVM_GET/SET_MSRS`. Those with a VMCS guest
 //! field live there; the SYSCALL MSRs and KERNEL_GS_BASE are kept here and
 //! loaded into the processor around guest execution (see
 //! [`crate::run`]). Any other MSR gets #GP, as in KVM without

@@ -53,6 +53,9 @@ mod insn;
 #[path = "../vmx/src/memslot.rs"]
 mod memslot;
 #[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/msr_bitmap.rs"]
+mod msr_bitmap;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../vmx/src/paging.rs"]
 mod paging;
 #[allow(dead_code, unreachable_pub)]

@@ -9,7 +9,9 @@
 use crate::controls::Controls;
 use crate::glue;
 use crate::guest_memory::{Fault, GuestMemory};
+use crate::guest_msrs::msr;
 use crate::kvm_abi;
+use crate::msr_bitmap;
 use crate::uapi::{self, KvmUserspaceMemoryRegion};
 use crate::user_copy;
 use crate::vcpu::Vcpu;
@@ -24,6 +26,19 @@ use kernel::sync::{Arc, Mutex};
 /// vCPUs per VM, and one more than the largest vCPU id
 /// (`KVM_CAP_NR_VCPUS`, `KVM_CAP_MAX_VCPUS`, `KVM_CAP_MAX_VCPU_ID`).
 pub(crate) const MAX_VCPUS: usize = 16;
+
+/// MSRs the guest accesses without exiting: each is switched by VM entry
+/// and exit through a VMCS guest field (FS/GS base, SYSENTER), or by
+/// rvisor around guest execution (KERNEL_GS_BASE), so the guest only ever
+/// touches its own value. Every other MSR access exits.
+const PASS_THROUGH_MSRS: [u32; 6] = [
+    msr::FS_BASE,
+    msr::GS_BASE,
+    msr::KERNEL_GS_BASE,
+    msr::SYSENTER_CS,
+    msr::SYSENTER_ESP,
+    msr::SYSENTER_EIP,
+];
 
 /// Highest `KVM_SET_TSS_ADDR` address KVM accepts (3 pages below 4 GiB).
 const TSS_ADDR_MAX: u64 = 0xffff_d000;
@@ -47,7 +62,8 @@ pub(crate) struct Vm {
     ept_generation: AtomicU64,
     /// Per vCPU id: the CPU it runs the guest on, or -1.
     running_on: [AtomicI32; MAX_VCPUS],
-    /// All-ones MSR bitmap: every RDMSR/WRMSR exits.
+    /// MSR bitmap: every RDMSR/WRMSR exits but those of
+    /// [`PASS_THROUGH_MSRS`].
     msr_bitmap: Page,
     msr_bitmap_phys: u64,
     /// VM-execution controls chosen for this host.
@@ -63,11 +79,12 @@ impl Vm {
         let memory = GuestMemory::new()?;
         let eptp = memory.eptp();
         let msr_bitmap = Page::alloc_page(GFP_KERNEL)?;
-        let ones = [0xffu8; 256];
-        for off in (0..kernel::page::PAGE_SIZE).step_by(ones.len()) {
-            // SAFETY: `ones` is readable and `off + 256 <= PAGE_SIZE`.
-            unsafe { msr_bitmap.write_raw(ones.as_ptr(), off, ones.len())? };
+        let mut bits = KBox::new(msr_bitmap::all_exiting(), GFP_KERNEL)?;
+        for msr in PASS_THROUGH_MSRS {
+            msr_bitmap::pass_through(&mut bits, msr);
         }
+        // SAFETY: `bits` is one page of readable bytes.
+        unsafe { msr_bitmap.write_raw(bits.as_ptr(), 0, msr_bitmap::SIZE)? };
         // SAFETY: `msr_bitmap` is a valid page.
         let msr_bitmap_phys = unsafe { glue::rv_page_to_phys(msr_bitmap.as_ptr()) };
         Arc::pin_init(

@@ -15,6 +15,7 @@ pub mod cpulist;
 pub mod ept;
 pub mod insn;
 pub mod memslot;
+pub mod msr_bitmap;
 pub mod paging;
 pub mod segment;
 pub mod uapi;
