@@ -99,21 +99,30 @@ impl GuestFpu {
         if self.xsave {
             // SAFETY: reads XCR0.
             self.host_xcr0 = unsafe { glue::rv_xgetbv0() };
-            if self.xcr0 != self.host_xcr0 {
-                // SAFETY: `xcr0` passed `set_xcr0`, a subset of the host's.
-                unsafe { glue::rv_xsetbv0(self.xcr0) };
-            }
-            let mask = self.xcr0;
+            let mask = self.components();
+            // XRSTOR under the host's XCR0, a superset of the guest's: it
+            // restores only components enabled in XCR0 at the time.
             // SAFETY: `area` is a 64-byte aligned XSAVE area holding state
             // saved by `save` (or zeroed: every component in init state).
             unsafe {
                 asm!("xrstor64 [{0}]", in(reg) area, in("eax") mask as u32,
                      in("edx") (mask >> 32) as u32, options(nostack));
             }
+            if self.xcr0 != self.host_xcr0 {
+                // SAFETY: `xcr0` passed `set_xcr0`, a subset of the host's.
+                unsafe { glue::rv_xsetbv0(self.xcr0) };
+            }
         } else {
             // SAFETY: `area` is a 16-byte aligned 512-byte FXSAVE image.
             unsafe { asm!("fxrstor64 [{0}]", in(reg) area, options(nostack)) };
         }
+    }
+
+    /// The state components to save and restore: x87 and SSE always (a
+    /// guest uses SSE with CR4.OSFXSR whatever its XCR0 says), AVX when
+    /// the guest enabled it.
+    fn components(&self) -> u64 {
+        XCR0_X87 | XCR0_SSE | (self.xcr0 & XCR0_AVX)
     }
 
     /// Saves the guest's state and restores the host's XCR0.
@@ -124,15 +133,17 @@ impl GuestFpu {
     pub(crate) unsafe fn save(&mut self) {
         let area = self.area_ptr();
         if self.xsave {
-            let mask = self.xcr0;
+            // XSAVE saves only components enabled in XCR0: go back to the
+            // host's first (SSE is in it even when not in the guest's).
+            if self.xcr0 != self.host_xcr0 {
+                // SAFETY: restores the value read in `load`.
+                unsafe { glue::rv_xsetbv0(self.host_xcr0) };
+            }
+            let mask = self.components();
             // SAFETY: as for `load`; XSAVE writes at most the page.
             unsafe {
                 asm!("xsave64 [{0}]", in(reg) area, in("eax") mask as u32,
                      in("edx") (mask >> 32) as u32, options(nostack));
-            }
-            if self.xcr0 != self.host_xcr0 {
-                // SAFETY: restores the value read in `load`.
-                unsafe { glue::rv_xsetbv0(self.host_xcr0) };
             }
         } else {
             // SAFETY: `area` is a 16-byte aligned 512-byte buffer.

@@ -169,6 +169,28 @@ asm(".pushsection .rodata\n.code32\n"
     "g_cr_end:\n"
     ".code64\n.popsection\n");
 
+/*
+ * SSE state across exits: load XMM0 from 0x3000, exit to user space (which
+ * clobbers its own XMM0), store XMM0 to 0x3010 and report it; then load
+ * another value into XMM0 and exit again while the host checks that its
+ * own XMM0 survived the KVM_RUN.
+ */
+VT_GUEST(g_sse);
+asm(".pushsection .rodata\n.code32\n"
+    "g_sse_start:\n"
+    "  movdqu 0x3000, %xmm0\n"
+    "  out %al, $0xa0\n"
+    "  movdqu %xmm0, 0x3010\n"
+    "  mov 0x3010, %eax\n"
+    "  out %eax, $0xa1\n"
+    "  mov 0x301c, %eax\n"
+    "  out %eax, $0xa1\n"
+    "  movdqu 0x3020, %xmm0\n"
+    "  out %al, $0xa2\n"
+    "  hlt\n"
+    "g_sse_end:\n"
+    ".code64\n.popsection\n");
+
 /* 64-bit: a 64-bit value out in two halves. */
 VT_GUEST(g_long);
 asm(".pushsection .rodata\n.code64\n"
@@ -459,6 +481,56 @@ static void test_msr_cr(void)
 	vt_vm_destroy(&vm);
 }
 
+/* KVM_RUN with the caller's XMM0 live across the system call. */
+static int run_keeping_xmm0(struct vt_vcpu *v, const uint32_t in[4], uint32_t out[4])
+{
+	long ret = 16; /* __NR_ioctl */
+
+	asm volatile("movdqu (%[in]), %%xmm0\n\t"
+		     "syscall\n\t"
+		     "movdqu %%xmm0, (%[out])"
+		     : "+a"(ret)
+		     : "D"((long)v->fd), "S"((long)KVM_RUN), "d"(0L),
+		       [in] "r"(in), [out] "r"(out)
+		     : "rcx", "r11", "xmm0", "memory");
+	return ret < 0 ? (int)ret : (int)v->run->exit_reason;
+}
+
+static void test_fpu(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	uint8_t *mem = vt_mem(&vm, 0, 0, 0x100000, 0);
+	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+	uint32_t host_in[4] = { 0x11111111, 0x22222222, 0x33333333, 0x44444444 }, host_out[4];
+	uint32_t guest[8] = { 0xa1a1a1a1, 0xb2b2b2b2, 0xc3c3c3c3, 0xd4d4d4d4,
+			      0xdeadbeef, 0xdeadbeef, 0xdeadbeef, 0xdeadbeef };
+	struct kvm_sregs s;
+	int r;
+
+	vt_set_supported_cpuid(&vm, &v);
+	VT_LOAD(mem, CODE, g_sse);
+	memcpy(mem + 0x3000, guest, 16);
+	memcpy(mem + 0x3020, guest + 4, 16);
+	vt_protected_mode(&v, CODE);
+	ioctl(v.fd, KVM_GET_SREGS, &s);
+	s.cr0 = (s.cr0 & ~0x4ull) | 0x2; /* MP, not EM */
+	s.cr4 |= 0x600;                  /* OSFXSR, OSXMMEXCPT */
+	vt_result(ioctl(v.fd, KVM_SET_SREGS, &s) == 0, "SSE enabled through KVM_SET_SREGS");
+	r = vt_expect_exit(&v, KVM_EXIT_IO, "sse load") && v.run->io.port == 0xa0;
+	vt_result(r, "guest loaded XMM0 and exited to user space");
+	/* Clobber this thread's XMM0 before the next run. */
+	asm volatile("pcmpeqd %%xmm0, %%xmm0" ::: "xmm0");
+	expect_io(&v, KVM_EXIT_IO_OUT, 0xa1, 4, 0xa1a1a1a1, "guest XMM0 survives an exit to user space (dword 0)");
+	expect_io(&v, KVM_EXIT_IO_OUT, 0xa1, 4, 0xd4d4d4d4, "guest XMM0 survives an exit to user space (dword 3)");
+	r = run_keeping_xmm0(&v, host_in, host_out);
+	vt_result(r == KVM_EXIT_IO && v.run->io.port == 0xa2, "guest loaded another XMM0 and exited");
+	vt_result(!memcmp(host_in, host_out, 16),
+		  "the host's XMM0 is intact after a KVM_RUN in which the guest changed its own");
+	vt_result(vt_expect_exit(&v, KVM_EXIT_HLT, "hlt"), "then HLT");
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
 static void test_long_mode(void)
 {
 	struct vt_vm vm = vt_vm_create(dev);
@@ -507,7 +579,7 @@ int main(int argc, char **argv)
 {
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..45\n");
+	printf("KTAP version 1\n1..52\n");
 	printf("# device %s\n", dev);
 	test_out_hlt();
 	test_in();
@@ -517,6 +589,7 @@ int main(int argc, char **argv)
 	test_shutdown_and_fail_entry();
 	test_signal_and_immediate_exit();
 	test_msr_cr();
+	test_fpu();
 	test_long_mode();
 	printf("# %d tests, %d failed\n", vt_num, vt_failed);
 	return vt_failed ? 1 : 0;

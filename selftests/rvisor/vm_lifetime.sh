@@ -37,11 +37,17 @@ ktap_diag "guest touched 32 MiB: $pinned pages pinned"
 ktap_expect "the running guest has its touched pages pinned" yes "$([ "$pinned" -ge 8000 ] && echo yes || echo no)"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
-sleep 1
-acq2=$(vmstat nr_foll_pin_acquired)
-rel2=$(vmstat nr_foll_pin_released)
-ktap_diag "pins acquired $((acq2 - acq0)), released $((rel2 - rel0)) since the start"
 # Pins held system-wide, before the guest and after its death: none left.
+i=0
+while :; do
+	acq2=$(vmstat nr_foll_pin_acquired)
+	rel2=$(vmstat nr_foll_pin_released)
+	[ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && break
+	[ $i -ge 20 ] && break
+	sleep 0.5
+	i=$((i + 1))
+done
+ktap_diag "pins acquired $((acq2 - acq0)), released $((rel2 - rel0)) since the start; outstanding before $((acq0 - rel0)), after $((acq2 - rel2))"
 ktap_expect "killed mid-KVM_RUN: every pinned page released" yes \
 	"$([ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && echo yes || echo no)"
 echo 3 >/proc/sys/vm/drop_caches
