@@ -6,7 +6,7 @@
 # is released, memory is given back and rvisor unloads.
 . "$(dirname "$0")/../lib/env.sh"
 
-ktap_plan 8
+ktap_plan 10
 require_vmx
 unload_quietly rvisor
 ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
@@ -54,6 +54,30 @@ echo 3 >/proc/sys/vm/drop_caches
 slab2=$(slab_kb)
 ktap_diag "slab before $slab0 kB, after $slab2 kB"
 ktap_expect "slab memory back to within 256 kB" yes "$([ $((slab2 - slab0)) -le 256 ] && echo yes || echo no)"
+# The same when another thread closes every fd while the vCPU runs: the
+# run holds the files; once it returns, everything is freed although the
+# process lives on.
+acq0=$(vmstat nr_foll_pin_acquired)
+rel0=$(vmstat nr_foll_pin_released)
+"$RVISOR_BIN/vm_smp" /dev/rvisor closerun 16 >/tmp/closerun.out 2>&1 &
+pid=$!
+i=0
+while ! grep -q released /tmp/closerun.out && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+ktap_check "fds closed under a running vCPU; the run returned on a signal" grep -q released /tmp/closerun.out
+i=0
+while :; do
+	acq2=$(vmstat nr_foll_pin_acquired)
+	rel2=$(vmstat nr_foll_pin_released)
+	[ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && break
+	[ $i -ge 20 ] && break
+	sleep 0.5
+	i=$((i + 1))
+done
+ktap_diag "pins acquired $((acq2 - acq0)), released $((rel2 - rel0)) while the process lives on"
+ktap_expect "... and every pin is released with the process still alive" yes \
+	"$([ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && echo yes || echo no)"
+kill "$pid"
+wait "$pid" 2>/dev/null
 ktap_check "rmmod rvisor after the process died" rmmod rvisor
 ktap_check "module gone" sh -c '! grep -q "^rvisor " /proc/modules'
 ktap_check "insmod again (nothing left from the previous instance)" sh -c "insmod $RVISOR_MODULES/rvisor.ko && rmmod rvisor"

@@ -10,8 +10,14 @@
  *   vm_smp DEVICE spin MIB        a guest that touches MIB MiB, reports
  *                                 "touched", then spins until killed
  *   vm_smp DEVICE hold            a VM that exists until killed
+ *   vm_smp DEVICE closerun MIB    a guest touching MIB MiB runs in a second
+ *                                 thread while the main thread closes the
+ *                                 VM and vCPU fds under it, then stops the
+ *                                 run with a signal; prints "released"
+ *                                 once the run returned, then waits
  */
 #include <pthread.h>
+#include <signal.h>
 #include "vmtest.h"
 
 #define ROUNDS 8
@@ -216,12 +222,79 @@ static int spin(unsigned long mib)
 		vt_run(&v);
 }
 
+struct closerun {
+	struct vt_vcpu v;
+	volatile int touched, returned;
+};
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void *closerun_thread(void *arg)
+{
+	struct closerun *c = arg;
+
+	if (vt_run(&c->v) == KVM_EXIT_IO)
+		c->touched = 1;
+	/* Spins in the guest until a signal; the fds are closed meanwhile. */
+	while (vt_run(&c->v) >= 0)
+		;
+	c->returned = 1;
+	return NULL;
+}
+
+/*
+ * Closes the VM and vCPU fds while another thread is in KVM_RUN: the run
+ * holds the files, so everything is freed when it returns.
+ */
+static int closerun(unsigned long mib)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	size_t size = mib << 20;
+	uint8_t *mem = vt_mem(&vm, 0, 0, size, 0);
+	struct closerun c = { .v = vt_vcpu_create(&vm, 0) };
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct kvm_regs r;
+	pthread_t t;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	VT_LOAD(mem, 0x1000, g_touch);
+	vt_protected_mode(&c.v, 0x1000);
+	r = vt_regs(&c.v);
+	r.rsi = 0x10000;
+	r.rcx = (size - 0x10000) / 4096;
+	ioctl(c.v.fd, KVM_SET_REGS, &r);
+	pthread_create(&t, NULL, closerun_thread, &c);
+	while (!c.touched)
+		usleep(10000);
+	usleep(500000);
+	/* The guest spins in KVM_RUN; pull the files out from under it. */
+	munmap(c.v.run, vm.run_size);
+	close(c.v.fd);
+	close(vm.vm);
+	close(vm.sys);
+	printf("closed while running\n");
+	sleep(1);
+	while (!c.returned) {
+		pthread_kill(t, SIGUSR1);
+		usleep(10000);
+	}
+	pthread_join(t, NULL);
+	printf("released\n");
+	pause();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 3 && !strcmp(argv[2], "spin"))
 		return spin(strtoul(argv[3], NULL, 0));
+	if (argc > 3 && !strcmp(argv[2], "closerun"))
+		return closerun(strtoul(argv[3], NULL, 0));
 	if (argc > 2 && !strcmp(argv[2], "hold")) {
 		struct vt_vm vm = vt_vm_create(dev);
 		struct vt_vcpu v = vt_vcpu_create(&vm, 0);
