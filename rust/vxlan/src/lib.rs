@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Pure VXLAN logic of rvxlan (RFC 7348): the header codec, VNIs and the
-//! encapsulation overheads.
+//! Pure VXLAN logic of rvxlan (RFC 7348): the header codec, VNIs, the
+//! encapsulation overheads, the forwarding database (static and learned
+//! entries, bounded and aged) and the outer UDP source-port choice.
 //!
 //! Nothing here touches the kernel: `rvxlan.ko` includes these files with
 //! `#[path]`; on the host they are built as this crate and unit-tested
@@ -9,4 +10,6 @@
 
 #![no_std]
 
+pub mod fdb;
 pub mod header;
+pub mod src_port;
