@@ -4,10 +4,15 @@
 //!
 //! Pages are mapped lazily: an EPT violation on a slot's page pins the
 //! user page behind it (`pin_user_pages_fast(FOLL_LONGTERM)`) and installs
-//! a 4 KiB write-back leaf. The leaf is the only record of the pin: tearing
-//! a range down walks the EPT, unpins each mapped page (dirty if it was
-//! writable) and clears the entry. Callers flush the TLBs of every CPU that
-//! may cache the old entries before the pages are reused, see
+//! a 4 KiB write-back leaf. The leaf is the only record of the pin.
+//!
+//! Tearing a range down takes two steps around a TLB flush, so that no CPU
+//! can reach a page after its pin is dropped (which may free it, if user
+//! space unmapped it already): [`GuestMemory::set_region`] revokes the
+//! leaves (permissions cleared, the address kept as the record of the
+//! pin); the caller flushes every CPU's EPT translations; then
+//! [`GuestMemory::release_revoked`] unpins the pages (dirty if they were
+//! writable) and zeroes the entries. See
 //! [`crate::vm::Vm::set_memory_region`].
 
 use crate::ept::{self, EptEntry, ENTRIES, LEVELS};
@@ -99,24 +104,24 @@ impl EptTables {
         e.present().then_some(e)
     }
 
-    /// Clears every leaf in `[start, end)`, handing each present one to
-    /// `release`. Skips unallocated subtrees.
-    fn clear_range(&mut self, start: u64, end: u64, mut release: impl FnMut(EptEntry)) {
+    /// Visits every leaf slot in `[start, end)` whose entry is not zero,
+    /// skipping unallocated subtrees; `f` may rewrite the entry.
+    fn for_each_leaf(&mut self, start: u64, end: u64, mut f: impl FnMut(&mut EptEntry)) {
         // SAFETY: the root is ours.
         let root = unsafe { table_at(phys_of(&self.root)) };
-        clear_level(root, LEVELS, 0, start, end, &mut release);
+        walk_level(root, LEVELS, 0, start, end, &mut f);
     }
 }
 
-/// Recursive worker of [`EptTables::clear_range`] for the table `table`
+/// Recursive worker of [`EptTables::for_each_leaf`] for the table `table`
 /// of `level` whose first entry maps `base`.
-fn clear_level(
+fn walk_level(
     table: *mut u64,
     level: u32,
     base: u64,
     start: u64,
     end: u64,
-    release: &mut impl FnMut(EptEntry),
+    f: &mut impl FnMut(&mut EptEntry),
 ) {
     let span = 1u64 << (12 + 9 * (level - 1));
     for i in 0..ENTRIES {
@@ -126,25 +131,44 @@ fn clear_level(
             continue;
         }
         let e = read_entry(table, i);
-        if !e.present() {
-            continue;
-        }
         if level == 1 {
-            write_entry(table, i, EptEntry::default());
-            release(e);
-        } else {
+            if e.0 != 0 {
+                let mut new = e;
+                f(&mut new);
+                if new != e {
+                    write_entry(table, i, new);
+                }
+            }
+        } else if e.present() {
             // SAFETY: non-leaf entries point at our table pages.
             let next = unsafe { table_at(e.addr()) };
-            clear_level(next, level - 1, lo, start, end, release);
+            walk_level(next, level - 1, lo, start, end, f);
         }
     }
 }
 
-/// Unpins the guest page a leaf mapped.
-fn unpin(e: EptEntry) {
-    // SAFETY: every leaf maps a page pinned by `GuestMemory::map`, exactly
-    // once; the leaf was just cleared so this is the only release.
-    unsafe { glue::rv_unpin_user_page(glue::rv_phys_to_page(e.addr()), e.writable()) };
+/// Revokes a mapped leaf: no permission left (the processor treats it as
+/// not present), the address and the write bit's record kept for
+/// [`release`].
+fn revoke(e: &mut EptEntry) {
+    if e.present() {
+        *e = EptEntry::revoked(*e);
+    }
+}
+
+/// Unpins the page of a revoked leaf and zeroes the entry.
+fn release(e: &mut EptEntry) {
+    if let Some(writable) = e.revoked_writable() {
+        unpin(e.addr(), writable);
+        *e = EptEntry::default();
+    }
+}
+
+/// Unpins the guest page at `pa`.
+fn unpin(pa: u64, dirty: bool) {
+    // SAFETY: every leaf records a page pinned by `GuestMemory::map`,
+    // exactly once; the caller zeroes the leaf, so this is the only release.
+    unsafe { glue::rv_unpin_user_page(glue::rv_phys_to_page(pa), dirty) };
 }
 
 /// What an EPT violation at a guest-physical address is.
@@ -175,10 +199,13 @@ impl GuestMemory {
         self.ept.eptp()
     }
 
-    /// Applies `KVM_SET_USER_MEMORY_REGION`. Returns whether mappings were
-    /// removed (the caller must flush the TLBs before returning to user
-    /// space, which may then unmap the memory).
-    pub(crate) fn set_region(&mut self, region: &KvmUserspaceMemoryRegion) -> Result<bool> {
+    /// Applies `KVM_SET_USER_MEMORY_REGION`. Returns the guest-physical
+    /// range whose mappings were revoked, if any: the caller flushes every
+    /// CPU's EPT translations, then calls [`GuestMemory::release_revoked`].
+    pub(crate) fn set_region(
+        &mut self,
+        region: &KvmUserspaceMemoryRegion,
+    ) -> Result<Option<(u64, u64)>> {
         let change = self
             .slots
             .plan(region, |addr, size| {
@@ -190,15 +217,21 @@ impl GuestMemory {
                 SlotError::Invalid => EINVAL,
                 SlotError::Overlap => EEXIST,
             })?;
-        let removed = match change {
+        let revoked = match change {
             SlotChange::Delete(old) | SlotChange::Move(old, _) => {
-                self.ept.clear_range(old.gpa, old.end(), unpin);
-                true
+                self.ept.for_each_leaf(old.gpa, old.end(), revoke);
+                Some((old.gpa, old.end()))
             }
-            SlotChange::Create(_) | SlotChange::Unchanged => false,
+            SlotChange::Create(_) | SlotChange::Unchanged => None,
         };
         self.slots.apply(change);
-        Ok(removed)
+        Ok(revoked)
+    }
+
+    /// Unpins the pages of the leaves revoked in `[start, end)`; only after
+    /// no CPU can hold translations of them any more.
+    pub(crate) fn release_revoked(&mut self, start: u64, end: u64) {
+        self.ept.for_each_leaf(start, end, release);
     }
 
     /// Handles an EPT violation at `gpa` for a write (`write`) or other
@@ -266,8 +299,11 @@ impl GuestMemory {
 
 impl Drop for GuestMemory {
     fn drop(&mut self) {
-        // The VM is gone: no vCPU can run, so no TLB can be refilled from
-        // these tables; stale entries are flushed by the VM before this.
-        self.ept.clear_range(0, ept::GPA_LIMIT, unpin);
+        // The VM is gone: no vCPU can run, and every CPU's translations of
+        // this EPT were flushed before this (see the VM's drop).
+        self.ept.for_each_leaf(0, ept::GPA_LIMIT, |e| {
+            revoke(e);
+            release(e);
+        });
     }
 }

@@ -150,11 +150,12 @@ impl Vm {
     fn set_memory_region(&self, arg: u64) -> Result<isize> {
         let region: KvmUserspaceMemoryRegion = user_copy::read(arg)?;
         let mut inner = self.inner.lock();
-        if inner.memory.set_region(&region)? {
-            // The old pages are unpinned already, but no CPU can reach them:
-            // flushing completes before the ioctl returns, i.e. before user
-            // space can unmap or reuse the memory.
+        if let Some((start, end)) = inner.memory.set_region(&region)? {
+            // Revoked, but CPUs may still cache the translations: flush
+            // them everywhere before dropping the pins (a page whose user
+            // mapping is already gone would be freed by its unpin).
             self.flush_remote_tlbs();
+            inner.memory.release_revoked(start, end);
         }
         Ok(0)
     }

@@ -83,6 +83,16 @@ asm(".pushsection .rodata\n.code32\n"
     "g_touch_end:\n"
     ".code64\n.popsection\n");
 
+/* Reads 0x200000 (slot 1) forever. */
+VT_GUEST(g_reader);
+asm(".pushsection .rodata\n.code32\n"
+    "g_reader_start:\n"
+    "  sti\n"
+    "1: mov 0x200000, %eax\n"
+    "  jmp 1b\n"
+    "g_reader_end:\n"
+    ".code64\n.popsection\n");
+
 static const char *dev;
 
 struct worker {
@@ -200,6 +210,63 @@ static void test_probe(void)
 	vt_vm_destroy(&vm);
 }
 
+struct reader {
+	struct vt_vcpu v;
+	volatile int exit_reason;
+};
+
+static void *reader_thread(void *arg)
+{
+	struct reader *rd = arg;
+
+	rd->exit_reason = vt_run(&rd->v);
+	return NULL;
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A slot deleted while a vCPU reads it: the deletion interrupts the vCPU
+ * and flushes its EPT translations, so the next read is an MMIO exit;
+ * nothing keeps reading the old pages.
+ */
+static void test_delete_under_reader(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	uint8_t *mem = vt_mem(&vm, 0, 0, 0x100000, 0);
+	uint8_t *slot1 = vt_mem(&vm, 1, 0x200000, 0x1000, 0);
+	struct reader rd = { .v = vt_vcpu_create(&vm, 0), .exit_reason = -1000 };
+	struct kvm_userspace_memory_region del = { .slot = 1 };
+	struct sigaction sa = { .sa_handler = on_usr2 };
+	pthread_t t;
+	int i;
+
+	sigaction(SIGUSR2, &sa, NULL);
+	memset(slot1, 0x5a, 0x1000);
+	VT_LOAD(mem, 0x1000, g_reader);
+	vt_protected_mode(&rd.v, 0x1000);
+	pthread_create(&t, NULL, reader_thread, &rd);
+	usleep(300000);
+	vt_result(rd.exit_reason == -1000, "a vCPU keeps reading slot 1 without exiting");
+	vt_result(ioctl(vm.vm, KVM_SET_USER_MEMORY_REGION, &del) == 0, "slot 1 deleted while it runs");
+	for (i = 0; i < 500 && rd.exit_reason == -1000; i++)
+		usleep(10000);
+	if (rd.exit_reason == -1000) {
+		pthread_kill(t, SIGUSR2);
+		usleep(100000);
+	}
+	pthread_join(t, NULL);
+	vt_result(rd.exit_reason == KVM_EXIT_MMIO && rd.v.run->mmio.phys_addr == 0x200000 &&
+		  !rd.v.run->mmio.is_write,
+		  "its next read of the deleted slot is an MMIO exit (got %s)",
+		  rd.exit_reason < 0 ? strerror(-rd.exit_reason) : vt_exit_name(rd.exit_reason));
+	vt_vcpu_destroy(&vm, &rd.v);
+	vt_vm_destroy(&vm);
+}
+
 static int spin(unsigned long mib)
 {
 	struct vt_vm vm = vt_vm_create(dev);
@@ -304,9 +371,10 @@ int main(int argc, char **argv)
 		pause();
 		return 0;
 	}
-	printf("KTAP version 1\n1..7\n# device %s\n", dev);
+	printf("KTAP version 1\n1..10\n# device %s\n", dev);
 	test_smp();
 	test_probe();
+	test_delete_under_reader();
 	printf("# %d tests, %d failed\n", vt_num, vt_failed);
 	return vt_failed ? 1 : 0;
 }

@@ -19,6 +19,10 @@ pub const READ: u64 = 1 << 0;
 pub const WRITE: u64 = 1 << 1;
 /// Entry permission: execute.
 pub const EXECUTE: u64 = 1 << 2;
+/// Bit 10 (ignored by the processor in a leaf): a revoked leaf.
+const REVOKED: u64 = 1 << 10;
+/// Bit 11 (ignored): the revoked leaf was writable.
+const REVOKED_WRITABLE: u64 = 1 << 11;
 /// Bits 51:12 hold the address of the next table or of the page.
 pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 /// Memory type field of a leaf (bits 5:3).
@@ -58,6 +62,24 @@ impl EptEntry {
         self.0 & WRITE != 0
     }
 
+    /// A leaf with every permission removed (the processor treats it as
+    /// not present) that still records the page it mapped and whether it
+    /// was writable (in an ignored bit), until the page is released.
+    pub fn revoked(mapped: EptEntry) -> Self {
+        let was_writable = if mapped.writable() {
+            REVOKED_WRITABLE
+        } else {
+            0
+        };
+        Self((mapped.0 & ADDR_MASK) | REVOKED | was_writable)
+    }
+
+    /// For a revoked leaf, whether the page was mapped writable; `None`
+    /// for any other entry.
+    pub fn revoked_writable(self) -> Option<bool> {
+        (self.0 & REVOKED != 0 && !self.present()).then_some(self.0 & REVOKED_WRITABLE != 0)
+    }
+
     /// The physical address the entry points at.
     pub fn addr(self) -> u64 {
         self.0 & ADDR_MASK
@@ -89,6 +111,17 @@ mod tests {
         assert_eq!(ro.0 & 7, READ | EXECUTE);
         assert!(ro.present() && !ro.writable());
         assert!(!EptEntry::default().present());
+    }
+
+    #[test]
+    fn revoked_leaves() {
+        let w = EptEntry::revoked(EptEntry::page(0x7000, false));
+        assert!(!w.present());
+        assert_eq!((w.addr(), w.revoked_writable()), (0x7000, Some(true)));
+        let r = EptEntry::revoked(EptEntry::page(0x8000, true));
+        assert_eq!(r.revoked_writable(), Some(false));
+        assert_eq!(EptEntry::page(0x7000, false).revoked_writable(), None);
+        assert_eq!(EptEntry::default().revoked_writable(), None);
     }
 
     #[test]
