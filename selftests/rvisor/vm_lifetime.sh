@@ -14,6 +14,20 @@ ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
 vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 slab_kb() { awk '$1 == "Slab:" { print $2 }' /proc/meminfo; }
 
+# Waits (up to 10 s) until no more pins are held than at acq0/rel0; leaves
+# the counters in acq2/rel2.
+wait_pins_released() {
+	i=0
+	while :; do
+		acq2=$(vmstat nr_foll_pin_acquired)
+		rel2=$(vmstat nr_foll_pin_released)
+		[ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && return
+		[ $i -ge 20 ] && return
+		sleep 0.5
+		i=$((i + 1))
+	done
+}
+
 "$RVISOR_BIN/vm_smp" /dev/rvisor hold >/tmp/hold.out 2>&1 &
 pid=$!
 i=0
@@ -38,15 +52,7 @@ ktap_expect "the running guest has its touched pages pinned" yes "$([ "$pinned" 
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 # Pins held system-wide, before the guest and after its death: none left.
-i=0
-while :; do
-	acq2=$(vmstat nr_foll_pin_acquired)
-	rel2=$(vmstat nr_foll_pin_released)
-	[ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && break
-	[ $i -ge 20 ] && break
-	sleep 0.5
-	i=$((i + 1))
-done
+wait_pins_released
 ktap_diag "pins acquired $((acq2 - acq0)), released $((rel2 - rel0)) since the start; outstanding before $((acq0 - rel0)), after $((acq2 - rel2))"
 ktap_expect "killed mid-KVM_RUN: every pinned page released" yes \
 	"$([ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && echo yes || echo no)"
@@ -64,15 +70,7 @@ pid=$!
 i=0
 while ! grep -q released /tmp/closerun.out && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 ktap_check "fds closed under a running vCPU; the run returned on a signal" grep -q released /tmp/closerun.out
-i=0
-while :; do
-	acq2=$(vmstat nr_foll_pin_acquired)
-	rel2=$(vmstat nr_foll_pin_released)
-	[ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && break
-	[ $i -ge 20 ] && break
-	sleep 0.5
-	i=$((i + 1))
-done
+wait_pins_released
 ktap_diag "pins acquired $((acq2 - acq0)), released $((rel2 - rel0)) while the process lives on"
 ktap_expect "... and every pin is released with the process still alive" yes \
 	"$([ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && echo yes || echo no)"
