@@ -191,6 +191,18 @@ asm(".pushsection .rodata\n.code32\n"
     "g_sse_end:\n"
     ".code64\n.popsection\n");
 
+/* Reads 0x200000 and 0x300000, reports both, halts; run twice. */
+VT_GUEST(g_move);
+asm(".pushsection .rodata\n.code32\n"
+    "g_move_start:\n"
+    "  mov 0x300000, %eax\n"
+    "  out %eax, $0xb0\n"
+    "  mov 0x200000, %eax\n"
+    "  out %eax, $0xb0\n"
+    "  hlt\n"
+    "g_move_end:\n"
+    ".code64\n.popsection\n");
+
 /* 64-bit: a 64-bit value out in two halves. */
 VT_GUEST(g_long);
 asm(".pushsection .rodata\n.code64\n"
@@ -531,6 +543,45 @@ static void test_fpu(void)
 	vt_vm_destroy(&vm);
 }
 
+/*
+ * A slot moved to another guest-physical address: the guest finds its data
+ * at the new address, and the old one is MMIO.
+ */
+static void test_move_slot(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	uint8_t *mem = vt_mem(&vm, 0, 0, 0x100000, 0);
+	uint32_t *data = vt_mem(&vm, 1, 0x200000, 0x1000, 0);
+	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+	struct kvm_userspace_memory_region moved = {
+		.slot = 1, .guest_phys_addr = 0x300000, .memory_size = 0x1000,
+		.userspace_addr = (uint64_t)(uintptr_t)data,
+	};
+	uint32_t val = 0x600d600d;
+	int ok;
+
+	data[0] = 0x12345678;
+	VT_LOAD(mem, CODE, g_move);
+	vt_protected_mode(&v, CODE);
+	/* Before the move 0x300000 is MMIO, 0x200000 is the slot. */
+	ok = vt_expect_exit(&v, KVM_EXIT_MMIO, "before move") && v.run->mmio.phys_addr == 0x300000;
+	vt_result(ok, "before the move, 0x300000 is MMIO");
+	memcpy(v.run->mmio.data, &val, 4);
+	expect_io(&v, KVM_EXIT_IO_OUT, 0xb0, 4, 0x600d600d, "the MMIO read returned user space's answer");
+	expect_io(&v, KVM_EXIT_IO_OUT, 0xb0, 4, 0x12345678, "slot 1 at 0x200000 holds its data");
+	vt_result(vt_expect_exit(&v, KVM_EXIT_HLT, "hlt"), "then HLT");
+	vt_result(ioctl(vm.vm, KVM_SET_USER_MEMORY_REGION, &moved) == 0, "slot 1 moved to 0x300000");
+	vt_set_entry(&v, CODE);
+	expect_io(&v, KVM_EXIT_IO_OUT, 0xb0, 4, 0x12345678, "after the move the data is at 0x300000");
+	ok = vt_expect_exit(&v, KVM_EXIT_MMIO, "after move") && v.run->mmio.phys_addr == 0x200000;
+	vt_result(ok, "and 0x200000 is MMIO");
+	memcpy(v.run->mmio.data, &val, 4);
+	expect_io(&v, KVM_EXIT_IO_OUT, 0xb0, 4, 0x600d600d, "answered by user space");
+	vt_result(vt_expect_exit(&v, KVM_EXIT_HLT, "hlt"), "then HLT");
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
 static void test_long_mode(void)
 {
 	struct vt_vm vm = vt_vm_create(dev);
@@ -579,7 +630,7 @@ int main(int argc, char **argv)
 {
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..52\n");
+	printf("KTAP version 1\n1..61\n");
 	printf("# device %s\n", dev);
 	test_out_hlt();
 	test_in();
@@ -590,6 +641,7 @@ int main(int argc, char **argv)
 	test_signal_and_immediate_exit();
 	test_msr_cr();
 	test_fpu();
+	test_move_slot();
 	test_long_mode();
 	printf("# %d tests, %d failed\n", vt_num, vt_failed);
 	return vt_failed ? 1 : 0;
