@@ -12,8 +12,14 @@ mod link;
 // Pure logic shared with the host crate in rust/vxlan, unit-tested there.
 // Its items are `pub` for that crate, and not all are used here yet.
 #[allow(dead_code, unreachable_pub)]
+#[path = "../vxlan/src/fdb.rs"]
+mod fdb;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../vxlan/src/header.rs"]
 mod header;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vxlan/src/src_port.rs"]
+mod src_port;
 
 module! {
     type: Rvxlan,
