@@ -30,8 +30,9 @@ pub(crate) enum Next {
 /// `KVM_ENOSYS`, the answer to an unknown hypercall.
 const KVM_ENOSYS: u64 = 1000;
 
-/// Records a failed VMLAUNCH/VMRESUME (VMfail) for user space, as KVM
-/// does: the VM-instruction error number as the hardware reason.
+/// Records a failed VM entry for user space, as KVM does: `reason` is the
+/// VM-instruction error after a VMfail, or the exit reason after an entry
+/// that failed its guest-state checks.
 pub(crate) fn fail_entry(vcpu: &Vcpu, error: u64, cpu: usize) {
     let run = vcpu.run_struct();
     set_exit_reason(run, exit::FAIL_ENTRY);
@@ -110,13 +111,9 @@ pub(crate) fn handle(
 ) -> Result<Next> {
     let why = ExitReason(v.read32(field::VM_EXIT_REASON));
     if why.entry_failed() {
-        let run = vcpu.run_struct();
-        set_exit_reason(run, exit::FAIL_ENTRY);
-        // SAFETY: plain stores into the shared page.
-        unsafe {
-            (*run).exit.fail_entry.hardware_entry_failure_reason = u64::from(why.0);
-            (*run).exit.fail_entry.cpu = cpu as u32;
-        }
+        // KVM reports the whole exit reason (bit 31 set) as the hardware
+        // reason.
+        fail_entry(vcpu, u64::from(why.0), cpu);
         return Ok(Next::Leave(Outcome::User));
     }
     match why.basic() {

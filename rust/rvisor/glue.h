@@ -42,6 +42,7 @@ struct rv_host_state {
 };
 
 void rv_host_state_save(struct rv_host_state *hs);
+void rv_host_cpu_state_save(struct rv_host_state *hs);
 void rv_host_state_restore(const struct rv_host_state *hs);
 unsigned long rv_vmx_host_rip(void);
 void rv_wrmsr(u32 msr, u64 val);

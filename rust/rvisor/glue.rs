@@ -64,6 +64,7 @@ extern "C" {
     pub(crate) fn rv_misc_deregister();
 
     pub(crate) fn rv_host_state_save(hs: *mut HostStateRaw);
+    pub(crate) fn rv_host_cpu_state_save(hs: *mut HostStateRaw);
     pub(crate) fn rv_host_state_restore(hs: *const HostStateRaw);
     pub(crate) fn rv_vmx_host_rip() -> c_ulong;
     pub(crate) fn rv_wrmsr(msr: u32, val: u64);

@@ -72,9 +72,8 @@ impl EptTables {
         ept::eptp(phys_of(&self.root))
     }
 
-    /// The page table (level 1) covering `gpa`, allocating missing levels
-    /// if `alloc`.
-    fn leaf_table(&mut self, gpa: u64, alloc: bool) -> Result<Option<*mut u64>> {
+    /// The page table (level 1) covering `gpa`, allocating missing levels.
+    fn leaf_table(&mut self, gpa: u64) -> Result<*mut u64> {
         // SAFETY: the root is ours.
         let mut table = unsafe { table_at(phys_of(&self.root)) };
         for level in (2..=LEVELS).rev() {
@@ -82,26 +81,17 @@ impl EptTables {
             let e = read_entry(table, i);
             let next = if e.present() {
                 e.addr()
-            } else if alloc {
+            } else {
                 let page = Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?;
                 let pa = phys_of(&page);
                 self.tables.push(page, GFP_KERNEL)?;
                 write_entry(table, i, EptEntry::table(pa));
                 pa
-            } else {
-                return Ok(None);
             };
             // SAFETY: `next` is one of our table pages.
             table = unsafe { table_at(next) };
         }
-        Ok(Some(table))
-    }
-
-    /// The leaf entry for `gpa`, if mapped.
-    fn lookup(&mut self, gpa: u64) -> Option<EptEntry> {
-        let table = self.leaf_table(gpa, false).ok().flatten()?;
-        let e = read_entry(table, ept::index(gpa, 1));
-        e.present().then_some(e)
+        Ok(table)
     }
 
     /// Visits every leaf slot in `[start, end)` whose entry is not zero,
@@ -246,16 +236,18 @@ impl GuestMemory {
             return Ok(Fault::Mmio);
         }
         let page_gpa = gpa & !(PAGE_SIZE - 1);
-        if self.ept.lookup(page_gpa).is_some() {
+        let table = self.ept.leaf_table(page_gpa)?;
+        if read_entry(table, ept::index(page_gpa, 1)).present() {
             // Another vCPU mapped it meanwhile.
             return Ok(Fault::Mapped);
         }
-        self.map(&slot, page_gpa)?;
+        Self::map(table, &slot, page_gpa)?;
         Ok(Fault::Mapped)
     }
 
-    fn map(&mut self, slot: &Slot, page_gpa: u64) -> Result {
-        let table = self.ept.leaf_table(page_gpa, true)?.ok_or(ENOMEM)?;
+    /// Pins the page backing `page_gpa` and installs its leaf in `table`,
+    /// the page table covering it.
+    fn map(table: *mut u64, slot: &Slot, page_gpa: u64) -> Result {
         let mut page: *mut bindings::page = core::ptr::null_mut();
         // SAFETY: `page` is a valid out pointer; the address is the user
         // address backing the page in the slot, checked by `access_ok` when

@@ -20,12 +20,9 @@
 
 #include "glue.h"
 
+/* What the task and this entry section may change: saved every section. */
 void rv_host_state_save(struct rv_host_state *hs)
 {
-	struct desc_ptr idt;
-	int cpu = raw_smp_processor_id();
-
-	hs->cr0 = read_cr0();
 	hs->cr3 = __read_cr3();
 	hs->cr4 = cr4_read_shadow();
 	savesegment(ds, hs->ds_sel);
@@ -34,17 +31,29 @@ void rv_host_state_save(struct rv_host_state *hs)
 	savesegment(gs, hs->gs_sel);
 	asm volatile("sldt %0" : "=g"(hs->ldt_sel));
 	rdmsrl(MSR_FS_BASE, hs->fs_base);
-	rdmsrl(MSR_GS_BASE, hs->gs_base);
 	rdmsrl(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
+}
+
+/*
+ * What depends on the CPU only (read when a vCPU runs on a CPU other than
+ * last time), and what is the same everywhere (read once, for a new VMCS).
+ */
+void rv_host_cpu_state_save(struct rv_host_state *hs)
+{
+	struct desc_ptr idt;
+	int cpu = raw_smp_processor_id();
+
+	rdmsrl(MSR_GS_BASE, hs->gs_base);
 	rdmsrl(MSR_IA32_SYSENTER_CS, hs->sysenter_cs);
 	rdmsrl(MSR_IA32_SYSENTER_ESP, hs->sysenter_esp);
 	rdmsrl(MSR_IA32_SYSENTER_EIP, hs->sysenter_eip);
+	hs->gdt_base = (unsigned long)get_cpu_gdt_ro(cpu);
+	hs->tr_base = (unsigned long)&get_cpu_entry_area(cpu)->tss.x86_tss;
+	hs->cr0 = read_cr0();
 	rdmsrl(MSR_EFER, hs->efer);
 	rdmsrl(MSR_IA32_CR_PAT, hs->pat);
 	store_idt(&idt);
 	hs->idt_base = idt.address;
-	hs->gdt_base = (unsigned long)get_cpu_gdt_ro(cpu);
-	hs->tr_base = (unsigned long)&get_cpu_entry_area(cpu)->tss.x86_tss;
 	hs->cs_sel = __KERNEL_CS;
 	hs->ss_sel = __KERNEL_DS;
 	hs->tr_sel = GDT_ENTRY_TSS * 8;

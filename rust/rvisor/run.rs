@@ -18,7 +18,7 @@ use crate::exits::{self, Next};
 use crate::glue::{self, HostStateRaw};
 use crate::guest_memory::Fault;
 use crate::uapi::{exit, KvmRun};
-use crate::vcpu::{gpr, Guest, Pending, Vcpu, VcpuState};
+use crate::vcpu::{gpr, write_pdptes, Guest, Pending, Vcpu, VcpuState};
 use crate::vmcs::field;
 use crate::vmcs_region::{LoadedVmcs, NoPreempt};
 use crate::{arch, guest_msrs::msr, mmio, vmx_insn};
@@ -71,17 +71,7 @@ pub(crate) fn run(vcpu: &Vcpu) -> Result<isize> {
         match section(vcpu, st)? {
             Outcome::Reenter => {}
             Outcome::User => return Ok(0),
-            Outcome::LoadPdptrs(cr3) => {
-                let mut raw = [0u8; 32];
-                vcpu.vm.read_guest(cr3 & 0xffff_ffe0, &mut raw)?;
-                let mut p = [0u64; 4];
-                for (i, c) in raw.chunks_exact(8).enumerate() {
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(c);
-                    p[i] = u64::from_le_bytes(b);
-                }
-                st.g.pdptrs = Some(p);
-            }
+            Outcome::LoadPdptrs(cr3) => st.g.pdptrs = Some(vcpu.vm.read_pdptes(cr3)?),
             Outcome::EptViolation(access) => match vcpu.vm.ept_fault(access.gpa, access.write)? {
                 Fault::Mapped => {}
                 Fault::Mmio => {
@@ -214,6 +204,10 @@ fn guest_section(
     // SAFETY: fills `hs` from this CPU's registers and MSRs.
     unsafe { glue::rv_host_state_save(&mut hs) };
     let cpu_changed = g.last_cpu != Some(cpu);
+    if cpu_changed {
+        // SAFETY: as above, for the fields that only change with the CPU.
+        unsafe { glue::rv_host_cpu_state_save(&mut hs) };
+    }
     write_host_state(v, &hs, cpu_changed)?;
     if cpu_changed {
         // This CPU may hold stale translations of this vCPU from an
@@ -226,10 +220,7 @@ fn guest_section(
     }
     complete_pending(vcpu, v, g)?;
     if let Some(p) = g.pdptrs.take() {
-        v.write(field::GUEST_PDPTR0, p[0])?;
-        v.write(field::GUEST_PDPTR1, p[1])?;
-        v.write(field::GUEST_PDPTR2, p[2])?;
-        v.write(field::GUEST_PDPTR3, p[3])?;
+        write_pdptes(v, &p)?;
     }
 
     // Guest MSRs the processor does not switch.

@@ -155,6 +155,20 @@ pub(crate) fn write_efer(vmcs: &mut LoadedVmcs<'_>, efer: u64) -> Result {
     vmcs.write(field::VM_ENTRY_CONTROLS, u64::from(entry))
 }
 
+/// Loads the PDPTEs a PAE guest uses from the next entry on.
+pub(crate) fn write_pdptes(vmcs: &mut LoadedVmcs<'_>, p: &[u64; 4]) -> Result {
+    let fields = [
+        field::GUEST_PDPTR0,
+        field::GUEST_PDPTR1,
+        field::GUEST_PDPTR2,
+        field::GUEST_PDPTR3,
+    ];
+    for (f, value) in fields.into_iter().zip(p) {
+        vmcs.write(f, *value)?;
+    }
+    Ok(())
+}
+
 /// Whether CR0 `cr0` is architecturally valid (as KVM's
 /// `kvm_is_valid_cr0`).
 pub(crate) fn valid_cr0(cr0: u64) -> bool {
@@ -335,24 +349,17 @@ impl Vcpu {
         if !valid_cr0(s.cr0) || s.cr4 & ctl.cr4_host_owned != 0 || s.efer & !EFER_VALID != 0 {
             return Err(EINVAL);
         }
-        if !crate::cpuid_table::efer_allowed(&self.state.lock().g.cpuid, s.efer) {
+        let mut st = self.state.lock();
+        if !crate::cpuid_table::efer_allowed(&st.g.cpuid, s.efer) {
             return Err(EINVAL);
         }
-        // PAE paging outside long mode: the PDPTEs come from guest memory.
+        // PAE paging outside long mode: the PDPTEs come from guest memory
+        // (the VM's lock is taken inside the vCPU's, as in `KVM_RUN`).
         let pdptes = if !long && s.cr0 & CR0_PG != 0 && s.cr4 & CR4_PAE != 0 {
-            let mut raw = [0u8; 32];
-            self.vm.read_guest(s.cr3 & 0xffff_ffe0, &mut raw)?;
-            let mut p = [0u64; 4];
-            for (i, chunk) in raw.chunks_exact(8).enumerate() {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(chunk);
-                p[i] = u64::from_le_bytes(b);
-            }
-            Some(p)
+            Some(self.vm.read_pdptes(s.cr3)?)
         } else {
             None
         };
-        let mut st = self.state.lock();
         Self::with_vmcs(&mut st, |v, st| {
             for (seg, src) in Segment::ALL
                 .iter()
@@ -374,10 +381,7 @@ impl Vcpu {
             v.write(field::GUEST_CR3, s.cr3)?;
             write_efer(v, s.efer)?;
             if let Some(p) = pdptes {
-                v.write(field::GUEST_PDPTR0, p[0])?;
-                v.write(field::GUEST_PDPTR1, p[1])?;
-                v.write(field::GUEST_PDPTR2, p[2])?;
-                v.write(field::GUEST_PDPTR3, p[3])?;
+                write_pdptes(v, &p)?;
             }
             st.cr2 = s.cr2;
             st.cr8 = s.cr8 & 0xf;
@@ -425,13 +429,18 @@ impl Vcpu {
             return Err(E2BIG);
         }
         let base = user_copy::element::<KvmMsrs>(arg, 1)?;
-        let mut done = 0;
-        let mut st = self.state.lock();
+        let mut entries = KVec::with_capacity(n, GFP_KERNEL)?;
         for i in 0..n {
-            let at = user_copy::element::<KvmMsrEntry>(base, i)?;
-            let mut e: KvmMsrEntry = user_copy::read(at)?;
-            let ok = Self::with_vmcs(&mut st, |v, st| {
-                Ok(if set {
+            let e: KvmMsrEntry = user_copy::read(user_copy::element::<KvmMsrEntry>(base, i)?)?;
+            entries.push(e, GFP_KERNEL)?;
+        }
+        // One VMCS load for the whole batch (user memory is only touched
+        // outside it: copying may fault and sleep).
+        let mut st = self.state.lock();
+        let done = Self::with_vmcs(&mut st, |v, st| {
+            let mut done = 0;
+            for e in entries.iter_mut() {
+                let ok = if set {
                     if e.index == guest_msrs::msr::EFER {
                         e.data & !EFER_VALID == 0
                             && crate::cpuid_table::efer_allowed(&st.cpuid, e.data)
@@ -452,17 +461,21 @@ impl Vcpu {
                         }
                         None => false,
                     }
-                })
-            })?;
-            if !ok {
-                break;
+                };
+                if !ok {
+                    break;
+                }
+                done += 1;
             }
-            if !set {
-                user_copy::write(at, &e)?;
+            Ok(done)
+        })?;
+        drop(st);
+        if !set {
+            for (i, e) in entries.iter().take(done).enumerate() {
+                user_copy::write(user_copy::element::<KvmMsrEntry>(base, i)?, e)?;
             }
-            done += 1;
         }
-        Ok(done)
+        Ok(done as isize)
     }
 
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<isize> {

@@ -51,8 +51,8 @@ pub(crate) fn init_vmcs(v: &mut LoadedVmcs<'_>, vm: &Vm, vpid: Option<u16>) -> R
     // Host state that is the same on every CPU and for every task; the
     // rest is written per section by `host_state`.
     let mut hs = crate::glue::HostStateRaw::default();
-    // SAFETY: fills `hs` from this CPU's registers.
-    unsafe { glue::rv_host_state_save(&mut hs) };
+    // SAFETY: fills the constant part of `hs` from this CPU's registers.
+    unsafe { glue::rv_host_cpu_state_save(&mut hs) };
     v.write(field::HOST_CR0, hs.cr0)?;
     v.write(field::HOST_CS_SELECTOR, u64::from(hs.cs_sel))?;
     v.write(field::HOST_SS_SELECTOR, u64::from(hs.ss_sel))?;

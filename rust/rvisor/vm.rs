@@ -170,6 +170,20 @@ impl Vm {
         self.inner.lock().memory.read(gpa, buf)
     }
 
+    /// The four PDPTEs of the PAE page-directory-pointer table CR3 `cr3`
+    /// points at, as the processor loads them when PAE paging starts.
+    pub(crate) fn read_pdptes(&self, cr3: u64) -> Result<[u64; 4]> {
+        let mut raw = [0u8; 32];
+        self.read_guest(cr3 & 0xffff_ffe0, &mut raw)?;
+        let mut p = [0u64; 4];
+        for (entry, bytes) in p.iter_mut().zip(raw.chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(bytes);
+            *entry = u64::from_le_bytes(b);
+        }
+        Ok(p)
+    }
+
     /// `KVM_CREATE_VCPU`: `EINVAL` for an id out of range, `EEXIST` for a
     /// used one.
     fn create_vcpu(self: &Arc<Self>, id: u64) -> Result<isize> {
