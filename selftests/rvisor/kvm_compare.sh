@@ -7,6 +7,9 @@
 # rvisor holds VMX (the reverse is kvm_conflict.sh).
 . "$(dirname "$0")/../lib/env.sh"
 
+# Sample guests the CLI runs on both: NAME:MODE:MEMORY.
+cli_guests="hello_real:real:1M hello_long:long:16M memtest:protected:64M"
+
 ktap_plan 9
 require_vmx
 for m in irqbypass kvm kvm-intel; do
@@ -16,8 +19,9 @@ unload_quietly rvisor
 ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
 "$RVISOR_BIN/vm_exits" /dev/rvisor >/tmp/cmp.rvisor 2>&1
 ktap_expect "vm_exits passes on /dev/rvisor" 0 "$?"
-for g in "hello_real real 1M" "hello_long long 16M" "memtest protected 64M"; do
-	set -- $g
+for g in $cli_guests; do
+	# shellcheck disable=SC2046
+	set -- $(echo "$g" | tr : " ")
 	[ -x "$RVISOR_BIN/rvisor" ] &&
 		"$RVISOR_BIN/rvisor" run "$RVISOR_BIN/$1.bin" --mode "$2" --mem "$3" >"/tmp/cmp.cli.$1" 2>/dev/null
 done
@@ -52,8 +56,9 @@ else
 fi
 # The CLI (kvm-ioctls) gives the same output on both devices.
 same=yes
-for g in "hello_real real 1M" "hello_long long 16M" "memtest protected 64M"; do
-	set -- $g
+for g in $cli_guests; do
+	# shellcheck disable=SC2046
+	set -- $(echo "$g" | tr : " ")
 	if [ -x "$RVISOR_BIN/rvisor" ]; then
 		k=$("$RVISOR_BIN/rvisor" run "$RVISOR_BIN/$1.bin" --mode "$2" --mem "$3" --device /dev/kvm 2>/dev/null)
 		r=$(cat "/tmp/cmp.cli.$1")

@@ -267,20 +267,27 @@ static void test_delete_under_reader(void)
 	vt_vm_destroy(&vm);
 }
 
+/* Loads g_touch to write every page of `size` bytes of memory above 64 KiB. */
+static void setup_toucher(struct vt_vcpu *v, uint8_t *mem, size_t size)
+{
+	struct kvm_regs r;
+
+	VT_LOAD(mem, 0x1000, g_touch);
+	vt_protected_mode(v, 0x1000);
+	r = vt_regs(v);
+	r.rsi = 0x10000;
+	r.rcx = (size - 0x10000) / 4096;
+	ioctl(v->fd, KVM_SET_REGS, &r);
+}
+
 static int spin(unsigned long mib)
 {
 	struct vt_vm vm = vt_vm_create(dev);
 	size_t size = mib << 20;
 	uint8_t *mem = vt_mem(&vm, 0, 0, size, 0);
 	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
-	struct kvm_regs r;
 
-	VT_LOAD(mem, 0x1000, g_touch);
-	vt_protected_mode(&v, 0x1000);
-	r = vt_regs(&v);
-	r.rsi = 0x10000;
-	r.rcx = (size - 0x10000) / 4096;
-	ioctl(v.fd, KVM_SET_REGS, &r);
+	setup_toucher(&v, mem, size);
 	if (vt_run(&v) != KVM_EXIT_IO)
 		return 1;
 	printf("touched %lu MiB\n", mib);
@@ -323,16 +330,10 @@ static int closerun(unsigned long mib)
 	uint8_t *mem = vt_mem(&vm, 0, 0, size, 0);
 	struct closerun c = { .v = vt_vcpu_create(&vm, 0) };
 	struct sigaction sa = { .sa_handler = on_usr1 };
-	struct kvm_regs r;
 	pthread_t t;
 
 	sigaction(SIGUSR1, &sa, NULL);
-	VT_LOAD(mem, 0x1000, g_touch);
-	vt_protected_mode(&c.v, 0x1000);
-	r = vt_regs(&c.v);
-	r.rsi = 0x10000;
-	r.rcx = (size - 0x10000) / 4096;
-	ioctl(c.v.fd, KVM_SET_REGS, &r);
+	setup_toucher(&c.v, mem, size);
 	pthread_create(&t, NULL, closerun_thread, &c);
 	while (!c.touched)
 		usleep(10000);
