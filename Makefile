@@ -13,7 +13,7 @@
 
 SHELL := /bin/bash
 BUILD := build
-SELFTEST_PROGS := $(addprefix $(BUILD)/selftests/,dev_ioctl vm_exits vm_misuse vm_smp)
+SELFTEST_PROGS := $(addprefix $(BUILD)/selftests/,dev_ioctl vm_exits vm_misuse vm_smp vxlan_inject udp_pps)
 SAMPLES := $(patsubst samples/guests/%.S,$(BUILD)/samples/%.bin,$(wildcard samples/guests/*.S))
 HOST_TRIPLE := x86_64-unknown-linux-gnu
 
@@ -37,6 +37,10 @@ $(BUILD)/selftests/%: selftests/rvisor/%.c selftests/rvisor/vmtest.h
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 
+$(BUILD)/selftests/%: selftests/rvxlan/%.c
+	@mkdir -p $(@D)
+	gcc -O2 -Wall -Wextra -Werror -o $@ $<
+
 # Flat-binary guests, entered at guest-physical 0x1000 by the rvisor CLI.
 samples: $(SAMPLES)
 
@@ -45,11 +49,12 @@ $(BUILD)/samples/%.bin: samples/guests/%.S
 	as --64 -o $(BUILD)/samples/$*.o $<
 	ld -m elf_x86_64 -Ttext=0x1000 --oformat binary -o $@ $(BUILD)/samples/$*.o
 
-# The userspace CLI, linked statically for the Bochs initramfs.
+# The userspace CLIs (rvisor, rvxlan), linked statically for the Bochs
+# initramfs.
 tools: setup
 	@cd tools && RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release --target $(HOST_TRIPLE)
 	@mkdir -p $(BUILD)/bin
-	@cp tools/target/$(HOST_TRIPLE)/release/rvisor $(BUILD)/bin/rvisor
+	@cp tools/target/$(HOST_TRIPLE)/release/rvisor tools/target/$(HOST_TRIPLE)/release/rvxlan $(BUILD)/bin/
 
 check:
 	@scripts/check

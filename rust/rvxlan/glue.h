@@ -1,24 +1,174 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The boundary between rvxlan's Rust code and its C glue, in both
- * directions; rust/rvxlan/glue.rs declares the same functions.
+ * directions; rust/rvxlan/glue.rs declares the same functions and mirrors
+ * the structs (rvx_abi_check() compares their sizes at load time).
+ *
+ * Division of labour: Rust owns every decision and all device state (the
+ * configuration and its rules, the FDB, learning, flooding, the shared
+ * socket registry, counters). C holds the tables of ops the kernel calls
+ * and the packet mechanics that are static inlines in 6.12's headers
+ * (pulling headers, routing, encapsulating, GRO cells).
  */
 #ifndef RVXLAN_GLUE_H
 #define RVXLAN_GLUE_H
 
 #include <linux/types.h>
 
+#include "rvxlan_uapi.h"
+
+struct net;
 struct net_device;
 struct sk_buff;
+struct socket;
 
-/* Implemented in C (glue.c), called by Rust. */
-int rvx_rtnl_register(size_t priv_size, u32 max_mtu);
+/* An underlay address: family 0 (none), AF_INET or AF_INET6; the address
+ * in network byte order, IPv4 in the first four bytes. */
+struct rvx_addr {
+	u16 family;
+	u8 addr[16];
+};
+
+/* RVX_CFG_* bits of rvx_config.set: which fields a netlink message gave. */
+enum {
+	RVX_CFG_VNI = 1 << 0,
+	RVX_CFG_LOCAL = 1 << 1,
+	RVX_CFG_PORT = 1 << 2,
+	RVX_CFG_PORT_RANGE = 1 << 3,
+	RVX_CFG_TTL = 1 << 4,
+	RVX_CFG_TOS = 1 << 5,
+	RVX_CFG_DF = 1 << 6,
+	RVX_CFG_LEARNING = 1 << 7,
+	RVX_CFG_AGEING = 1 << 8,
+	RVX_CFG_LIMIT = 1 << 9,
+	RVX_CFG_REMOTES = 1 << 10,
+};
+
+/* A configuration change (netlink → Rust) or snapshot (Rust → netlink).
+ * Ports in host byte order. */
+struct rvx_config {
+	u32 set;
+	u32 vni;
+	u32 ageing;
+	u32 limit;
+	u32 n_remotes;
+	u16 port;
+	u16 port_low;
+	u16 port_high;
+	u8 ttl;
+	u8 tos;
+	u8 df;
+	u8 learning;
+	struct rvx_addr local;
+	struct rvx_addr remotes[RVXLAN_MAX_REMOTES];
+};
+
+/* One FDB entry, for dumps. */
+struct rvx_fdb_entry {
+	u8 mac[6];
+	u8 is_static;
+	u8 is_remote;	/* a flood-list remote, shown as 00:00:00:00:00:00 */
+	u32 idle_ms;
+	struct rvx_addr remote;
+};
+
+/* One encapsulation: where and how to send a frame. */
+struct rvx_tx_params {
+	struct rvx_addr saddr;	/* family 0: the route chooses */
+	struct rvx_addr daddr;
+	u8 vxh[8];
+	u16 sport;
+	u16 dport;
+	u8 ttl;
+	u8 tos;
+	u8 df;
+	u8 use_dst_cache;
+};
+
+/* What C tells Rust about a frame to send. */
+struct rvx_tx_frame {
+	const u8 *eth;	/* at least the Ethernet header, linear */
+	u32 len;
+	u32 hash;
+	u32 mtu;
+	u8 gso;
+};
+
+/* Results of rvx_tx_one(): RVX_TX_OK or the counter to charge. */
+enum {
+	RVX_TX_OK = 0,
+	RVX_TX_NO_ROUTE = 1,
+	RVX_TX_NO_BUFFER = 2,
+	RVX_TX_TOO_BIG = 3,
+};
+
+/* rvxlan_rx_header() results beyond a plain VNI (bits 0-23). */
+#define RVX_RX_RESERVED_BITS (1L << 24)
+#define RVX_RX_NO_VNI_FLAG (-1L)
+
+/* Device counters the C receive path charges (enum Counter in uapi.rs). */
+enum {
+	RVX_CNT_RX_RESERVED_BITS = 4,
+	RVX_CNT_RX_INNER_TOO_SHORT = 5,
+	RVX_CNT_RX_DEVICE_DOWN = 8,
+};
+
+/* Socket counters, kept per shared endpoint. */
+enum {
+	RVX_EP_TRUNCATED,
+	RVX_EP_NO_VNI_FLAG,
+	RVX_EP_UNKNOWN_VNI,
+	RVX_EP_COUNTERS
+};
+
+/* Implemented in C, called by Rust. */
+int rvx_abi_check(size_t config, size_t fdb_entry, size_t tx_params, size_t tx_frame,
+		  size_t tunnel_align);
+int rvx_rtnl_register(size_t tunnel_size, u32 max_mtu);
 void rvx_rtnl_unregister(void);
-void rvx_drop_tx(struct sk_buff *skb, struct net_device *dev);
+void rvx_rtnl_lock(void);
+void rvx_rtnl_unlock(void);
+u64 rvx_now_ms(void);
+void rvx_bh_disable(void);
+void rvx_bh_enable(void);
+void rvx_tx_dropped(struct net_device *dev);
+struct net *rvx_underlay(void *tunnel);
+struct net_device *rvx_netdev(void *tunnel);
+void rvx_dst_cache_reset(void *tunnel);
 
-/* Implemented in Rust, called by the C glue. */
-int rvxlan_dev_init(struct net_device *dev, void *priv);
-void rvxlan_dev_uninit(void *priv);
-void rvxlan_xmit(struct sk_buff *skb, struct net_device *dev, void *priv);
+struct rvx_endpoint *rvx_endpoint_alloc(void);
+void rvx_endpoint_free(struct rvx_endpoint *ep);
+int rvx_endpoint_open(struct rvx_endpoint *ep, struct net *net, u16 family, u16 port);
+void rvx_endpoint_close(struct rvx_endpoint *ep);
+int rvx_endpoint_claim(struct rvx_endpoint *ep, u32 vni, void *tunnel);
+void rvx_endpoint_unclaim(struct rvx_endpoint *ep, u32 vni);
+void rvx_endpoint_counters(struct rvx_endpoint *ep, u64 *out);
+
+void rvx_skb_free(struct sk_buff *skb);
+struct sk_buff *rvx_skb_clone(struct sk_buff *skb);
+int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
+	       const struct rvx_tx_params *p);
+
+/* Implemented in Rust, called by the C glue. The tunnel pointer is the
+ * Rust part of an rvxlan device's private area. */
+int rvxlan_tunnel_init(void *tunnel, struct net_device *dev);
+void rvxlan_tunnel_detach(void *tunnel);
+void rvxlan_tunnel_drop(void *tunnel);
+int rvxlan_configure(void *tunnel, const struct rvx_config *cfg, bool creating,
+		     u32 *default_mtu, const char **msg);
+void rvxlan_get_config(void *tunnel, struct rvx_config *cfg);
+int rvxlan_open(void *tunnel);
+void rvxlan_stop(void *tunnel);
+void rvxlan_xmit(struct sk_buff *skb, void *tunnel, const struct rvx_tx_frame *frame);
+long rvxlan_rx_header(const u8 *hdr);
+int rvxlan_rx_frame(void *tunnel, const u8 *eth, const u8 *own_mac, u32 len, u32 mtu, u8 gso,
+		    const struct rvx_addr *src);
+void rvxlan_count(void *tunnel, u32 counter);
+void rvxlan_counters(void *tunnel, u64 *out);
+const char *rvxlan_counter_name(u32 counter);
+int rvxlan_fdb_add(void *tunnel, const u8 *mac, const struct rvx_addr *remote, bool replace,
+		   const char **msg);
+int rvxlan_fdb_del(void *tunnel, const u8 *mac, const struct rvx_addr *remote);
+long rvxlan_fdb_get(void *tunnel, long pos, struct rvx_fdb_entry *out);
 
 #endif /* RVXLAN_GLUE_H */

@@ -5,12 +5,21 @@
 
 use kernel::prelude::*;
 
-mod device;
+mod callbacks;
+mod datapath;
+mod endpoint;
+mod fdb_table;
 mod glue;
 mod link;
+mod rtnl;
+mod skb;
+mod tunnel;
 
 // Pure logic shared with the host crate in rust/vxlan, unit-tested there.
-// Its items are `pub` for that crate, and not all are used here yet.
+// Its items are `pub` for that crate, and not all are used here.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vxlan/src/config.rs"]
+mod config;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../vxlan/src/fdb.rs"]
 mod fdb;
@@ -20,6 +29,9 @@ mod header;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../vxlan/src/src_port.rs"]
 mod src_port;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vxlan/src/uapi.rs"]
+mod uapi;
 
 module! {
     type: Rvxlan,

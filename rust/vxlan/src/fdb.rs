@@ -7,11 +7,14 @@
 //! `addrmax` does) and age out.
 //!
 //! The table is open addressing with linear probing over storage the
-//! caller provides (the kernel allocates it once per device), so lookups
-//! are O(1) on average and nothing allocates on the data path. Deletion
-//! shifts the following run back, so there are no tombstones.
+//! caller provides (a kernel `KVec`, a host `Vec` or a slice), so lookups
+//! are O(1) on average and nothing here allocates. The caller grows the
+//! table by moving the entries into bigger storage ([`Fdb::needs_room`],
+//! [`Fdb::restore`]). Deletion shifts the following run back, so there
+//! are no tombstones.
 
 use core::net::IpAddr;
+use core::ops::DerefMut;
 
 /// An Ethernet address.
 pub type Mac = [u8; 6];
@@ -78,26 +81,70 @@ fn hash(mac: &Mac) -> usize {
     h as usize
 }
 
-/// The table.
-pub struct Fdb<'a> {
-    slots: &'a mut [Option<Entry>],
+/// The table, over storage `S` (anything that derefs to a slice of
+/// slots).
+pub struct Fdb<S> {
+    slots: S,
     len: usize,
     learned: usize,
     max_learned: usize,
 }
 
-impl<'a> Fdb<'a> {
+impl<S: DerefMut<Target = [Option<Entry>]>> Fdb<S> {
     /// A table over `slots` (a power of two, at least 2, all `None`),
     /// holding at most `max_learned` learned entries. One slot always
     /// stays free so that probes end.
-    pub fn new(slots: &'a mut [Option<Entry>], max_learned: usize) -> Self {
+    pub fn new(slots: S, max_learned: usize) -> Self {
         debug_assert!(slots.len().is_power_of_two() && slots.len() >= 2);
+        debug_assert!(slots.iter().all(Option::is_none));
         Self {
             slots,
             len: 0,
             learned: 0,
             max_learned,
         }
+    }
+
+    /// Number of slots.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The most learned entries the table takes.
+    pub fn max_learned(&self) -> usize {
+        self.max_learned
+    }
+
+    /// Changes the learned-entry limit; entries already learned stay.
+    pub fn set_max_learned(&mut self, max_learned: usize) {
+        self.max_learned = max_learned;
+    }
+
+    /// Whether one more entry would fill the table beyond three quarters,
+    /// where linear probing gets slow: time to move to bigger storage.
+    pub fn needs_room(&self) -> bool {
+        (self.len + 1) * 4 > self.slots.len() * 3
+    }
+
+    /// Puts `entry` back as it is (static or learned, with its time),
+    /// e.g. when moving the entries into bigger storage. Returns false if
+    /// the table has no room or the MAC is present.
+    pub fn restore(&mut self, entry: Entry) -> bool {
+        let (i, found) = self.find(&entry.mac);
+        if found || !self.room() {
+            return false;
+        }
+        self.slots[i] = Some(entry);
+        self.len += 1;
+        if entry.origin == Origin::Learned {
+            self.learned += 1;
+        }
+        true
+    }
+
+    /// Gives the storage back.
+    pub fn into_storage(self) -> S {
+        self.slots
     }
 
     /// Number of entries.
@@ -255,6 +302,11 @@ impl<'a> Fdb<'a> {
         removed
     }
 
+    /// The entry in slot `i`, if any (for dumps that resume by position).
+    pub fn entry_at(&self, i: usize) -> Option<&Entry> {
+        self.slots.get(i).and_then(Option::as_ref)
+    }
+
     /// Iterates over the entries, in table order.
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
         self.slots.iter().flatten()
@@ -279,7 +331,7 @@ mod tests {
     #[test]
     fn static_and_learned() {
         let mut slots = [None; 16];
-        let mut f = Fdb::new(&mut slots, 4);
+        let mut f = Fdb::new(&mut slots[..], 4);
         assert!(f.is_empty());
         assert_eq!(f.add_static(mac(1), ip(1)), Ok(()));
         assert_eq!(f.add_static([0; 6], ip(1)), Err(FdbError::BadMac));
@@ -305,7 +357,7 @@ mod tests {
     #[test]
     fn learning_is_bounded() {
         let mut slots = [None; 64];
-        let mut f = Fdb::new(&mut slots, 10);
+        let mut f = Fdb::new(&mut slots[..], 10);
         for n in 0..20 {
             let r = f.learn(mac(n + 1), ip(1), 0);
             assert_eq!(r, if n < 10 { Learned::New } else { Learned::Full });
@@ -315,7 +367,7 @@ mod tests {
         assert_eq!(f.add_static(mac(500), ip(5)), Ok(()));
         // The table keeps one slot free.
         let mut small = [None; 4];
-        let mut g = Fdb::new(&mut small, 100);
+        let mut g = Fdb::new(&mut small[..], 100);
         for n in 0..3 {
             assert_eq!(g.learn(mac(n + 1), ip(1), 0), Learned::New);
         }
@@ -326,7 +378,7 @@ mod tests {
     #[test]
     fn aging_and_removal_keep_every_entry_reachable() {
         let mut slots = [None; 256];
-        let mut f = Fdb::new(&mut slots, 200);
+        let mut f = Fdb::new(&mut slots[..], 200);
         for n in 0..180 {
             assert_eq!(
                 f.learn(mac(n + 1), ip((n % 200) as u8), u64::from(n)),
@@ -352,5 +404,24 @@ mod tests {
         let all: Vec<_> = f.iter().collect();
         assert_eq!(all.len(), f.len());
         assert_eq!(f.len(), 46);
+    }
+
+    #[test]
+    fn moves_into_bigger_storage() {
+        let mut f = Fdb::new(std::vec![None; 4], 100);
+        f.add_static(mac(1), ip(1)).unwrap();
+        assert_eq!(f.learn(mac(2), ip(2), 7), Learned::New);
+        assert!(!f.needs_room());
+        assert_eq!(f.learn(mac(3), ip(3), 8), Learned::New);
+        assert!(f.needs_room());
+        let mut g = Fdb::new(std::vec![None; 8], f.max_learned());
+        for e in f.iter() {
+            assert!(g.restore(*e));
+        }
+        assert!(!g.restore(*f.lookup(&mac(1)).unwrap()), "already there");
+        assert_eq!((g.len(), g.learned(), g.capacity()), (3, 2, 8));
+        assert_eq!(g.lookup(&mac(1)).unwrap().origin, Origin::Static);
+        assert_eq!(g.lookup(&mac(3)).unwrap().updated, 8);
+        assert_eq!(f.into_storage().len(), 4);
     }
 }

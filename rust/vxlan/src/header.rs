@@ -54,6 +54,12 @@ pub enum HeaderError {
     Truncated,
     /// The I flag is clear: the VNI is not valid (RFC 7348: discard).
     NoVniFlag,
+    /// A reserved bit is set. RFC 7348 says to ignore them, but they are
+    /// how extensions (GBP, GPE) mark headers that change the meaning of
+    /// the payload; like Linux vxlan, rvxlan drops such frames rather than
+    /// deliver them as plain Ethernet. The VNI is still reported so that
+    /// the drop can be counted on the device it names.
+    ReservedBits(Vni),
 }
 
 /// Writes the header for `vni` into `out`: I flag set, every reserved bit
@@ -63,14 +69,18 @@ pub fn encode(vni: Vni, out: &mut [u8; HEADER_LEN]) {
     *out = [FLAG_I, 0, 0, 0, v[1], v[2], v[3], 0];
 }
 
-/// Reads the VNI from a received header. Reserved bits are ignored, as
-/// RFC 7348 requires of a receiver; a clear I flag is an error.
+/// Reads the VNI from a received header. A clear I flag is an error; so
+/// is any reserved bit set (see [`HeaderError::ReservedBits`]).
 pub fn decode(bytes: &[u8]) -> Result<Vni, HeaderError> {
     let h = bytes.get(..HEADER_LEN).ok_or(HeaderError::Truncated)?;
     if h[0] & FLAG_I == 0 {
         return Err(HeaderError::NoVniFlag);
     }
-    Ok(Vni(u32::from_be_bytes([0, h[4], h[5], h[6]])))
+    let vni = Vni(u32::from_be_bytes([0, h[4], h[5], h[6]]));
+    if h[0] != FLAG_I || h[1] | h[2] | h[3] | h[7] != 0 {
+        return Err(HeaderError::ReservedBits(vni));
+    }
+    Ok(vni)
 }
 
 #[cfg(test)]
@@ -103,9 +113,13 @@ mod tests {
     }
 
     #[test]
-    fn receiver_ignores_reserved_bits() {
-        let h = [0xff, 0xff, 0xff, 0xff, 0, 0, 100, 0xff];
-        assert_eq!(decode(&h).map(Vni::get), Ok(100));
+    fn reserved_bits_are_refused_with_their_vni() {
+        let vni = Vni::new(100).unwrap();
+        for (i, bit) in [(0, 0x80), (0, 0x01), (1, 1), (2, 0x40), (3, 0x80), (7, 1)] {
+            let mut h = [0x08, 0, 0, 0, 0, 0, 100, 0];
+            h[i] |= bit;
+            assert_eq!(decode(&h), Err(HeaderError::ReservedBits(vni)), "byte {i}");
+        }
     }
 
     #[test]

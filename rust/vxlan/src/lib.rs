@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Pure VXLAN logic of rvxlan (RFC 7348): the header codec, VNIs, the
-//! encapsulation overheads, the forwarding database (static and learned
+//! encapsulation overheads, the configuration rules, the netlink numbers,
+//! the forwarding database (static and learned
 //! entries, bounded and aged) and the outer UDP source-port choice.
 //!
 //! Nothing here touches the kernel: `rvxlan.ko` includes these files with
@@ -10,6 +11,8 @@
 
 #![no_std]
 
+pub mod config;
 pub mod fdb;
 pub mod header;
 pub mod src_port;
+pub mod uapi;

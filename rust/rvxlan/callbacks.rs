@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The functions the C glue calls (declared in `glue.h`): the unsafe edge
+//! where raw pointers become references. Each checks nothing the C side
+//! guarantees and states what it relies on.
+
+use crate::config::{Change, Remotes};
+use crate::glue::{self, cfg, RvxAddr, RvxConfig, RvxFdbEntry, RvxTxFrame};
+use crate::header::HEADER_LEN;
+use crate::rtnl::Rtnl;
+use crate::skb::Skb;
+use crate::tunnel::{Refusal, Tunnel};
+use crate::uapi::{COUNTERS, COUNTER_NAMES};
+use core::ffi::{c_char, c_int, c_long};
+use kernel::bindings;
+use kernel::init::PinInit;
+use kernel::prelude::*;
+
+/// # Safety
+///
+/// `tunnel` points at a live `Tunnel` (between `rvxlan_tunnel_init` and
+/// `rvxlan_tunnel_drop`).
+unsafe fn tunnel<'a>(tunnel: *mut u8) -> &'a Tunnel {
+    // SAFETY: guaranteed by the caller.
+    unsafe { &*tunnel.cast::<Tunnel>() }
+}
+
+fn refuse(r: Refusal, msg: *mut *const c_char) -> c_int {
+    // SAFETY: `msg` is the C caller's out-pointer, valid for a write.
+    unsafe { *msg = r.1.as_ptr() };
+    r.0.to_errno()
+}
+
+/// Initialises the tunnel in a new device's private area.
+///
+/// # Safety
+///
+/// `tunnel` is the uninitialised, suitably aligned tunnel area of a
+/// device that is not registered yet, at least `size_of::<Tunnel>()`
+/// bytes. RTNL is held.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_tunnel_init(tunnel: *mut u8, _dev: *mut bindings::net_device) -> c_int {
+    let init = match Tunnel::new() {
+        Ok(init) => init,
+        Err(e) => return e.to_errno(),
+    };
+    // SAFETY: the area is valid, aligned and never moves (the private
+    // area of a net_device); on error nothing was initialised.
+    match unsafe { init.__pinned_init(tunnel.cast::<Tunnel>()) } {
+        Ok(()) => 0,
+        Err(never) => match never {},
+    }
+}
+
+/// Gives up the tunnel's VNI and socket (device unregistering).
+///
+/// # Safety
+///
+/// `tunnel` is live; RTNL is held.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_tunnel_detach(tunnel_ptr: *mut u8) {
+    // SAFETY: RTNL is held (caller).
+    let mut rtnl = unsafe { Rtnl::assume_held() };
+    // SAFETY: live (caller).
+    unsafe { tunnel(tunnel_ptr) }.detach(&mut rtnl);
+}
+
+/// Frees the tunnel.
+///
+/// # Safety
+///
+/// `tunnel` is live and detached, and no receiver can reach it any more
+/// (a grace period passed since the detach); nothing uses it afterwards.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_tunnel_drop(tunnel: *mut u8) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { core::ptr::drop_in_place(tunnel.cast::<Tunnel>()) };
+}
+
+fn change_from(c: &RvxConfig) -> Change {
+    let has = |bit| c.set & bit != 0;
+    let mut change = Change::default();
+    change.vni = has(cfg::VNI).then_some(c.vni);
+    change.local = if has(cfg::LOCAL) { c.local.get() } else { None };
+    change.port = has(cfg::PORT).then_some(c.port);
+    change.src_ports = has(cfg::PORT_RANGE).then_some((c.port_low, c.port_high));
+    change.ttl = has(cfg::TTL).then_some(c.ttl);
+    change.tos = has(cfg::TOS).then_some(c.tos);
+    change.df = has(cfg::DF).then_some(c.df);
+    change.learning = has(cfg::LEARNING).then_some(c.learning);
+    change.ageing = has(cfg::AGEING).then_some(c.ageing);
+    change.limit = has(cfg::LIMIT).then_some(c.limit);
+    if has(cfg::REMOTES) {
+        let mut r = Remotes::default();
+        for a in c.remotes.iter().take(c.n_remotes as usize) {
+            // The glue only passes 4- and 16-byte addresses and at most
+            // MAX_REMOTES of them.
+            if let Some(ip) = a.get() {
+                r.push(ip);
+            }
+        }
+        change.remotes = Some(r);
+    }
+    change
+}
+
+/// Applies a configuration change from netlink, or refuses it whole.
+///
+/// # Safety
+///
+/// `tunnel` is live; `cfg` is valid; `mtu` and `msg` are valid for
+/// writes; RTNL is held.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_configure(
+    tunnel_ptr: *mut u8,
+    cfg: *const RvxConfig,
+    _creating: bool,
+    mtu: *mut u32,
+    msg: *mut *const c_char,
+) -> c_int {
+    // SAFETY: RTNL is held (caller).
+    let mut rtnl = unsafe { Rtnl::assume_held() };
+    // SAFETY: valid (caller).
+    let change = change_from(unsafe { &*cfg });
+    // SAFETY: live (caller).
+    match unsafe { tunnel(tunnel_ptr) }.configure(&mut rtnl, tunnel_ptr, &change) {
+        Ok(m) => {
+            // SAFETY: valid for writes (caller).
+            unsafe { *mtu = m };
+            0
+        }
+        Err(r) => refuse(r, msg),
+    }
+}
+
+/// Fills `out` with the current configuration.
+///
+/// # Safety
+///
+/// `tunnel` is live; `out` is valid for writes.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_get_config(tunnel_ptr: *mut u8, out: *mut RvxConfig) {
+    // SAFETY: live (caller).
+    let c = unsafe { tunnel(tunnel_ptr) }.with_state(|st| st.config);
+    let mut remotes = [RvxAddr::default(); crate::uapi::MAX_REMOTES];
+    for (o, r) in remotes.iter_mut().zip(c.remotes.as_slice()) {
+        *o = RvxAddr::from_ip(Some(r));
+    }
+    let snapshot = RvxConfig {
+        set: if c.vni.is_some() { cfg::VNI } else { 0 },
+        vni: c.vni.map_or(0, |v| v.get()),
+        ageing: c.ageing,
+        limit: c.limit,
+        n_remotes: c.remotes.as_slice().len() as u32,
+        port: c.port,
+        port_low: c.src_ports.0,
+        port_high: c.src_ports.1,
+        ttl: c.ttl,
+        tos: c.tos,
+        df: c.df,
+        learning: u8::from(c.learning),
+        local: RvxAddr::from_ip(c.local.as_ref()),
+        remotes,
+    };
+    // SAFETY: valid for writes (caller).
+    unsafe { out.write(snapshot) };
+}
+
+/// `ndo_open`.
+///
+/// # Safety
+///
+/// `tunnel` is live; RTNL is held.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_open(tunnel_ptr: *mut u8) -> c_int {
+    // SAFETY: RTNL is held (caller).
+    let mut rtnl = unsafe { Rtnl::assume_held() };
+    // SAFETY: live (caller).
+    match unsafe { tunnel(tunnel_ptr) }.up(&mut rtnl) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `ndo_stop`.
+///
+/// # Safety
+///
+/// `tunnel` is live; RTNL is held.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_stop(tunnel_ptr: *mut u8) {
+    // SAFETY: RTNL is held (caller).
+    let mut rtnl = unsafe { Rtnl::assume_held() };
+    // SAFETY: live (caller).
+    unsafe { tunnel(tunnel_ptr) }.down(&mut rtnl);
+}
+
+/// `ndo_start_xmit`, after the glue made the Ethernet header linear.
+///
+/// # Safety
+///
+/// `tunnel` is live in an up device; `skb` is owned by this call;
+/// `frame.eth` points at the skb's at least 14 linear bytes.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_xmit(
+    skb: *mut bindings::sk_buff,
+    tunnel_ptr: *mut u8,
+    frame: *const RvxTxFrame,
+) {
+    // SAFETY: owned by this call (caller).
+    let Some(skb) = (unsafe { Skb::from_raw(skb) }) else {
+        return;
+    };
+    // SAFETY: valid (caller).
+    let frame = unsafe { &*frame };
+    let mut dst = [0u8; 6];
+    // SAFETY: `eth` has at least 14 readable bytes (caller).
+    dst.copy_from_slice(unsafe { core::slice::from_raw_parts(frame.eth, 6) });
+    // SAFETY: live (caller).
+    unsafe { tunnel(tunnel_ptr) }.xmit(tunnel_ptr, skb, frame, &dst);
+}
+
+/// Classifies a received VXLAN header.
+///
+/// # Safety
+///
+/// `hdr` points at 8 readable bytes.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_rx_header(hdr: *const u8) -> c_long {
+    // SAFETY: 8 readable bytes (caller).
+    let hdr = unsafe { &*hdr.cast::<[u8; HEADER_LEN]>() };
+    crate::datapath::classify_header(hdr) as c_long
+}
+
+/// Judges a decapsulated frame; nonzero means deliver.
+///
+/// # Safety
+///
+/// `tunnel` is live; `eth` points at 14 readable bytes and `own_mac` at
+/// 6; `src` is valid.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_rx_frame(
+    tunnel_ptr: *mut u8,
+    eth: *const u8,
+    own_mac: *const u8,
+    len: u32,
+    mtu: u32,
+    gso: u8,
+    src: *const RvxAddr,
+) -> c_int {
+    // SAFETY: readable as stated (caller).
+    let (eth, own_mac, src) =
+        unsafe { (&*eth.cast::<[u8; 14]>(), &*own_mac.cast::<[u8; 6]>(), &*src) };
+    let Some(src) = src.get() else {
+        return 0;
+    };
+    // SAFETY: live (caller).
+    c_int::from(unsafe { tunnel(tunnel_ptr) }.receive(eth, own_mac, len, mtu, gso != 0, src))
+}
+
+/// Adds one to device counter `counter`.
+///
+/// # Safety
+///
+/// `tunnel` is live.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_count(tunnel_ptr: *mut u8, counter: u32) {
+    use crate::uapi::Counter;
+    let c = match counter {
+        4 => Counter::RxReservedBits,
+        5 => Counter::RxInnerTooShort,
+        8 => Counter::RxDeviceDown,
+        _ => return,
+    };
+    // SAFETY: live (caller).
+    unsafe { tunnel(tunnel_ptr) }.count(c);
+}
+
+/// All counters, in uapi order.
+///
+/// # Safety
+///
+/// `tunnel` is live; `out` has room for `RVXLAN_COUNTERS` values.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_counters(tunnel_ptr: *mut u8, out: *mut u64) {
+    // SAFETY: room for COUNTERS values (caller).
+    let out = unsafe { &mut *out.cast::<[u64; COUNTERS]>() };
+    // SAFETY: live (caller).
+    unsafe { tunnel(tunnel_ptr) }.counters(out);
+}
+
+/// Counter names as static C strings, for `ethtool -S`.
+static COUNTER_CNAMES: [&core::ffi::CStr; COUNTERS] = [
+    c"tx_no_destination",
+    c"tx_too_big",
+    c"tx_no_route",
+    c"tx_no_buffer",
+    c"rx_reserved_bits",
+    c"rx_inner_too_short",
+    c"rx_too_big",
+    c"rx_own_source",
+    c"rx_device_down",
+    c"learned_new",
+    c"learned_moved",
+    c"learn_full",
+    c"sock_rx_truncated",
+    c"sock_rx_no_vni_flag",
+    c"sock_rx_unknown_vni",
+];
+
+// The C names above are the uapi names.
+const _: () = {
+    let mut i = 0;
+    while i < COUNTERS {
+        let (a, b) = (COUNTER_CNAMES[i].to_bytes(), COUNTER_NAMES[i].as_bytes());
+        assert!(a.len() == b.len());
+        let mut j = 0;
+        while j < a.len() {
+            assert!(a[j] == b[j]);
+            j += 1;
+        }
+        i += 1;
+    }
+};
+
+/// The name of counter `counter` (`ethtool -S`).
+#[no_mangle]
+extern "C" fn rvxlan_counter_name(counter: u32) -> *const c_char {
+    COUNTER_CNAMES
+        .get(counter as usize)
+        .map_or(c"".as_ptr(), |c| c.as_ptr())
+}
+
+/// `ndo_fdb_add`.
+///
+/// # Safety
+///
+/// `tunnel` is live; `mac` points at 6 bytes; `remote` and `msg` are
+/// valid; RTNL is held.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_fdb_add(
+    tunnel_ptr: *mut u8,
+    mac: *const u8,
+    remote: *const RvxAddr,
+    replace: bool,
+    msg: *mut *const c_char,
+) -> c_int {
+    // SAFETY: RTNL is held (caller).
+    let mut rtnl = unsafe { Rtnl::assume_held() };
+    // SAFETY: valid (caller).
+    let (mac, remote) = unsafe { (*mac.cast::<[u8; 6]>(), (*remote).get()) };
+    let Some(remote) = remote else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: live (caller).
+    match unsafe { tunnel(tunnel_ptr) }.fdb_add(&mut rtnl, tunnel_ptr, mac, remote, replace) {
+        Ok(()) => 0,
+        Err(r) => refuse(r, msg),
+    }
+}
+
+/// `ndo_fdb_del`.
+///
+/// # Safety
+///
+/// `tunnel` is live; `mac` points at 6 bytes; `remote` is valid; RTNL is
+/// held.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_fdb_del(
+    tunnel_ptr: *mut u8,
+    mac: *const u8,
+    remote: *const RvxAddr,
+) -> c_int {
+    // SAFETY: RTNL is held (caller).
+    let mut rtnl = unsafe { Rtnl::assume_held() };
+    // SAFETY: valid (caller).
+    let (mac, remote) = unsafe { (*mac.cast::<[u8; 6]>(), (*remote).get()) };
+    // SAFETY: live (caller).
+    match unsafe { tunnel(tunnel_ptr) }.fdb_del(&mut rtnl, tunnel_ptr, mac, remote) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// The dump entry at or after position `pos` (flood-list remotes first,
+/// then FDB slots) into `out`; returns the next position, or -1 at the
+/// end.
+///
+/// # Safety
+///
+/// `tunnel` is live; `out` is valid for writes.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_fdb_get(
+    tunnel_ptr: *mut u8,
+    pos: c_long,
+    out: *mut RvxFdbEntry,
+) -> c_long {
+    // SAFETY: plain clock read.
+    let now = unsafe { glue::rvx_now_ms() };
+    // SAFETY: live (caller).
+    let found = unsafe { tunnel(tunnel_ptr) }.with_state(|st| {
+        let remotes = st.config.remotes;
+        let n = remotes.as_slice().len();
+        let mut pos = usize::try_from(pos).ok()?;
+        if let Some(r) = remotes.as_slice().get(pos) {
+            return Some((pos + 1, [0; 6], true, true, 0, *r));
+        }
+        loop {
+            match st.fdb.slot(pos - n) {
+                (Some(e), _) => {
+                    let is_static = e.origin == crate::fdb::Origin::Static;
+                    let idle = if is_static {
+                        0
+                    } else {
+                        now.saturating_sub(e.updated)
+                    };
+                    return Some((pos + 1, e.mac, is_static, false, idle, e.remote));
+                }
+                (None, true) => pos += 1,
+                (None, false) => return None,
+            }
+        }
+    });
+    let Some((next, mac, is_static, is_remote, idle, remote)) = found else {
+        return -1;
+    };
+    let entry = RvxFdbEntry {
+        mac,
+        is_static: u8::from(is_static),
+        is_remote: u8::from(is_remote),
+        idle_ms: u32::try_from(idle).unwrap_or(u32::MAX),
+        remote: RvxAddr::from_ip(Some(&remote)),
+    };
+    // SAFETY: valid for writes (caller).
+    unsafe { out.write(entry) };
+    next as c_long
+}

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C glue of rvxlan.ko, data plane: the shared UDP tunnel socket of an
+ * endpoint (underlay namespace, port, family) with its VNI → device
+ * xarray, the receive hook that socket runs, and encapsulation on
+ * transmit. The decisions (header validity, learning, where to send) are
+ * Rust's; this file does the sk_buff mechanics, which are static inlines
+ * in 6.12's headers.
+ */
+#include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <linux/xarray.h>
+#include <net/dst_cache.h>
+#include <net/gro_cells.h>
+#include <net/inet_ecn.h>
+#include <net/ip.h>
+#include <net/ip_tunnels.h>
+#include <net/ipv6.h>
+#include <net/udp.h>
+#include <net/udp_tunnel.h>
+
+#include "glue.h"
+#include "rvx_dev.h"
+
+#define RVX_VXLAN_HLEN 8
+
+/*
+ * One shared endpoint. Rust's registry owns it (under RTNL) and decides
+ * when to open and close its socket; receivers reach it through the
+ * socket's sk_user_data, under RCU.
+ */
+struct rvx_endpoint {
+	struct socket *sock;
+	/* VNI → struct rvx_dev *, for every configured device on this
+	 * endpoint, up or down. xa_load() is lock-free and its depth is at
+	 * most four levels for 24-bit keys, so demux cost does not grow with
+	 * the number of VNIs. */
+	struct xarray vnis;
+	atomic64_t counters[RVX_EP_COUNTERS];
+};
+
+struct rvx_endpoint *rvx_endpoint_alloc(void)
+{
+	struct rvx_endpoint *ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+
+	if (ep)
+		xa_init(&ep->vnis);
+	return ep;
+}
+
+/* The socket is closed and no VNI is claimed (Rust guarantees both). */
+void rvx_endpoint_free(struct rvx_endpoint *ep)
+{
+	WARN_ON(ep->sock || !xa_empty(&ep->vnis));
+	xa_destroy(&ep->vnis);
+	kfree(ep);
+}
+
+static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb);
+
+int rvx_endpoint_open(struct rvx_endpoint *ep, struct net *net, u16 family, u16 port)
+{
+	struct udp_tunnel_sock_cfg tcfg = {
+		.sk_user_data = ep,
+		.encap_type = 1,
+		.encap_rcv = rvx_encap_rcv,
+	};
+	struct udp_port_cfg ucfg = {
+		.local_udp_port = htons(port),
+	};
+	struct socket *sock;
+	int err;
+
+	if (family == AF_INET6) {
+		if (!IS_ENABLED(CONFIG_IPV6))
+			return -EAFNOSUPPORT;
+		ucfg.family = AF_INET6;
+		ucfg.ipv6_v6only = 1;
+		ucfg.use_udp6_rx_checksums = 1;
+	} else {
+		ucfg.family = AF_INET;
+	}
+	err = udp_sock_create(net, &ucfg, &sock);
+	if (err)
+		return err;
+	setup_udp_tunnel_sock(net, sock, &tcfg);
+	ep->sock = sock;
+	return 0;
+}
+
+/* Waits for receivers to leave (udp_tunnel_sock_release synchronises RCU). */
+void rvx_endpoint_close(struct rvx_endpoint *ep)
+{
+	udp_tunnel_sock_release(ep->sock);
+	ep->sock = NULL;
+}
+
+int rvx_endpoint_claim(struct rvx_endpoint *ep, u32 vni, void *tunnel)
+{
+	return xa_insert(&ep->vnis, vni, rvx_from_tunnel(tunnel), GFP_KERNEL);
+}
+
+void rvx_endpoint_unclaim(struct rvx_endpoint *ep, u32 vni)
+{
+	xa_erase(&ep->vnis, vni);
+}
+
+void rvx_endpoint_counters(struct rvx_endpoint *ep, u64 *out)
+{
+	int i;
+
+	for (i = 0; i < RVX_EP_COUNTERS; i++)
+		out[i] = atomic64_read(&ep->counters[i]);
+}
+
+static void rvx_outer_source(const struct sk_buff *skb, struct rvx_addr *src)
+{
+	memset(src, 0, sizeof(*src));
+	if (ip_hdr(skb)->version == 4) {
+		src->family = AF_INET;
+		memcpy(src->addr, &ip_hdr(skb)->saddr, 4);
+	} else {
+		src->family = AF_INET6;
+		memcpy(src->addr, &ipv6_hdr(skb)->saddr, 16);
+	}
+}
+
+/*
+ * The socket's receive hook: skb->data is at the UDP header. Returns 0
+ * (consumed) for everything, good or bad, as a VXLAN port carries nothing
+ * else.
+ */
+static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct rvx_endpoint *ep = rcu_dereference_sk_user_data(sk);
+	struct rvx_addr src;
+	struct rvx_dev *rd;
+	long v;
+
+	if (!ep)
+		goto drop;
+	if (!pskb_may_pull(skb, sizeof(struct udphdr) + RVX_VXLAN_HLEN)) {
+		atomic64_inc(&ep->counters[RVX_EP_TRUNCATED]);
+		goto drop;
+	}
+	v = rvxlan_rx_header(skb->data + sizeof(struct udphdr));
+	if (v == RVX_RX_NO_VNI_FLAG) {
+		atomic64_inc(&ep->counters[RVX_EP_NO_VNI_FLAG]);
+		goto drop;
+	}
+	rd = xa_load(&ep->vnis, v & ~RVX_RX_RESERVED_BITS);
+	if (!rd) {
+		atomic64_inc(&ep->counters[RVX_EP_UNKNOWN_VNI]);
+		goto drop;
+	}
+	if (v & RVX_RX_RESERVED_BITS) {
+		rvxlan_count(rd->tunnel, RVX_CNT_RX_RESERVED_BITS);
+		goto drop;
+	}
+	rvx_outer_source(skb, &src);
+	/* Pulls UDP + VXLAN, checks that an Ethernet header follows, and
+	 * scrubs the skb when it crosses into a tenant namespace. */
+	if (__iptunnel_pull_header(skb, sizeof(struct udphdr) + RVX_VXLAN_HLEN, htons(ETH_P_TEB),
+				   false, !net_eq(rd->underlay, dev_net(rd->dev)))) {
+		rvxlan_count(rd->tunnel, RVX_CNT_RX_INNER_TOO_SHORT);
+		goto drop;
+	}
+	if (unlikely(!(READ_ONCE(rd->dev->flags) & IFF_UP))) {
+		rvxlan_count(rd->tunnel, RVX_CNT_RX_DEVICE_DOWN);
+		goto drop;
+	}
+	if (!rvxlan_rx_frame(rd->tunnel, skb->data, rd->dev->dev_addr, skb->len,
+			     READ_ONCE(rd->dev->mtu), skb_is_gso(skb), &src))
+		goto drop;
+	skb->protocol = eth_type_trans(skb, rd->dev);
+	skb_postpull_rcsum(skb, eth_hdr(skb), ETH_HLEN);
+	skb_reset_network_header(skb);
+	dev_sw_netstats_rx_add(rd->dev, skb->len);
+	gro_cells_receive(&rd->gro, skb);
+	return 0;
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+void rvx_skb_free(struct sk_buff *skb)
+{
+	kfree_skb(skb);
+}
+
+struct sk_buff *rvx_skb_clone(struct sk_buff *skb)
+{
+	return skb_clone(skb, GFP_ATOMIC);
+}
+
+/* Pushes the VXLAN header, with room for what the route will add. */
+static int rvx_push_header(struct sk_buff *skb, struct dst_entry *dst, int iphdr_len,
+			   const struct rvx_tx_params *p, bool udp_csum)
+{
+	int min_headroom = LL_RESERVED_SPACE(dst->dev) + dst->header_len + RVX_VXLAN_HLEN +
+			   sizeof(struct udphdr) + iphdr_len;
+	int err;
+
+	err = skb_cow_head(skb, min_headroom);
+	if (err)
+		return err;
+	err = udp_tunnel_handle_offloads(skb, udp_csum);
+	if (err)
+		return err;
+	memcpy(__skb_push(skb, RVX_VXLAN_HLEN), p->vxh, RVX_VXLAN_HLEN);
+	skb_set_inner_protocol(skb, htons(ETH_P_TEB));
+	return 0;
+}
+
+static bool rvx_too_big(const struct sk_buff *skb, struct dst_entry *dst, int iphdr_len)
+{
+	return !skb_is_gso(skb) &&
+	       skb->len + RVX_VXLAN_HLEN + sizeof(struct udphdr) + iphdr_len > dst_mtu(dst);
+}
+
+static int rvx_tx_v4(struct sk_buff *skb, struct rvx_dev *rd, struct socket *sock,
+		     const struct rvx_tx_params *p, u8 tos)
+{
+	struct ip_tunnel_key key = {};
+	__be16 df = 0;
+	struct rtable *rt;
+	__be32 saddr;
+	u8 ttl;
+
+	memcpy(&key.u.ipv4.dst, p->daddr.addr, 4);
+	if (p->saddr.family)
+		memcpy(&key.u.ipv4.src, p->saddr.addr, 4);
+	rt = udp_tunnel_dst_lookup(skb, rd->dev, rd->underlay, 0, &saddr, &key, htons(p->sport),
+				   htons(p->dport), tos, p->use_dst_cache ? &rd->dst_cache : NULL);
+	if (IS_ERR(rt))
+		return RVX_TX_NO_ROUTE;
+	if (p->df == 1) {
+		df = htons(IP_DF);
+	} else if (p->df == 2 && skb->protocol == htons(ETH_P_IP)) {
+		if (pskb_may_pull(skb, ETH_HLEN + sizeof(struct iphdr)) &&
+		    (((const struct iphdr *)(skb->data + ETH_HLEN))->frag_off & htons(IP_DF)))
+			df = htons(IP_DF);
+	}
+	if (df && rvx_too_big(skb, &rt->dst, sizeof(struct iphdr))) {
+		ip_rt_put(rt);
+		return RVX_TX_TOO_BIG;
+	}
+	ttl = p->ttl ?: ip4_dst_hoplimit(&rt->dst);
+	/* IPv4 underlay: UDP checksum zero, as Linux vxlan by default. */
+	if (rvx_push_header(skb, &rt->dst, sizeof(struct iphdr), p, false)) {
+		ip_rt_put(rt);
+		return RVX_TX_NO_BUFFER;
+	}
+	udp_tunnel_xmit_skb(rt, sock->sk, skb, saddr, key.u.ipv4.dst, tos, ttl, df,
+			    htons(p->sport), htons(p->dport), !net_eq(rd->underlay, dev_net(rd->dev)),
+			    true);
+	return RVX_TX_OK;
+}
+
+#if IS_ENABLED(CONFIG_IPV6)
+static int rvx_tx_v6(struct sk_buff *skb, struct rvx_dev *rd, struct socket *sock,
+		     const struct rvx_tx_params *p, u8 tos)
+{
+	struct ip_tunnel_key key = {};
+	struct dst_entry *dst;
+	struct in6_addr saddr;
+	u8 ttl;
+
+	memcpy(&key.u.ipv6.dst, p->daddr.addr, 16);
+	if (p->saddr.family)
+		memcpy(&key.u.ipv6.src, p->saddr.addr, 16);
+	dst = udp_tunnel6_dst_lookup(skb, rd->dev, rd->underlay, sock, 0, &saddr, &key,
+				     htons(p->sport), htons(p->dport), tos,
+				     p->use_dst_cache ? &rd->dst_cache : NULL);
+	if (IS_ERR(dst))
+		return RVX_TX_NO_ROUTE;
+	/* IPv6 never fragments in the network: too big is too big. */
+	if (rvx_too_big(skb, dst, sizeof(struct ipv6hdr))) {
+		dst_release(dst);
+		return RVX_TX_TOO_BIG;
+	}
+	ttl = p->ttl ?: ip6_dst_hoplimit(dst);
+	/* IPv6 underlay: UDP checksum computed (RFC 8200 allows zero only
+	 * by exception; Linux vxlan computes it by default too). */
+	if (rvx_push_header(skb, dst, sizeof(struct ipv6hdr), p, true)) {
+		dst_release(dst);
+		return RVX_TX_NO_BUFFER;
+	}
+	udp_tunnel6_xmit_skb(dst, sock->sk, skb, rd->dev, &saddr, &key.u.ipv6.dst, tos, ttl, 0,
+			     htons(p->sport), htons(p->dport), false);
+	return RVX_TX_OK;
+}
+#endif
+
+/* Encapsulates and sends `skb` (consumed, whatever the result). */
+int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
+	       const struct rvx_tx_params *p)
+{
+	struct rvx_dev *rd = rvx_from_tunnel(tunnel);
+	struct socket *sock = READ_ONCE(ep->sock);
+	u8 tos = p->tos;
+	int rc = RVX_TX_NO_ROUTE;
+
+	if (unlikely(!sock))
+		goto drop;
+	skb_reset_mac_header(skb);
+	if (tos == 1) {
+		/* Inherit the inner DSCP/ECN, as Linux vxlan's "tos inherit". */
+		tos = 0;
+		if (skb->protocol == htons(ETH_P_IP) &&
+		    pskb_may_pull(skb, ETH_HLEN + sizeof(struct iphdr)))
+			tos = ((const struct iphdr *)(skb->data + ETH_HLEN))->tos;
+		else if (skb->protocol == htons(ETH_P_IPV6) &&
+			 pskb_may_pull(skb, ETH_HLEN + sizeof(struct ipv6hdr)))
+			tos = ipv6_get_dsfield((const struct ipv6hdr *)(skb->data + ETH_HLEN));
+	}
+	if (p->daddr.family == AF_INET)
+		rc = rvx_tx_v4(skb, rd, sock, p, tos);
+#if IS_ENABLED(CONFIG_IPV6)
+	else if (p->daddr.family == AF_INET6)
+		rc = rvx_tx_v6(skb, rd, sock, p, tos);
+#endif
+	if (rc == RVX_TX_OK)
+		return rc;
+drop:
+	dev_core_stats_tx_dropped_inc(rd->dev);
+	kfree_skb(skb);
+	return rc;
+}

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A tunnel's configuration and the rules a change must pass before any of
+//! it takes effect: a change is checked as a whole against the current
+//! configuration, and either all of it applies or none.
+
+use crate::header::{Vni, DEFAULT_PORT};
+use crate::src_port::DEFAULT_RANGE;
+use crate::uapi::{df, MAX_LEARNED_LIMIT, MAX_REMOTES};
+use core::ffi::CStr;
+use core::net::IpAddr;
+
+/// The underlay address family of a tunnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// IPv4 underlay (the default).
+    V4,
+    /// IPv6 underlay.
+    V6,
+}
+
+impl Family {
+    /// The family of `addr`.
+    pub fn of(addr: &IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(_) => Family::V4,
+            IpAddr::V6(_) => Family::V6,
+        }
+    }
+}
+
+/// The remote VTEPs flooded to; a fixed-capacity list (no allocation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Remotes {
+    addrs: [IpAddr; MAX_REMOTES],
+    len: usize,
+}
+
+impl Default for Remotes {
+    fn default() -> Self {
+        Self {
+            addrs: [IpAddr::V4(core::net::Ipv4Addr::UNSPECIFIED); MAX_REMOTES],
+            len: 0,
+        }
+    }
+}
+
+impl Remotes {
+    /// Appends `addr`; false if the list is full.
+    pub fn push(&mut self, addr: IpAddr) -> bool {
+        if self.len == MAX_REMOTES {
+            return false;
+        }
+        self.addrs[self.len] = addr;
+        self.len += 1;
+        true
+    }
+
+    /// Removes `addr`; whether it was there.
+    pub fn remove(&mut self, addr: &IpAddr) -> bool {
+        match self.as_slice().iter().position(|a| a == addr) {
+            Some(i) => {
+                self.addrs.copy_within(i + 1..self.len, i);
+                self.len -= 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The addresses.
+    pub fn as_slice(&self) -> &[IpAddr] {
+        &self.addrs[..self.len]
+    }
+}
+
+/// Why a change was refused; `errno` is what the kernel returns with the
+/// message (as a netlink extended ack).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The error class.
+    pub errno: Errno,
+    /// What is wrong, for the user (a C string: the kernel hands it to
+    /// netlink's extended ack as is).
+    pub msg: &'static CStr,
+}
+
+/// The error classes a configuration change can fail with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Errno {
+    /// `EINVAL`.
+    Invalid,
+    /// `ERANGE`.
+    Range,
+    /// `E2BIG`.
+    TooBig,
+    /// `EADDRNOTAVAIL`.
+    AddrNotAvail,
+}
+
+fn err(errno: Errno, msg: &'static CStr) -> ConfigError {
+    ConfigError { errno, msg }
+}
+
+/// A tunnel's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// The VNI; `None` until configured (the device then sends nothing).
+    pub vni: Option<Vni>,
+    /// Local address; `None` lets the route choose the source.
+    pub local: Option<IpAddr>,
+    /// UDP destination port, and the port the tunnel socket binds.
+    pub port: u16,
+    /// UDP source port range `[low, high)`.
+    pub src_ports: (u16, u16),
+    /// Outer TTL; 0 = the route's default.
+    pub ttl: u8,
+    /// Outer TOS; 1 = inherit the inner one.
+    pub tos: u8,
+    /// One of [`crate::uapi::df`].
+    pub df: u8,
+    /// Whether to learn source MACs.
+    pub learning: bool,
+    /// Seconds a learned entry lives unconfirmed; 0 = forever.
+    pub ageing: u32,
+    /// Most learned entries.
+    pub limit: u32,
+    /// Flood list.
+    pub remotes: Remotes,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            vni: None,
+            local: None,
+            port: DEFAULT_PORT,
+            src_ports: DEFAULT_RANGE,
+            ttl: 0,
+            tos: 0,
+            df: df::UNSET,
+            learning: true,
+            ageing: 300,
+            limit: 4096,
+            remotes: Remotes::default(),
+        }
+    }
+}
+
+/// A requested change: each `Some` field replaces the current value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Change {
+    /// New VNI (raw, checked here).
+    pub vni: Option<u32>,
+    /// New local address; the unspecified address clears it.
+    pub local: Option<IpAddr>,
+    /// New port.
+    pub port: Option<u16>,
+    /// New source port range.
+    pub src_ports: Option<(u16, u16)>,
+    /// New TTL.
+    pub ttl: Option<u8>,
+    /// New TOS.
+    pub tos: Option<u8>,
+    /// New DF mode.
+    pub df: Option<u8>,
+    /// New learning switch (raw, 0 or 1).
+    pub learning: Option<u8>,
+    /// New ageing time.
+    pub ageing: Option<u32>,
+    /// New learned-entry limit.
+    pub limit: Option<u32>,
+    /// New flood list (unchecked).
+    pub remotes: Option<Remotes>,
+}
+
+fn is_multicast(a: &IpAddr) -> bool {
+    a.is_multicast() || matches!(a, IpAddr::V4(v4) if v4.is_broadcast())
+}
+
+impl Config {
+    /// The underlay family: that of the local address or of the remotes,
+    /// IPv4 if there is neither.
+    pub fn family(&self) -> Family {
+        self.local
+            .as_ref()
+            .or(self.remotes.as_slice().first())
+            .map_or(Family::V4, Family::of)
+    }
+
+    /// The configuration `change` leads to, or why it is refused.
+    pub fn apply(&self, change: &Change) -> Result<Config, ConfigError> {
+        let mut c = *self;
+        if let Some(v) = change.vni {
+            c.vni =
+                Some(Vni::new(v).ok_or(err(Errno::Range, c"VNI must be below 2^24 (16777216)"))?);
+        }
+        if let Some(local) = change.local {
+            c.local = (!local.is_unspecified()).then_some(local);
+        }
+        if let Some(p) = change.port {
+            if p == 0 {
+                return Err(err(Errno::Invalid, c"UDP port must not be 0"));
+            }
+            c.port = p;
+        }
+        if let Some((low, high)) = change.src_ports {
+            if low == 0 || high <= low {
+                return Err(err(
+                    Errno::Invalid,
+                    c"source port range: need 0 < low < high",
+                ));
+            }
+            c.src_ports = (low, high);
+        }
+        if let Some(t) = change.ttl {
+            c.ttl = t;
+        }
+        if let Some(t) = change.tos {
+            c.tos = t;
+        }
+        if let Some(d) = change.df {
+            if d > df::INHERIT {
+                return Err(err(
+                    Errno::Invalid,
+                    c"DF must be 0 (unset), 1 (set) or 2 (inherit)",
+                ));
+            }
+            c.df = d;
+        }
+        if let Some(l) = change.learning {
+            if l > 1 {
+                return Err(err(Errno::Invalid, c"learning must be 0 or 1"));
+            }
+            c.learning = l == 1;
+        }
+        if let Some(a) = change.ageing {
+            c.ageing = a;
+        }
+        if let Some(l) = change.limit {
+            if l == 0 || l > MAX_LEARNED_LIMIT {
+                return Err(err(Errno::Range, c"learned-entry limit must be 1 to 65536"));
+            }
+            c.limit = l;
+        }
+        if let Some(r) = change.remotes {
+            c.remotes = r;
+        }
+        c.check_addresses()?;
+        Ok(c)
+    }
+
+    fn check_addresses(&self) -> Result<(), ConfigError> {
+        if let Some(l) = &self.local {
+            if is_multicast(l) {
+                return Err(err(Errno::AddrNotAvail, c"local address must be unicast"));
+            }
+        }
+        let family = self.family();
+        for (i, r) in self.remotes.as_slice().iter().enumerate() {
+            if r.is_unspecified() {
+                return Err(err(
+                    Errno::AddrNotAvail,
+                    c"remote address must not be unspecified",
+                ));
+            }
+            if is_multicast(r) {
+                return Err(err(
+                    Errno::AddrNotAvail,
+                    c"multicast remotes are not supported: list each remote VTEP (head-end replication)",
+                ));
+            }
+            if Family::of(r) != family {
+                return Err(err(
+                    Errno::Invalid,
+                    c"local and remote addresses must all be IPv4 or all IPv6",
+                ));
+            }
+            if self.remotes.as_slice()[..i].contains(r) {
+                return Err(err(Errno::Invalid, c"remote listed twice"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::{Ipv4Addr, Ipv6Addr};
+
+    fn v4(d: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(10, 0, 0, d))
+    }
+
+    fn remotes(list: &[IpAddr]) -> Remotes {
+        let mut r = Remotes::default();
+        for a in list {
+            assert!(r.push(*a));
+        }
+        r
+    }
+
+    #[test]
+    fn defaults_match_linux_vxlan() {
+        let c = Config::default();
+        assert_eq!(
+            (c.port, c.src_ports, c.ttl, c.learning, c.ageing),
+            (4789, (32768, 61000), 0, true, 300)
+        );
+        assert_eq!(c.family(), Family::V4);
+        assert_eq!(c.vni, None);
+    }
+
+    #[test]
+    fn a_good_change_applies_whole() {
+        let c = Config::default()
+            .apply(&Change {
+                vni: Some(100),
+                local: Some(v4(1)),
+                remotes: Some(remotes(&[v4(2), v4(3)])),
+                port: Some(8472),
+                src_ports: Some((1000, 2000)),
+                ttl: Some(64),
+                limit: Some(10),
+                ..Change::default()
+            })
+            .unwrap();
+        assert_eq!(c.vni.map(Vni::get), Some(100));
+        assert_eq!(
+            (c.port, c.src_ports, c.ttl, c.limit),
+            (8472, (1000, 2000), 64, 10)
+        );
+        assert_eq!(c.remotes.as_slice(), &[v4(2), v4(3)]);
+        // Clearing the local address.
+        let c = c
+            .apply(&Change {
+                local: Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+                ..Change::default()
+            })
+            .unwrap();
+        assert_eq!(c.local, None);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_reason() {
+        let c = Config::default();
+        let bad = [
+            (
+                Change {
+                    vni: Some(1 << 24),
+                    ..Change::default()
+                },
+                Errno::Range,
+            ),
+            (
+                Change {
+                    port: Some(0),
+                    ..Change::default()
+                },
+                Errno::Invalid,
+            ),
+            (
+                Change {
+                    src_ports: Some((2000, 2000)),
+                    ..Change::default()
+                },
+                Errno::Invalid,
+            ),
+            (
+                Change {
+                    df: Some(3),
+                    ..Change::default()
+                },
+                Errno::Invalid,
+            ),
+            (
+                Change {
+                    learning: Some(2),
+                    ..Change::default()
+                },
+                Errno::Invalid,
+            ),
+            (
+                Change {
+                    limit: Some(0),
+                    ..Change::default()
+                },
+                Errno::Range,
+            ),
+            (
+                Change {
+                    limit: Some(MAX_LEARNED_LIMIT + 1),
+                    ..Change::default()
+                },
+                Errno::Range,
+            ),
+            (
+                Change {
+                    local: Some(IpAddr::V4(Ipv4Addr::new(224, 0, 0, 1))),
+                    ..Change::default()
+                },
+                Errno::AddrNotAvail,
+            ),
+            (
+                Change {
+                    remotes: Some(remotes(&[IpAddr::V4(Ipv4Addr::BROADCAST)])),
+                    ..Change::default()
+                },
+                Errno::AddrNotAvail,
+            ),
+            (
+                Change {
+                    remotes: Some(remotes(&[IpAddr::V6(Ipv6Addr::UNSPECIFIED)])),
+                    ..Change::default()
+                },
+                Errno::AddrNotAvail,
+            ),
+            (
+                Change {
+                    remotes: Some(remotes(&[v4(2), v4(2)])),
+                    ..Change::default()
+                },
+                Errno::Invalid,
+            ),
+            (
+                Change {
+                    local: Some(v4(1)),
+                    remotes: Some(remotes(&[IpAddr::V6(Ipv6Addr::LOCALHOST)])),
+                    ..Change::default()
+                },
+                Errno::Invalid,
+            ),
+        ];
+        for (change, errno) in bad {
+            let e = c.apply(&change).unwrap_err();
+            assert_eq!(e.errno, errno, "{change:?}");
+            assert!(!e.msg.to_bytes().is_empty());
+        }
+    }
+
+    #[test]
+    fn family_follows_the_addresses() {
+        let six = IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2));
+        let c = Config::default()
+            .apply(&Change {
+                remotes: Some(remotes(&[six])),
+                ..Change::default()
+            })
+            .unwrap();
+        assert_eq!(c.family(), Family::V6);
+    }
+
+    #[test]
+    fn remote_list_is_bounded() {
+        let mut r = Remotes::default();
+        for i in 0..MAX_REMOTES {
+            assert!(r.push(v4(i as u8 + 1)));
+        }
+        assert!(!r.push(v4(200)));
+        assert!(r.remove(&v4(1)));
+        assert!(!r.remove(&v4(1)));
+        assert_eq!(r.as_slice()[0], v4(2));
+    }
+}

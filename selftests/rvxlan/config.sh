@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Configuring rvxlan through its netlink interface (the rvxlan CLI) and
+# iproute2 (`ip link`, `bridge fdb`): every parameter round-trips; bad
+# values are refused with the kernel's reason and change nothing.
+. "$(dirname "$0")/tunnel_lib.sh"
+
+ktap_plan 30
+
+fresh_module || exit 1
+netns ca cb
+underlay ca 10.3.0.1 cb 10.3.0.2 24
+
+# refused NS DESCRIPTION EXPECTED_MESSAGE ARGS...: the CLI fails, saying why.
+refused() {
+	local ns=$1 desc=$2 want=$3 out
+	shift 3
+	out=$(rvx "$ns" "$@" 2>&1)
+	local rc=$?
+	ktap_diag "$desc: $out"
+	ktap_check "$desc: refused with the reason" sh -c "[ $rc -ne 0 ] && echo \"\$1\" | grep -qF \"\$2\"" _ "$out" "$want"
+}
+
+ktap_check "create with every parameter" rvx ca add vx0 vni 100 local 10.3.0.1 remote 10.3.0.2 remote 10.3.0.3 \
+	port 8472 srcport 1000 2000 ttl 32 tos inherit df set learning off ageing 60 limit 100
+show=$(rvx ca show vx0)
+echo "$show" | sed 's/^/# /' | head -n 14
+ktap_check "show gives back every parameter" sh -c 'for f in "vni 100" "local 10.3.0.1" "port 8472" "srcport 1000 2000" \
+	"ttl 32" "tos 1" "df set" "learning off" "ageing 60" "limit 100" "remote 10.3.0.2" "remote 10.3.0.3"; do
+	echo "$1" | grep -qx "  $f" || { echo "# missing: $f"; exit 1; }; done' _ "$show"
+ktap_check "ip -d link shows the rvxlan kind" sh -c "ip -n ca -d link show vx0 | grep -qw rvxlan"
+ktap_expect "default MTU on an IPv4 underlay is 1500 - 50" 1450 "$(ip netns exec ca cat /sys/class/net/vx0/mtu)"
+
+refused ca "VNI 2^24" "VNI must be below 2^24" add vx1 vni 16777216
+ktap_check "... and no device was created" sh -c "! ip -n ca link show vx1 2>/dev/null"
+refused ca "same VNI, port and namespace as vx0" "another rvxlan device has this VNI" add vx1 vni 100 port 8472
+ktap_check "... and no device was created" sh -c "! ip -n ca link show vx1 2>/dev/null"
+ktap_check "the same VNI on another port is another endpoint: accepted" rvx ca add vx1 vni 100 port 4789
+ktap_check "the same VNI and port in another underlay namespace: accepted" rvx cb add vx0 vni 100 port 8472
+ktap_check "the same VNI and port over IPv6 (another socket, as Linux vxlan): accepted" \
+	rvx ca add vx6 vni 100 port 8472 local fd00::1
+ktap_expect "default MTU on an IPv6 underlay is 1500 - 70" 1430 "$(ip netns exec ca cat /sys/class/net/vx6/mtu)"
+
+refused ca "multicast remote" "multicast remotes are not supported" set vx0 vni 7 remote 239.1.1.1
+refused ca "remote and local of different families" "must all be IPv4 or all IPv6" set vx0 remote fd00::2
+refused ca "empty source port range" "source port range" set vx0 srcport 2000 2000
+refused ca "learned-entry limit 0" "limit must be 1 to 65536" set vx0 limit 0
+refused ca "multicast local address" "local address must be unicast" set vx0 local 224.0.0.5
+ktap_check "a refused change changed nothing (VNI and remotes as before)" sh -c \
+	'[ "$1" = "$2" ]' _ "$show" "$(rvx ca show vx0)"
+
+ip -n ca link set vx0 up
+refused ca "changing the VNI of an up device" "set the device down" set vx0 vni 101
+ktap_check "changing the remotes of an up device works" sh -c \
+	"ip netns exec ca $RVXLAN set vx0 remote 10.3.0.9 && \
+	 ip netns exec ca $RVXLAN show vx0 | grep -qx '  remote 10.3.0.9'"
+ktap_check "changing the VNI once down works" sh -c \
+	"ip -n ca link set vx0 down && ip netns exec ca $RVXLAN set vx0 vni 101 && ip netns exec ca $RVXLAN show vx0 | grep -qx '  vni 101'"
+
+ktap_check "fdb add (rvxlan CLI)" rvx ca fdb add vx0 02:00:00:00:00:0a via 10.3.0.7
+ktap_check "fdb add (iproute2's bridge)" ip netns exec ca bridge fdb add 02:00:00:00:00:0b dev vx0 dst 10.3.0.8
+ktap_check "both entries, and the flood list, shown by bridge fdb and rvxlan fdb show" sh -c \
+	"ip netns exec ca bridge fdb show dev vx0 | grep -q '02:00:00:00:00:0b dst 10.3.0.8 self permanent' && \
+	 ip netns exec ca $RVXLAN fdb show vx0 | grep -qx '02:00:00:00:00:0a via 10.3.0.7 static' && \
+	 ip netns exec ca $RVXLAN fdb show vx0 | grep -qx '00:00:00:00:00:00 via 10.3.0.9 static'"
+refused ca "fdb add of an existing MAC without replace" "use replace" fdb add vx0 02:00:00:00:00:0a via 10.3.0.6
+ktap_check "fdb add ... replace moves it" sh -c \
+	"ip netns exec ca $RVXLAN fdb add vx0 02:00:00:00:00:0a via 10.3.0.6 replace && \
+	 ip netns exec ca $RVXLAN fdb show vx0 | grep -qx '02:00:00:00:00:0a via 10.3.0.6 static'"
+refused ca "fdb add with an IPv6 remote on an IPv4 tunnel" "address family" fdb add vx0 02:00:00:00:00:0c via fd00::9
+ktap_check "fdb del, and del of a missing entry fails" sh -c \
+	"ip netns exec ca $RVXLAN fdb del vx0 02:00:00:00:00:0a && ! ip netns exec ca $RVXLAN fdb del vx0 02:00:00:00:00:0a 2>/dev/null && \
+	 ! ip netns exec ca $RVXLAN fdb show vx0 | grep -q 02:00:00:00:00:0a"
+ktap_check "flood list edited with the all-zeros MAC (append, delete)" sh -c \
+	"ip netns exec ca bridge fdb append 00:00:00:00:00:00 dev vx0 dst 10.3.0.10 && \
+	 ip netns exec ca $RVXLAN show vx0 | grep -qx '  remote 10.3.0.10' && \
+	 ip netns exec ca bridge fdb del 00:00:00:00:00:00 dev vx0 dst 10.3.0.10 && \
+	 ! ip netns exec ca $RVXLAN show vx0 | grep -q 10.3.0.10"
+ktap_check "ethtool -S lists the 15 rvxlan counters" sh -c "[ \$(ip netns exec ca ethtool -S vx0 | grep -c ': ') -eq 15 ]"
+ktap_finish

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tenant isolation: two tenants with identical inner MACs and addresses on
+# VNIs 100 and 200, their devices moved into tenant namespaces while the
+# tunnel sockets stay in the underlay, exchange traffic side by side; a
+# third tenant (VNI 300) with the very same MAC and address listens and
+# must receive nothing; no frame crosses between VNIs.
+. "$(dirname "$0")/tunnel_lib.sh"
+
+ktap_plan 12
+
+fresh_module || exit 1
+netns hv1 hv2 a1 a2 b1 b2 c1
+underlay hv1 10.4.0.1 hv2 10.4.0.2 24
+for ns in a1 a2 b1 b2 c1; do
+	ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+done
+
+# tenant HV DEV VNI REMOTE MAC TENANT_NS ADDR: a device created in the
+# underlay namespace HV, moved into TENANT_NS, addressed and up.
+tenant() {
+	rvx "$1" add "$2" vni "$3" remote "$4" &&
+		ip -n "$1" link set "$2" address "$5" netns "$6" &&
+		overlay "$6" "$2" "$7"
+}
+ktap_check "tenant A (VNI 100) on both hosts, devices moved into tenant namespaces" sh -c \
+	"$(declare -f tenant rvx overlay); RVXLAN=$RVXLAN; \
+	 tenant hv1 tA 100 10.4.0.2 02:aa:00:00:00:01 a1 192.168.10.1/24 && \
+	 tenant hv2 tA 100 10.4.0.1 02:aa:00:00:00:02 a2 192.168.10.2/24"
+ktap_check "tenant B (VNI 200) with the same MACs and addresses as A" sh -c \
+	"$(declare -f tenant rvx overlay); RVXLAN=$RVXLAN; \
+	 tenant hv1 tB 200 10.4.0.2 02:aa:00:00:00:01 b1 192.168.10.1/24 && \
+	 tenant hv2 tB 200 10.4.0.1 02:aa:00:00:00:02 b2 192.168.10.2/24"
+ktap_check "tenant C (VNI 300) listening with B's and A's MAC and address of host 2" sh -c \
+	"$(declare -f tenant rvx overlay); RVXLAN=$RVXLAN; \
+	 tenant hv1 tC 300 10.4.0.2 02:aa:00:00:00:02 c1 192.168.10.2/24"
+ip -n c1 link set tC promisc on
+ktap_check "the tenant namespaces see their device's underlay as another namespace (link-netns)" \
+	sh -c "ip -n a1 -d link show tA | grep -q link-netns"
+ktap_check "no tunnel socket in a tenant namespace; both hosts' underlays have one" sh -c \
+	"! ip netns exec a1 ss -uln | grep -q ':4789' && ip netns exec hv1 ss -uln | grep -q ':4789' && ip netns exec hv2 ss -uln | grep -q ':4789'"
+
+pcap=/tmp/rvx-isolation-c.pcap
+rm -f $pcap
+ip netns exec c1 tshark -q -i tC -w $pcap -a duration:14 >/dev/null 2>&1 &
+cap=$!
+for _ in $(seq 100); do [ -s $pcap ] && break; sleep 0.1; done
+sleep 0.5
+ip netns exec a1 ping -q -c 5 -i 0.2 -W 2 192.168.10.2 >/tmp/rvx-ping-a 2>&1 &
+pa=$!
+ip netns exec b1 ping -q -c 9 -i 0.2 -W 2 192.168.10.2 >/tmp/rvx-ping-b 2>&1 &
+pb=$!
+wait $pa && ra=ok
+wait $pb && rb=ok
+ktap_expect "tenant A: every ping answered" ok "${ra:-failed}"
+ktap_expect "tenant B at the same time: every ping answered" ok "${rb:-failed}"
+echos() {
+	ip netns exec "$1" awk '/^Icmp:/ { if (!h) { for (i = 1; i <= NF; i++) f[$i] = i; h = 1 } else print $f["InEchos"] }' /proc/net/snmp
+}
+ktap_expect "host 2 of tenant A got exactly A's 5 echo requests" 5 "$(echos a2)"
+ktap_expect "host 2 of tenant B got exactly B's 9 echo requests" 9 "$(echos b2)"
+wait $cap
+ktap_expect "tenant C captured no frame at all (promiscuous)" 0 "$(tshark -r $pcap 2>/dev/null | grep -c .)"
+ktap_expect "tenant C's device received nothing" 0 "$(devstat c1 tC rx_packets)"
+
+ip netns del hv2
+RVX_NAMESPACES=${RVX_NAMESPACES/ hv2/}
+sleep 1
+ktap_check "deleting host 2's underlay namespace deletes its tunnels in the tenant namespaces" sh -c \
+	"! ip -n a2 link show tA 2>/dev/null && ! ip -n b2 link show tB 2>/dev/null && ip -n a1 link show tA >/dev/null"
+ktap_finish

@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Shared set-up of the rvxlan tunnel selftests (virtme-ng, bash): network
+# namespaces joined by veth underlays, the rvxlan CLI, counters.
+. "$(dirname "$0")/../lib/env.sh"
+
+: "${RVISOR_TOOLS:?set by the selftest runner: directory holding the rvxlan CLI}"
+RVXLAN=$RVISOR_TOOLS/rvxlan
+RVX_NAMESPACES=""
+
+# rvx NS ARGS...: the rvxlan CLI in namespace NS.
+rvx() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$RVXLAN" "$@"
+}
+
+# counter NS DEV NAME: one of the device's `ethtool -S` counters.
+counter() {
+	ip netns exec "$1" ethtool -S "$2" | awk -v n="$3:" '$1 == n { print $2 }'
+}
+
+# devstat NS DEV NAME: a standard link statistic (rx_packets ...).
+devstat() {
+	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
+}
+
+# netns NAME...: fresh namespaces, deleted by cleanup.
+netns() {
+	local ns
+	for ns in "$@"; do
+		ip netns del "$ns" 2>/dev/null
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+		RVX_NAMESPACES="$RVX_NAMESPACES $ns"
+	done
+}
+
+# underlay NS_A ADDR_A NS_B ADDR_B PREFIX [DEV_A DEV_B]: a veth pair between
+# two namespaces, addressed (IPv4 or IPv6, no DAD wait) and up.
+underlay() {
+	local a=$1 aa=$2 b=$3 ba=$4 p=$5 da=${6:-ul0} db=${7:-ul0}
+	ip link add "$da" netns "$a" type veth peer "$db" netns "$b" || return 1
+	ip -n "$a" addr add "$aa/$p" dev "$da" nodad 2>/dev/null || ip -n "$a" addr add "$aa/$p" dev "$da"
+	ip -n "$b" addr add "$ba/$p" dev "$db" nodad 2>/dev/null || ip -n "$b" addr add "$ba/$p" dev "$db"
+	ip -n "$a" link set "$da" up && ip -n "$b" link set "$db" up
+}
+
+# overlay NS DEV ADDR/PREFIX: gives a tunnel device its inner address, up.
+overlay() {
+	ip -n "$1" addr add "$3" dev "$2" nodad 2>/dev/null || ip -n "$1" addr add "$3" dev "$2"
+	ip -n "$1" link set "$2" up
+}
+
+# pings NS ADDR [COUNT]: succeeds when every one of COUNT pings is answered.
+pings() {
+	ip netns exec "$1" ping -q -c "${3:-3}" -i 0.2 -W 2 "$2" >/dev/null 2>&1
+}
+
+fresh_module() {
+	unload_quietly rvxlan
+	insmod "$RVISOR_MODULES/rvxlan.ko"
+}
+
+cleanup() {
+	local ns
+	for ns in $RVX_NAMESPACES; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	RVX_NAMESPACES=""
+}
+trap cleanup EXIT

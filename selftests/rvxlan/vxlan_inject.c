@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sends crafted UDP datagrams, one per hex payload argument, so that the
+ * selftests can put malformed VXLAN on the wire (clear I flag, reserved
+ * bits, unknown VNI, truncated headers, short or oversize inner frames).
+ *
+ *   vxlan_inject DEST_ADDR PORT HEX...
+ *
+ * DEST_ADDR is IPv4 or IPv6. Exits 0 when every datagram was sent.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
+	static unsigned char buf[65536];
+	struct addrinfo *ai;
+	int fd, i;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: %s DEST_ADDR PORT HEX...\n", argv[0]);
+		return 64;
+	}
+	if (getaddrinfo(argv[1], argv[2], &hints, &ai)) {
+		fprintf(stderr, "bad address %s port %s\n", argv[1], argv[2]);
+		return 64;
+	}
+	fd = socket(ai->ai_family, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		perror("socket");
+		return 1;
+	}
+	for (i = 3; i < argc; i++) {
+		size_t n = strlen(argv[i]) / 2, k;
+
+		if (strlen(argv[i]) % 2 || n > sizeof(buf)) {
+			fprintf(stderr, "bad hex payload %d\n", i - 2);
+			return 64;
+		}
+		for (k = 0; k < n; k++) {
+			int hi = hexval(argv[i][2 * k]), lo = hexval(argv[i][2 * k + 1]);
+
+			if (hi < 0 || lo < 0) {
+				fprintf(stderr, "bad hex payload %d\n", i - 2);
+				return 64;
+			}
+			buf[k] = hi << 4 | lo;
+		}
+		if (sendto(fd, buf, n, 0, ai->ai_addr, ai->ai_addrlen) != (ssize_t)n) {
+			perror("sendto");
+			return 1;
+		}
+	}
+	freeaddrinfo(ai);
+	close(fd);
+	return 0;
+}
