@@ -79,18 +79,7 @@ unsafe extern "C" fn rvxlan_tunnel_drop(tunnel: *mut u8) {
 
 fn change_from(c: &RvxConfig) -> Change {
     let has = |bit| c.set & bit != 0;
-    let mut change = Change::default();
-    change.vni = has(cfg::VNI).then_some(c.vni);
-    change.local = if has(cfg::LOCAL) { c.local.get() } else { None };
-    change.port = has(cfg::PORT).then_some(c.port);
-    change.src_ports = has(cfg::PORT_RANGE).then_some((c.port_low, c.port_high));
-    change.ttl = has(cfg::TTL).then_some(c.ttl);
-    change.tos = has(cfg::TOS).then_some(c.tos);
-    change.df = has(cfg::DF).then_some(c.df);
-    change.learning = has(cfg::LEARNING).then_some(c.learning);
-    change.ageing = has(cfg::AGEING).then_some(c.ageing);
-    change.limit = has(cfg::LIMIT).then_some(c.limit);
-    if has(cfg::REMOTES) {
+    let remotes = has(cfg::REMOTES).then(|| {
         let mut r = Remotes::default();
         for a in c.remotes.iter().take(c.n_remotes as usize) {
             // The glue only passes 4- and 16-byte addresses and at most
@@ -99,9 +88,21 @@ fn change_from(c: &RvxConfig) -> Change {
                 r.push(ip);
             }
         }
-        change.remotes = Some(r);
+        r
+    });
+    Change {
+        vni: has(cfg::VNI).then_some(c.vni),
+        local: if has(cfg::LOCAL) { c.local.get() } else { None },
+        port: has(cfg::PORT).then_some(c.port),
+        src_ports: has(cfg::PORT_RANGE).then_some((c.port_low, c.port_high)),
+        ttl: has(cfg::TTL).then_some(c.ttl),
+        tos: has(cfg::TOS).then_some(c.tos),
+        df: has(cfg::DF).then_some(c.df),
+        learning: has(cfg::LEARNING).then_some(c.learning),
+        ageing: has(cfg::AGEING).then_some(c.ageing),
+        limit: has(cfg::LIMIT).then_some(c.limit),
+        remotes,
     }
-    change
 }
 
 /// Applies a configuration change from netlink, or refuses it whole.
@@ -289,44 +290,10 @@ unsafe extern "C" fn rvxlan_counters(tunnel_ptr: *mut u8, out: *mut u64) {
     unsafe { tunnel(tunnel_ptr) }.counters(out);
 }
 
-/// Counter names as static C strings, for `ethtool -S`.
-static COUNTER_CNAMES: [&core::ffi::CStr; COUNTERS] = [
-    c"tx_no_destination",
-    c"tx_too_big",
-    c"tx_no_route",
-    c"tx_no_buffer",
-    c"rx_reserved_bits",
-    c"rx_inner_too_short",
-    c"rx_too_big",
-    c"rx_own_source",
-    c"rx_device_down",
-    c"learned_new",
-    c"learned_moved",
-    c"learn_full",
-    c"sock_rx_truncated",
-    c"sock_rx_no_vni_flag",
-    c"sock_rx_unknown_vni",
-];
-
-// The C names above are the uapi names.
-const _: () = {
-    let mut i = 0;
-    while i < COUNTERS {
-        let (a, b) = (COUNTER_CNAMES[i].to_bytes(), COUNTER_NAMES[i].as_bytes());
-        assert!(a.len() == b.len());
-        let mut j = 0;
-        while j < a.len() {
-            assert!(a[j] == b[j]);
-            j += 1;
-        }
-        i += 1;
-    }
-};
-
 /// The name of counter `counter` (`ethtool -S`).
 #[no_mangle]
 extern "C" fn rvxlan_counter_name(counter: u32) -> *const c_char {
-    COUNTER_CNAMES
+    COUNTER_NAMES
         .get(counter as usize)
         .map_or(c"".as_ptr(), |c| c.as_ptr())
 }
@@ -405,6 +372,7 @@ unsafe extern "C" fn rvxlan_fdb_get(
         if let Some(r) = remotes.as_slice().get(pos) {
             return Some((pos + 1, [0; 6], true, true, 0, *r));
         }
+        let ageing_ms = u64::from(st.config.ageing) * 1000;
         loop {
             match st.fdb.slot(pos - n) {
                 (Some(e), _) => {
@@ -414,6 +382,12 @@ unsafe extern "C" fn rvxlan_fdb_get(
                     } else {
                         now.saturating_sub(e.updated)
                     };
+                    // Aged entries no longer forward; they are not shown
+                    // either, though the next sweep has yet to free them.
+                    if !is_static && ageing_ms != 0 && idle > ageing_ms {
+                        pos += 1;
+                        continue;
+                    }
                     return Some((pos + 1, e.mac, is_static, false, idle, e.remote));
                 }
                 (None, true) => pos += 1,

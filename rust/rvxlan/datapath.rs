@@ -143,16 +143,25 @@ impl Tunnel {
             self.count(Counter::RxOwnSource);
             return false;
         }
+        if !fdb::is_unicast(&smac) {
+            return true;
+        }
+        // SAFETY: plain clock read.
+        let now = unsafe { glue::rvx_now_ms() };
+        if self.recent_source.is_recent(&smac, &src, now) {
+            return true;
+        }
         let learned = {
             let mut st = self.lock();
-            if !st.config.learning || !fdb::is_unicast(&smac) {
+            if !st.config.learning {
                 return true;
             }
             let ageing_ms = u64::from(st.config.ageing) * 1000;
-            // SAFETY: plain clock read.
-            let now = unsafe { glue::rvx_now_ms() };
             st.fdb.learn(smac, src, now, ageing_ms, GFP_ATOMIC)
         };
+        if matches!(learned, Learned::New | Learned::Moved | Learned::Refreshed) {
+            self.recent_source.remember(&smac, &src, now);
+        }
         match learned {
             Learned::New => self.count(Counter::LearnedNew),
             Learned::Moved => self.count(Counter::LearnedMoved),

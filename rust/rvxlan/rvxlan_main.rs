@@ -11,6 +11,7 @@ mod endpoint;
 mod fdb_table;
 mod glue;
 mod link;
+mod recent_source;
 mod rtnl;
 mod skb;
 mod tunnel;

@@ -15,6 +15,7 @@ use crate::endpoint::{self, ClaimError, Key};
 use crate::fdb_table::FdbTable;
 use crate::glue::{self, RvxEndpoint};
 use crate::header::{self, Vni};
+use crate::recent_source::RecentSource;
 use crate::rtnl::Rtnl;
 use crate::uapi::{Counter, COUNTERS, FIRST_SOCKET_COUNTER};
 use core::net::IpAddr;
@@ -50,6 +51,8 @@ pub(crate) struct Tunnel {
     #[pin]
     pub(crate) state: SpinLock<State>,
     counters: [AtomicU64; FIRST_SOCKET_COUNTER],
+    /// The receive path's lock-free memory of its last learned source.
+    pub(crate) recent_source: RecentSource,
 }
 
 /// A refusal with the message for the netlink extended ack.
@@ -97,6 +100,7 @@ impl Tunnel {
         Ok(pin_init!(Self {
             state <- kernel::new_spinlock!(state, "rvxlan_tunnel"),
             counters: [const { AtomicU64::new(0) }; FIRST_SOCKET_COUNTER],
+            recent_source: RecentSource::new(),
         }))
     }
 
@@ -183,6 +187,7 @@ impl Tunnel {
                 endpoint::unclaim(rtnl, &key, vni.get());
             }
         }
+        self.recent_source.forget();
         self.with_state(|st| {
             if !new.learning || new.family() != old.family() {
                 st.fdb.flush_learned();
@@ -309,6 +314,7 @@ impl Tunnel {
                 .map(|_| ())
                 .map_err(|(e, _)| e);
         }
+        self.recent_source.forget();
         if self.with_state(|st| st.fdb.remove(&mac)) {
             Ok(())
         } else {

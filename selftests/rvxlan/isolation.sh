@@ -24,17 +24,15 @@ tenant() {
 		ip -n "$1" link set "$2" address "$5" netns "$6" &&
 		overlay "$6" "$2" "$7"
 }
-ktap_check "tenant A (VNI 100) on both hosts, devices moved into tenant namespaces" sh -c \
-	"$(declare -f tenant rvx overlay); RVXLAN=$RVXLAN; \
-	 tenant hv1 tA 100 10.4.0.2 02:aa:00:00:00:01 a1 192.168.10.1/24 && \
-	 tenant hv2 tA 100 10.4.0.1 02:aa:00:00:00:02 a2 192.168.10.2/24"
-ktap_check "tenant B (VNI 200) with the same MACs and addresses as A" sh -c \
-	"$(declare -f tenant rvx overlay); RVXLAN=$RVXLAN; \
-	 tenant hv1 tB 200 10.4.0.2 02:aa:00:00:00:01 b1 192.168.10.1/24 && \
-	 tenant hv2 tB 200 10.4.0.1 02:aa:00:00:00:02 b2 192.168.10.2/24"
-ktap_check "tenant C (VNI 300) listening with B's and A's MAC and address of host 2" sh -c \
-	"$(declare -f tenant rvx overlay); RVXLAN=$RVXLAN; \
-	 tenant hv1 tC 300 10.4.0.2 02:aa:00:00:00:02 c1 192.168.10.2/24"
+# tenants: one tenant on both hosts.
+tenants() {
+	tenant hv1 "$1" "$2" 10.4.0.2 02:aa:00:00:00:01 "${3}1" 192.168.10.1/24 &&
+		tenant hv2 "$1" "$2" 10.4.0.1 02:aa:00:00:00:02 "${3}2" 192.168.10.2/24
+}
+ktap_check "tenant A (VNI 100) on both hosts, devices moved into tenant namespaces" tenants tA 100 a
+ktap_check "tenant B (VNI 200) with the same MACs and addresses as A" tenants tB 200 b
+ktap_check "tenant C (VNI 300) listening with A's and B's MAC and address of host 2" \
+	tenant hv1 tC 300 10.4.0.2 02:aa:00:00:00:02 c1 192.168.10.2/24
 ip -n c1 link set tC promisc on
 ktap_check "the tenant namespaces see their device's underlay as another namespace (link-netns)" \
 	sh -c "ip -n a1 -d link show tA | grep -q link-netns"

@@ -7,6 +7,8 @@
 //! The numbers are ABI. `rust/rvxlan/rvxlan_uapi.h` declares the same for
 //! the kernel's C policy table; a host test checks that both agree.
 
+use core::ffi::CStr;
+
 /// Attributes nested in `IFLA_LINKINFO` / `IFLA_INFO_DATA`.
 pub mod attr {
     /// `u32`: the VNI, below 2^24.
@@ -99,23 +101,24 @@ pub enum Counter {
 /// Number of counters.
 pub const COUNTERS: usize = Counter::SockRxUnknownVni as usize + 1;
 
-/// The counters' names, as `ethtool -S` and `rvxlan show` print them.
-pub const COUNTER_NAMES: [&str; COUNTERS] = [
-    "tx_no_destination",
-    "tx_too_big",
-    "tx_no_route",
-    "tx_no_buffer",
-    "rx_reserved_bits",
-    "rx_inner_too_short",
-    "rx_too_big",
-    "rx_own_source",
-    "rx_device_down",
-    "learned_new",
-    "learned_moved",
-    "learn_full",
-    "sock_rx_truncated",
-    "sock_rx_no_vni_flag",
-    "sock_rx_unknown_vni",
+/// The counters' names, as `ethtool -S` and `rvxlan show` print them (C
+/// strings: the kernel hands them to ethtool as they are).
+pub const COUNTER_NAMES: [&CStr; COUNTERS] = [
+    c"tx_no_destination",
+    c"tx_too_big",
+    c"tx_no_route",
+    c"tx_no_buffer",
+    c"rx_reserved_bits",
+    c"rx_inner_too_short",
+    c"rx_too_big",
+    c"rx_own_source",
+    c"rx_device_down",
+    c"learned_new",
+    c"learned_moved",
+    c"learn_full",
+    c"sock_rx_truncated",
+    c"sock_rx_no_vni_flag",
+    c"sock_rx_unknown_vni",
 ];
 
 /// The first counter kept by the shared socket rather than the device.
@@ -179,11 +182,11 @@ mod tests {
     #[test]
     fn counter_names_are_ethtool_strings() {
         for n in COUNTER_NAMES {
-            assert!(n.len() < 32 && n.is_ascii());
+            assert!(n.to_bytes().len() < 32 && n.to_bytes().is_ascii());
         }
         assert_eq!(
             COUNTER_NAMES[Counter::RxOwnSource as usize],
-            "rx_own_source"
+            c"rx_own_source"
         );
     }
 }

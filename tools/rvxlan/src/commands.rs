@@ -66,6 +66,29 @@ pub fn run(args: &[&str]) -> Result<(), Failure> {
     }
 }
 
+/// Runs one command per line of `file` (`-`: stdin), stopping at the
+/// first failure, which names the line.
+pub fn batch(file: &str) -> Result<(), Failure> {
+    let text = if file == "-" {
+        io::read_to_string(io::stdin())?
+    } else {
+        std::fs::read_to_string(file)?
+    };
+    for (n, line) in text.lines().enumerate() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.is_empty() || words[0].starts_with('#') {
+            continue;
+        }
+        run(&words).map_err(|f| match f {
+            Failure::Usage(m) => Failure::Usage(format!("line {}: {m}", n + 1)),
+            Failure::Kernel(e) => {
+                Failure::Kernel(io::Error::new(e.kind(), format!("line {}: {e}", n + 1)))
+            }
+        })?;
+    }
+    Ok(())
+}
+
 fn ifindex(dev: &str) -> Result<i32, Failure> {
     let name = std::ffi::CString::new(dev)
         .map_err(|_| Failure::Usage(format!("bad device name {dev}")))?;
@@ -217,6 +240,7 @@ fn describe(payload: &[u8], only: Option<&str>) -> Option<String> {
     if let Some(x) = xstats {
         for (i, name) in COUNTER_NAMES.iter().enumerate() {
             if let Some(b) = x.get(i * 8..i * 8 + 8) {
+                let name = name.to_str().unwrap_or("?");
                 let _ = writeln!(
                     out,
                     "  {name} {}",

@@ -17,6 +17,7 @@ usage: rvxlan add DEV [PARAM]...        create an rvxlan device
        rvxlan fdb add DEV MAC via IP [replace]
        rvxlan fdb del DEV MAC [via IP]
        rvxlan fdb show DEV
+       rvxlan -batch FILE               one command per line (- for stdin)
 PARAM: vni N | local IP | remote IP (repeat; replaces the list) | noremote
        | port N | srcport LOW HIGH | ttl N | tos N|inherit
        | df unset|set|inherit | learning on|off | ageing SECONDS | limit N
@@ -28,7 +29,11 @@ const EX_USAGE: u8 = 64;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match commands::run(&args) {
+    let result = match args.as_slice() {
+        ["-batch", file] => commands::batch(file),
+        _ => commands::run(&args),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(commands::Failure::Usage(msg)) => {
             eprintln!("rvxlan: {msg}\n{USAGE}");
