@@ -115,7 +115,6 @@ fn change_from(c: &RvxConfig) -> Change {
 unsafe extern "C" fn rvxlan_configure(
     tunnel_ptr: *mut u8,
     cfg: *const RvxConfig,
-    _creating: bool,
     mtu: *mut u32,
     msg: *mut *const c_char,
 ) -> c_int {

@@ -421,7 +421,7 @@ static int rvx_apply(struct net_device *dev, struct nlattr *tb[], struct nlattr 
 		return -ENOMEM;
 	err = rvx_parse(data, cfg, extack);
 	if (!err) {
-		err = rvxlan_configure(rvx_tunnel(dev), cfg, creating, &mtu, &msg);
+		err = rvxlan_configure(rvx_tunnel(dev), cfg, &mtu, &msg);
 		if (err && msg)
 			rvx_set_msg(extack, msg);
 	}

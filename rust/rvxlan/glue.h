@@ -154,8 +154,8 @@ int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
 int rvxlan_tunnel_init(void *tunnel, struct net_device *dev);
 void rvxlan_tunnel_detach(void *tunnel);
 void rvxlan_tunnel_drop(void *tunnel);
-int rvxlan_configure(void *tunnel, const struct rvx_config *cfg, bool creating,
-		     u32 *default_mtu, const char **msg);
+int rvxlan_configure(void *tunnel, const struct rvx_config *cfg, u32 *default_mtu,
+		     const char **msg);
 void rvxlan_get_config(void *tunnel, struct rvx_config *cfg);
 int rvxlan_open(void *tunnel);
 void rvxlan_stop(void *tunnel);

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Malformed VXLAN written by the test (vxlan_inject) at an rvxlan
-# endpoint: each kind is dropped, counted under its own reason, and never
-# delivered to the device; well-formed frames around them still are.
+# Malformed VXLAN written by the test from a raw socket (vxlan_inject) at
+# an rvxlan endpoint: each kind is dropped, counted under its own reason,
+# and never delivered to the device; well-formed frames around them still
+# are.
 . "$(dirname "$0")/tunnel_lib.sh"
 
 ktap_plan 12

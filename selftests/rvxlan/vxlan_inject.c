@@ -6,9 +6,14 @@
  *
  *   vxlan_inject DEST_ADDR PORT HEX...
  *
- * DEST_ADDR is IPv4 or IPv6. Exits 0 when every datagram was sent.
+ * To IPv4, from a raw socket: the program writes the UDP header itself
+ * (source port 4789, checksum zero, as a VTEP sends), the kernel only
+ * adds the IP header. To IPv6 (whose UDP needs a checksum), from a UDP
+ * socket. Exits 0 when every datagram was sent.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +37,7 @@ int main(int argc, char **argv)
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
 	static unsigned char buf[65536];
 	struct addrinfo *ai;
+	size_t hdr = 0;
 	int fd, i;
 
 	if (argc < 4) {
@@ -42,7 +48,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bad address %s port %s\n", argv[1], argv[2]);
 		return 64;
 	}
-	fd = socket(ai->ai_family, SOCK_DGRAM, 0);
+	if (ai->ai_family == AF_INET) {
+		fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+		hdr = sizeof(struct udphdr);
+	} else {
+		fd = socket(ai->ai_family, SOCK_DGRAM, 0);
+	}
 	if (fd < 0) {
 		perror("socket");
 		return 1;
@@ -50,7 +61,7 @@ int main(int argc, char **argv)
 	for (i = 3; i < argc; i++) {
 		size_t n = strlen(argv[i]) / 2, k;
 
-		if (strlen(argv[i]) % 2 || n > sizeof(buf)) {
+		if (strlen(argv[i]) % 2 || n + hdr > sizeof(buf)) {
 			fprintf(stderr, "bad hex payload %d\n", i - 2);
 			return 64;
 		}
@@ -61,9 +72,17 @@ int main(int argc, char **argv)
 				fprintf(stderr, "bad hex payload %d\n", i - 2);
 				return 64;
 			}
-			buf[k] = hi << 4 | lo;
+			buf[hdr + k] = hi << 4 | lo;
 		}
-		if (sendto(fd, buf, n, 0, ai->ai_addr, ai->ai_addrlen) != (ssize_t)n) {
+		if (hdr) {
+			struct udphdr *uh = (struct udphdr *)buf;
+
+			uh->source = htons(4789);
+			uh->dest = ((struct sockaddr_in *)ai->ai_addr)->sin_port;
+			uh->len = htons(hdr + n);
+			uh->check = 0;
+		}
+		if (sendto(fd, buf, hdr + n, 0, ai->ai_addr, ai->ai_addrlen) != (ssize_t)(hdr + n)) {
 			perror("sendto");
 			return 1;
 		}
