@@ -9,18 +9,6 @@
 
 ktap_plan 21
 
-# capture NS DEV FILE SECONDS: tshark in the background until it listens.
-capture() {
-	rm -f "$3"
-	ip netns exec "$1" tshark -q -i "$2" -w "$3" -a "duration:$4" >/dev/null 2>&1 &
-	CAPTURE_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$3" ] && break
-		sleep 0.1
-	done
-	sleep 0.5
-}
-
 # iperf NS_SERVER NS_CLIENT SERVER_ADDR [ARGS]: Mbit/s of a 2 s TCP run.
 iperf() {
 	local s=$1 c=$2 addr=$3
@@ -60,7 +48,7 @@ for fam in 4 6; do
 	# Checksums in software, so that the capture holds final ones (veth
 	# would otherwise pass partial checksums across).
 	ip netns exec ia$fam ethtool -K ul0 tx off >/dev/null
-	capture ib$fam ul0 $pcap 6
+	capture ib$fam ul0 $pcap 5
 	pings ia$fam $ib 5
 	wait $CAPTURE_PID
 	src="ip.src == $A"
