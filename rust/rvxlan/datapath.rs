@@ -5,13 +5,14 @@
 //! frame are worth (demux key, size, learning). The C glue does the
 //! sk_buff work around them.
 
+use crate::config::Remotes;
 use crate::fdb::{self, Learned};
 use crate::glue::{self, RvxAddr, RvxTxFrame, RvxTxParams};
 use crate::header::{self, HeaderError, HEADER_LEN};
 use crate::skb::Skb;
 use crate::src_port;
 use crate::tunnel::Tunnel;
-use crate::uapi::{Counter, MAX_REMOTES};
+use crate::uapi::Counter;
 use core::net::IpAddr;
 use kernel::alloc::flags::GFP_ATOMIC;
 
@@ -34,15 +35,7 @@ impl Tunnel {
     /// destination MAC, or (broadcast, multicast, unknown unicast) a copy
     /// to every remote of the flood list. Consumes `skb`.
     pub(crate) fn xmit(&self, me: *mut u8, skb: Skb, frame: &RvxTxFrame, dst: &fdb::Mac) {
-        let mut dests = [IpAddr::V4(core::net::Ipv4Addr::UNSPECIFIED); MAX_REMOTES];
-        let mut n = 0;
-        let now = if fdb::is_unicast(dst) {
-            // SAFETY: plain clock read.
-            unsafe { glue::rvx_now_ms() }
-        } else {
-            0
-        };
-        let (params, ep, cached) = {
+        let (params, ep, cached, dests) = {
             let st = self.lock();
             let c = &st.config;
             let (Some(vni), Some((_, _, ep)), true) = (c.vni, st.claim, st.open) else {
@@ -54,19 +47,21 @@ impl Tunnel {
                 return self.drop_tx(me, skb, Counter::TxTooBig);
             }
             let known = if fdb::is_unicast(dst) {
+                // SAFETY: plain clock read.
+                let now = unsafe { glue::rvx_now_ms() };
                 st.fdb.lookup(dst, now, u64::from(c.ageing) * 1000)
             } else {
                 None
             };
-            if let Some(remote) = known {
-                dests[0] = remote;
-                n = 1;
-            } else {
-                for r in c.remotes.as_slice() {
-                    dests[n] = *r;
-                    n += 1;
+            // The FDB's remote, or the whole flood list.
+            let dests = match known {
+                Some(remote) => {
+                    let mut one = Remotes::default();
+                    one.push(remote);
+                    one
                 }
-            }
+                None => c.remotes,
+            };
             let mut vxh = [0; HEADER_LEN];
             header::encode(vni, &mut vxh);
             let params = RvxTxParams {
@@ -80,14 +75,15 @@ impl Tunnel {
                 df: c.df,
                 use_dst_cache: 0,
             };
-            (params, ep, c.remotes.as_slice().first().copied())
+            (params, ep, c.remotes.as_slice().first().copied(), dests)
         };
+        let n = dests.as_slice().len();
         if n == 0 {
             return self.drop_tx(me, skb, Counter::TxNoDestination);
         }
         let mut params = params;
         let mut skb = Some(skb);
-        for (i, dest) in dests[..n].iter().enumerate() {
+        for (i, dest) in dests.as_slice().iter().enumerate() {
             // Head-end replication: a clone for all but the last copy.
             let copy = if i + 1 == n {
                 skb.take()

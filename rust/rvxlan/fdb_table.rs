@@ -86,8 +86,11 @@ impl FdbTable {
             self.fdb.age(now_ms, ageing_ms);
             self.last_sweep_ms = now_ms;
         }
-        if self.fdb.lookup(&mac).is_none()
+        // Growing is only for a new MAC, and only needed when the table
+        // is getting full: look the MAC up only then.
+        if self.fdb.needs_room()
             && self.fdb.learned() < self.fdb.max_learned()
+            && self.fdb.lookup(&mac).is_none()
             && !self.reserve(flags)
         {
             return Learned::Full;

@@ -263,15 +263,7 @@ impl Tunnel {
             };
             return self.configure(rtnl, me, &change).map(|_| ());
         }
-        if Family::of(&remote) != config.family() {
-            return Err((EINVAL, c"the remote must be of the tunnel's address family"));
-        }
-        if remote.is_unspecified() || remote.is_multicast() {
-            return Err((
-                Error::from_errno(-(bindings::EADDRNOTAVAIL as i32)),
-                c"the remote must be a unicast address",
-            ));
-        }
+        config.check_remote(&remote).map_err(refusal)?;
         if !crate::fdb::is_unicast(&mac) {
             return Err((
                 EINVAL,

@@ -198,6 +198,23 @@ struct sk_buff *rvx_skb_clone(struct sk_buff *skb)
 	return skb_clone(skb, GFP_ATOMIC);
 }
 
+/* The inner IPv4 or IPv6 header of a frame to send (skb->data at its
+ * Ethernet header), made linear; NULL if the frame carries none. */
+static const struct iphdr *rvx_inner_ip4(struct sk_buff *skb)
+{
+	if (skb->protocol != htons(ETH_P_IP) || !pskb_may_pull(skb, ETH_HLEN + sizeof(struct iphdr)))
+		return NULL;
+	return (const struct iphdr *)(skb->data + ETH_HLEN);
+}
+
+static const struct ipv6hdr *rvx_inner_ip6(struct sk_buff *skb)
+{
+	if (skb->protocol != htons(ETH_P_IPV6) ||
+	    !pskb_may_pull(skb, ETH_HLEN + sizeof(struct ipv6hdr)))
+		return NULL;
+	return (const struct ipv6hdr *)(skb->data + ETH_HLEN);
+}
+
 /* Pushes the VXLAN header, with room for what the route will add. */
 static int rvx_push_header(struct sk_buff *skb, struct dst_entry *dst, int iphdr_len,
 			   const struct rvx_tx_params *p, bool udp_csum)
@@ -241,9 +258,10 @@ static int rvx_tx_v4(struct sk_buff *skb, struct rvx_dev *rd, struct socket *soc
 		return RVX_TX_NO_ROUTE;
 	if (p->df == 1) {
 		df = htons(IP_DF);
-	} else if (p->df == 2 && skb->protocol == htons(ETH_P_IP)) {
-		if (pskb_may_pull(skb, ETH_HLEN + sizeof(struct iphdr)) &&
-		    (((const struct iphdr *)(skb->data + ETH_HLEN))->frag_off & htons(IP_DF)))
+	} else if (p->df == 2) {
+		const struct iphdr *inner = rvx_inner_ip4(skb);
+
+		if (inner && (inner->frag_off & htons(IP_DF)))
 			df = htons(IP_DF);
 	}
 	if (df && rvx_too_big(skb, &rt->dst, sizeof(struct iphdr))) {
@@ -311,13 +329,10 @@ int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
 	skb_reset_mac_header(skb);
 	if (tos == 1) {
 		/* Inherit the inner DSCP/ECN, as Linux vxlan's "tos inherit". */
-		tos = 0;
-		if (skb->protocol == htons(ETH_P_IP) &&
-		    pskb_may_pull(skb, ETH_HLEN + sizeof(struct iphdr)))
-			tos = ((const struct iphdr *)(skb->data + ETH_HLEN))->tos;
-		else if (skb->protocol == htons(ETH_P_IPV6) &&
-			 pskb_may_pull(skb, ETH_HLEN + sizeof(struct ipv6hdr)))
-			tos = ipv6_get_dsfield((const struct ipv6hdr *)(skb->data + ETH_HLEN));
+		const struct iphdr *ip4 = rvx_inner_ip4(skb);
+		const struct ipv6hdr *ip6 = ip4 ? NULL : rvx_inner_ip6(skb);
+
+		tos = ip4 ? ip4->tos : ip6 ? ipv6_get_dsfield(ip6) : 0;
 	}
 	if (p->daddr.family == AF_INET)
 		rc = rvx_tx_v4(skb, rd, sock, p, tos);

@@ -250,32 +250,38 @@ impl Config {
         Ok(c)
     }
 
+    /// Whether `r` may be a remote VTEP of this tunnel (in the flood list
+    /// or behind a static FDB entry): unicast, and of the tunnel's family.
+    pub fn check_remote(&self, r: &IpAddr) -> Result<(), ConfigError> {
+        if r.is_unspecified() {
+            return Err(err(
+                Errno::AddrNotAvail,
+                c"remote address must not be unspecified",
+            ));
+        }
+        if is_multicast(r) {
+            return Err(err(
+                Errno::AddrNotAvail,
+                c"multicast remotes are not supported: list each remote VTEP (head-end replication)",
+            ));
+        }
+        if Family::of(r) != self.family() {
+            return Err(err(
+                Errno::Invalid,
+                c"local and remote addresses must all be IPv4 or all IPv6 (one address family)",
+            ));
+        }
+        Ok(())
+    }
+
     fn check_addresses(&self) -> Result<(), ConfigError> {
         if let Some(l) = &self.local {
             if is_multicast(l) {
                 return Err(err(Errno::AddrNotAvail, c"local address must be unicast"));
             }
         }
-        let family = self.family();
         for (i, r) in self.remotes.as_slice().iter().enumerate() {
-            if r.is_unspecified() {
-                return Err(err(
-                    Errno::AddrNotAvail,
-                    c"remote address must not be unspecified",
-                ));
-            }
-            if is_multicast(r) {
-                return Err(err(
-                    Errno::AddrNotAvail,
-                    c"multicast remotes are not supported: list each remote VTEP (head-end replication)",
-                ));
-            }
-            if Family::of(r) != family {
-                return Err(err(
-                    Errno::Invalid,
-                    c"local and remote addresses must all be IPv4 or all IPv6",
-                ));
-            }
+            self.check_remote(r)?;
             if self.remotes.as_slice()[..i].contains(r) {
                 return Err(err(Errno::Invalid, c"remote listed twice"));
             }
@@ -436,6 +442,20 @@ mod tests {
             let e = c.apply(&change).unwrap_err();
             assert_eq!(e.errno, errno, "{change:?}");
             assert!(!e.msg.to_bytes().is_empty());
+        }
+    }
+
+    #[test]
+    fn remotes_for_static_entries_follow_the_same_rules() {
+        let c = Config::default();
+        assert_eq!(c.check_remote(&v4(9)), Ok(()));
+        for (bad, errno) in [
+            (IpAddr::V4(Ipv4Addr::BROADCAST), Errno::AddrNotAvail),
+            (IpAddr::V4(Ipv4Addr::UNSPECIFIED), Errno::AddrNotAvail),
+            (IpAddr::V4(Ipv4Addr::new(239, 1, 1, 1)), Errno::AddrNotAvail),
+            (IpAddr::V6(Ipv6Addr::LOCALHOST), Errno::Invalid),
+        ] {
+            assert_eq!(c.check_remote(&bad).unwrap_err().errno, errno, "{bad}");
         }
     }
 

@@ -296,13 +296,6 @@ fn ndmsg(index: i32) -> [u8; 12] {
     m
 }
 
-fn ip_bytes(ip: &IpAddr) -> Vec<u8> {
-    match ip {
-        IpAddr::V4(a) => a.octets().to_vec(),
-        IpAddr::V6(a) => a.octets().to_vec(),
-    }
-}
-
 fn fdb_add(dev: &str, mac: &str, ip: &str, rest: &[&str]) -> Result<(), Failure> {
     let replace = match rest {
         [] => false,
@@ -319,7 +312,7 @@ fn fdb_add(dev: &str, mac: &str, ip: &str, rest: &[&str]) -> Result<(), Failure>
             libc::NLM_F_EXCL
         };
     let mut m = Message::new(RTM_NEWNEIGH, flags as u16, &ndmsg(ifindex(dev)?));
-    m.attr(NDA_LLADDR, &mac).attr(NDA_DST, &ip_bytes(&ip));
+    m.attr(NDA_LLADDR, &mac).attr(NDA_DST, &params::octets(&ip));
     Socket::open()?.request(&mut m)?;
     Ok(())
 }
@@ -331,7 +324,7 @@ fn fdb_del(dev: &str, mac: &str, ip: Option<&str>) -> Result<(), Failure> {
     if let Some(ip) = ip {
         m.attr(
             NDA_DST,
-            &ip_bytes(&params::ip("via", ip).map_err(Failure::Usage)?),
+            &params::octets(&params::ip("via", ip).map_err(Failure::Usage)?),
         );
     }
     Socket::open()?.request(&mut m)?;

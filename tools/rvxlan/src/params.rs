@@ -79,10 +79,7 @@ pub fn encode(words: &[&str], msg: &mut Message) -> Result<(), String> {
     if let Some(list) = remotes {
         msg.begin(attr::REMOTES);
         for r in list {
-            match r {
-                IpAddr::V4(a) => msg.attr(REMOTE_ADDR, &a.octets()),
-                IpAddr::V6(a) => msg.attr(REMOTE_ADDR, &a.octets()),
-            };
+            msg.attr(REMOTE_ADDR, &octets(&r));
         }
         msg.end();
     }
@@ -92,6 +89,14 @@ pub fn encode(words: &[&str], msg: &mut Message) -> Result<(), String> {
 fn number<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
     v.parse()
         .map_err(|_| format!("{key}: {v}: not a number in range"))
+}
+
+/// An address as netlink carries it: 4 or 16 bytes, network order.
+pub fn octets(ip: &IpAddr) -> Vec<u8> {
+    match ip {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
 }
 
 /// Parses an IP address.
