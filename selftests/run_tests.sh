@@ -27,6 +27,9 @@ for t in "$@"; do
 	n=$((n + 1))
 	name=$(echo "$t" | sed 's/\.sh$//; s/[^A-Za-z0-9_]/_/g')
 	log=/tmp/rvisor-test.$$.log
+	# Where the guest is, for a runner that reports a stalled emulator
+	# (each test's own output is printed when it ends).
+	echo "# running $name"
 	case "$t" in
 	*.sh)
 		# POSIX tests run under any sh (busybox in Bochs); a test whose
