@@ -5,7 +5,7 @@
 //! [`Outcome`].
 
 use crate::controls::{CR0_PG, CR4_OSXSAVE, CR4_PAE};
-use crate::guest_msrs::{msr, EFER_LMA, EFER_LME, EFER_VALID};
+use crate::guest_msrs::{msr, EFER_LMA, EFER_LME, EFER_VALID, SYSCALL_MSRS};
 use crate::run::{read_gpr, set_exit_reason, write_gpr_sized, Outcome};
 use crate::uapi::{exit, internal, io_dir, PIO_DATA_OFFSET};
 use crate::vcpu::{
@@ -16,6 +16,7 @@ use crate::vmcs::{
     IoQualification,
 };
 use crate::vmcs_region::LoadedVmcs;
+use crate::insn::CpuMode;
 use crate::{cpuid_table, glue, mmio};
 use kernel::prelude::*;
 
@@ -59,9 +60,19 @@ pub(crate) fn internal_error(vcpu: &Vcpu, suberror: u32, data: &[u64]) -> Next {
     Next::Leave(Outcome::User)
 }
 
-/// The address of the next instruction.
+/// The address of the next instruction. The guest chooses RIP: the sum
+/// wraps and is truncated outside 64-bit mode ([`CpuMode::next_rip`]),
+/// where a plain `+` would panic in the section with guest state loaded.
 fn next_rip(v: &LoadedVmcs<'_>) -> u64 {
-    v.read(field::GUEST_RIP) + v.read(field::VM_EXIT_INSTRUCTION_LEN)
+    let mode = CpuMode::from_state(
+        read_cr0(v),
+        v.read(field::GUEST_IA32_EFER),
+        v.read32(field::GUEST_CS_AR_BYTES),
+    );
+    mode.next_rip(
+        v.read(field::GUEST_RIP),
+        v.read(field::VM_EXIT_INSTRUCTION_LEN),
+    )
 }
 
 /// Moves the guest past the exiting instruction (and out of an STI or
@@ -371,5 +382,11 @@ fn handle_wrmsr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
     if !ok {
         return gp(v);
     }
-    skip(v)
+    skip(v)?;
+    // The section loaded the SYSCALL MSRs as they were, and only if EFER.SCE
+    // was set: end it so that the next one loads what the guest just wrote.
+    if index == msr::EFER || SYSCALL_MSRS.contains(&index) {
+        return Ok(Next::Leave(Outcome::Reenter));
+    }
+    Ok(Next::Resume)
 }

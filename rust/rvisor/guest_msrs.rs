@@ -11,6 +11,11 @@
 use crate::vmcs::field;
 use crate::vmcs_region::LoadedVmcs;
 
+/// The SYSCALL MSRs, which the processor does not switch on VM entry and
+/// exit: loaded for the guest around guest execution while its EFER.SCE
+/// is set (see [`crate::run`]).
+pub(crate) const SYSCALL_MSRS: [u32; 4] = [msr::STAR, msr::LSTAR, msr::CSTAR, msr::SFMASK];
+
 /// MSR numbers.
 pub(crate) mod msr {
     #![allow(missing_docs)]
@@ -54,6 +59,8 @@ pub(crate) const SUPPORTED: [u32; 16] = [
     msr::KERNEL_GS_BASE,
 ];
 
+/// EFER.SCE: SYSCALL/SYSRET enabled.
+pub(crate) const EFER_SCE: u64 = 1 << 0;
 /// EFER bits a guest may set: SCE, LME, LMA (read-only but written back by
 /// guests), NXE.
 pub(crate) const EFER_VALID: u64 = (1 << 0) | (1 << 8) | (1 << 10) | (1 << 11);
@@ -74,10 +81,6 @@ pub(crate) struct GuestMsrs {
     pub(crate) cstar: u64,
     pub(crate) sfmask: u64,
     pub(crate) kernel_gs_base: u64,
-    /// Whether the SYSCALL MSRs were ever set, so must be loaded for the
-    /// guest (until then the guest cannot use SYSCALL meaningfully and the
-    /// switch is skipped).
-    pub(crate) syscall_set: bool,
     pub(crate) apic_base: u64,
     pub(crate) misc_enable: u64,
     pub(crate) mtrr_def_type: u64,
@@ -92,7 +95,6 @@ impl GuestMsrs {
             cstar: 0,
             sfmask: 0,
             kernel_gs_base: 0,
-            syscall_set: false,
             apic_base: APIC_BASE_DEFAULT | if id == 0 { APIC_BASE_BSP } else { 0 },
             misc_enable: 1, // fast strings
             mtrr_def_type: 0,
@@ -149,22 +151,18 @@ impl GuestMsrs {
             }
             msr::STAR => {
                 self.star = value;
-                self.syscall_set = true;
                 true
             }
             msr::LSTAR if canonical => {
                 self.lstar = value;
-                self.syscall_set = true;
                 true
             }
             msr::CSTAR if canonical => {
                 self.cstar = value;
-                self.syscall_set = true;
                 true
             }
             msr::SFMASK if value >> 32 == 0 => {
                 self.sfmask = value;
-                self.syscall_set = true;
                 true
             }
             msr::FS_BASE if canonical => vmcs.write(field::GUEST_FS_BASE, value).is_ok(),

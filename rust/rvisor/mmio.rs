@@ -9,7 +9,7 @@
 //! `KVM_RUN` with the data user space supplied. Anything else becomes
 //! `KVM_EXIT_INTERNAL_ERROR` (emulation), with the instruction bytes.
 
-use crate::controls::{CR0_PE, CR0_PG, CR4_PAE};
+use crate::controls::{CR0_PG, CR4_PAE};
 use crate::exits::internal_error;
 use crate::guest_msrs::EFER_LMA;
 use crate::insn::{self, CpuMode, MmioOp, Operand};
@@ -71,17 +71,7 @@ impl Access {
     }
 
     fn cpu_mode(&self) -> CpuMode {
-        let l = self.cs_ar & (1 << 13) != 0;
-        let db = self.cs_ar & (1 << 14) != 0;
-        if self.cr0 & CR0_PE == 0 {
-            CpuMode::Real
-        } else if self.efer & EFER_LMA != 0 && l {
-            CpuMode::Long
-        } else if db {
-            CpuMode::Protected32
-        } else {
-            CpuMode::Protected16
-        }
+        CpuMode::from_state(self.cr0, self.efer, self.cs_ar)
     }
 
     fn paging_mode(&self) -> PagingMode {
@@ -129,12 +119,7 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
         );
         return Ok(true);
     };
-    let next_rip = a.rip.wrapping_add(u64::from(d.len));
-    let next_rip = if mode == CpuMode::Long {
-        next_rip
-    } else {
-        next_rip & 0xffff_ffff
-    };
+    let next_rip = mode.next_rip(a.rip, u64::from(d.len));
     let run = vcpu.run_struct();
     let mut data = [0u8; 8];
     let is_write = match d.op {

@@ -21,7 +21,8 @@ use crate::uapi::{exit, KvmRun};
 use crate::vcpu::{gpr, write_pdptes, Guest, Pending, Vcpu, VcpuState};
 use crate::vmcs::field;
 use crate::vmcs_region::{LoadedVmcs, NoPreempt};
-use crate::{arch, guest_msrs::msr, mmio, vmx_insn};
+use crate::guest_msrs::{msr, EFER_SCE, SYSCALL_MSRS};
+use crate::{arch, mmio, vmx_insn};
 use kernel::prelude::*;
 
 /// Why a section ended.
@@ -167,9 +168,6 @@ fn write_host_state(v: &mut LoadedVmcs<'_>, hs: &HostStateRaw, cpu_changed: bool
     Ok(())
 }
 
-/// The SYSCALL MSRs, switched only for guests that set them.
-const SYSCALL_MSRS: [u32; 4] = [msr::STAR, msr::LSTAR, msr::CSTAR, msr::SFMASK];
-
 /// One section: enter the guest, handle exits that need no sleeping, and
 /// return when something else is needed.
 fn section(vcpu: &Vcpu, st: &mut VcpuState) -> Result<Outcome> {
@@ -228,7 +226,12 @@ fn guest_section(
     // SAFETY: KERNEL_GS_BASE only matters to SWAPGS, which the host does
     // not execute before it is restored below.
     unsafe { glue::rv_wrmsr(msr::KERNEL_GS_BASE, g.msrs.kernel_gs_base) };
-    let syscall = g.msrs.syscall_set;
+    // The guest's SYSCALL MSRs whenever it may execute SYSCALL (EFER.SCE),
+    // whether or not it ever wrote them: they start at 0 as on KVM, and a
+    // guest must never reach the host's entry_SYSCALL_64 through the host's
+    // LSTAR. A WRMSR that changes them or EFER ends the section, so what is
+    // loaded here stays right until the section ends.
+    let syscall = v.read(field::GUEST_IA32_EFER) & EFER_SCE != 0;
     if syscall {
         let guest = [g.msrs.star, g.msrs.lstar, g.msrs.cstar, g.msrs.sfmask];
         for (i, m) in SYSCALL_MSRS.iter().enumerate() {

@@ -3,14 +3,14 @@
 #
 # The same guests on rvisor and on KVM (kvm_intel) in the same boot, one
 # hypervisor at a time: every guest-visible result ("# guest:" lines of
-# vm_exits) must be identical. Also: kvm_intel refuses to load while
+# vm_exits, and of the attacking guests of vm_attack) must be identical. Also: kvm_intel refuses to load while
 # rvisor holds VMX (the reverse is kvm_conflict.sh).
 . "$(dirname "$0")/../lib/env.sh"
 
 # Sample guests the CLI runs on both: NAME:MODE:MEMORY.
 cli_guests="hello_real:real:1M hello_long:long:16M memtest:protected:64M"
 
-ktap_plan 9
+ktap_plan 11
 require_vmx
 for m in irqbypass kvm kvm-intel; do
 	[ -f "${RVISOR_KMODS:-}/$m.ko" ] || ktap_skip_rest "$m.ko not available"
@@ -19,6 +19,7 @@ unload_quietly rvisor
 ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
 "$RVISOR_BIN/vm_exits" /dev/rvisor >/tmp/cmp.rvisor 2>&1
 ktap_expect "vm_exits passes on /dev/rvisor" 0 "$?"
+"$RVISOR_BIN/vm_attack" /dev/rvisor >/tmp/cmp.attack.rvisor 2>&1
 for g in $cli_guests; do
 	# shellcheck disable=SC2046
 	set -- $(echo "$g" | tr : " ")
@@ -53,6 +54,21 @@ if diff /tmp/cmp.rvisor.guest /tmp/cmp.kvm.guest >/tmp/cmp.diff; then
 else
 	sed 's/^/# /' /tmp/cmp.diff
 	ktap_fail "guests see identical results on rvisor and on KVM"
+fi
+# The attacking guests: vm_attack.sh judged them on rvisor; here they must
+# pass on KVM and see there exactly what they saw on rvisor.
+"$RVISOR_BIN/vm_attack" /dev/kvm >/tmp/cmp.attack.kvm 2>&1
+rc=$?
+[ "$rc" -eq 0 ] || sed 's/^/# kvm: /' /tmp/cmp.attack.kvm | grep -v '^# kvm: ok'
+ktap_expect "vm_attack passes on /dev/kvm" 0 "$rc"
+grep '^# guest:' /tmp/cmp.attack.rvisor >/tmp/cmp.attack.rvisor.guest
+grep '^# guest:' /tmp/cmp.attack.kvm >/tmp/cmp.attack.kvm.guest
+if [ -s /tmp/cmp.attack.kvm.guest ] && diff /tmp/cmp.attack.rvisor.guest /tmp/cmp.attack.kvm.guest >/tmp/cmp.diff; then
+	sed 's/^# guest: /# both: /' /tmp/cmp.attack.kvm.guest
+	ktap_pass "attacking guests see identical results on rvisor and on KVM"
+else
+	sed 's/^/# /' /tmp/cmp.diff
+	ktap_fail "attacking guests see identical results on rvisor and on KVM"
 fi
 # The CLI (kvm-ioctls) gives the same output on both devices.
 same=yes

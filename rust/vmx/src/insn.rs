@@ -23,6 +23,40 @@ pub enum CpuMode {
     Long,
 }
 
+impl CpuMode {
+    /// The mode from the guest's CR0, EFER and CS access rights (VMCS
+    /// format, SDM Vol. 3C 25.4.1: L is bit 13, D/B bit 14).
+    pub fn from_state(cr0: u64, efer: u64, cs_ar: u32) -> Self {
+        /// CR0.PE.
+        const CR0_PE: u64 = 1 << 0;
+        /// EFER.LMA.
+        const EFER_LMA: u64 = 1 << 10;
+        if cr0 & CR0_PE == 0 {
+            Self::Real
+        } else if efer & EFER_LMA != 0 && cs_ar & (1 << 13) != 0 {
+            Self::Long
+        } else if cs_ar & (1 << 14) != 0 {
+            Self::Protected32
+        } else {
+            Self::Protected16
+        }
+    }
+
+    /// The address after an instruction of `len` bytes at `rip`, as the
+    /// processor and KVM compute it: it wraps at the top of the address
+    /// space, and outside 64-bit mode it is truncated to 32 bits (KVM's
+    /// `skip_emulated_instruction()`, and the emulator's `assign_eip`).
+    /// A guest chooses `rip`, so this must never overflow.
+    pub fn next_rip(self, rip: u64, len: u64) -> u64 {
+        let next = rip.wrapping_add(len);
+        if self == Self::Long {
+            next
+        } else {
+            next & 0xffff_ffff
+        }
+    }
+}
+
 /// A register operand: a general register number (0 = RAX ... 15 = R15),
 /// or for byte accesses without REX, AH/CH/DH/BH as bits 15:8 of
 /// registers 0-3.
@@ -318,6 +352,35 @@ mod tests {
 
     fn reg(num: u8) -> Reg {
         Reg { num, high8: false }
+    }
+
+    #[test]
+    fn mode_from_state() {
+        let code64 = (1 << 13) | 0x9b;
+        let code32 = (1 << 14) | 0x9b;
+        assert_eq!(CpuMode::from_state(0x10, 0, code32), CpuMode::Real);
+        assert_eq!(CpuMode::from_state(0x11, 0, code32), CpuMode::Protected32);
+        assert_eq!(CpuMode::from_state(0x11, 0, 0x9b), CpuMode::Protected16);
+        // L without EFER.LMA is not 64-bit mode; LMA with a 32-bit CS is
+        // compatibility mode.
+        assert_eq!(CpuMode::from_state(0x11, 0, code64), CpuMode::Protected16);
+        assert_eq!(CpuMode::from_state(0x8000_0011, 0x500, code32), CpuMode::Protected32);
+        assert_eq!(CpuMode::from_state(0x8000_0011, 0x500, code64), CpuMode::Long);
+    }
+
+    #[test]
+    fn next_rip_wraps_and_truncates() {
+        // The top of the 64-bit address space wraps to 0 (a guest-chosen
+        // RIP must not overflow).
+        assert_eq!(CpuMode::Long.next_rip(u64::MAX, 1), 0);
+        assert_eq!(CpuMode::Long.next_rip(u64::MAX - 1, 15), 13);
+        assert_eq!(CpuMode::Long.next_rip(0xffff_ffff, 1), 0x1_0000_0000);
+        // Outside 64-bit mode EIP wraps at 4 GiB, as on KVM.
+        assert_eq!(CpuMode::Protected32.next_rip(0xffff_ffff, 1), 0);
+        assert_eq!(CpuMode::Protected16.next_rip(0xffff_fffe, 4), 2);
+        assert_eq!(CpuMode::Real.next_rip(0x1000, 2), 0x1002);
+        // Real mode is not truncated to 16 bits: KVM does not either.
+        assert_eq!(CpuMode::Real.next_rip(0xffff, 1), 0x1_0000);
     }
 
     #[test]
