@@ -6,6 +6,7 @@
 
 use crate::controls::{CR0_PG, CR4_OSXSAVE, CR4_PAE};
 use crate::guest_msrs::{msr, EFER_LMA, EFER_LME, EFER_VALID, SYSCALL_MSRS};
+use crate::insn::CpuMode;
 use crate::run::{read_gpr, set_exit_reason, write_gpr_sized, Outcome};
 use crate::uapi::{exit, internal, io_dir, PIO_DATA_OFFSET};
 use crate::vcpu::{
@@ -16,7 +17,6 @@ use crate::vmcs::{
     IoQualification,
 };
 use crate::vmcs_region::LoadedVmcs;
-use crate::insn::CpuMode;
 use crate::{cpuid_table, glue, mmio};
 use kernel::prelude::*;
 

@@ -96,7 +96,7 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
     let linear = if mode == CpuMode::Long {
         a.rip
     } else {
-        (a.cs_base + a.rip) & 0xffff_ffff
+        a.cs_base.wrapping_add(a.rip) & 0xffff_ffff
     };
     let mut bytes = [0u8; insn::MAX_LEN];
     // An instruction fetch from MMIO cannot be emulated.
@@ -168,7 +168,9 @@ fn fetch(vcpu: &Vcpu, a: &Access, linear: u64, out: &mut [u8; insn::MAX_LEN]) ->
     let mode = a.paging_mode();
     let mut n = 0;
     while n < out.len() {
-        let la = linear + n as u64;
+        // The guest chose `linear`: an instruction at the top of the
+        // address space continues at 0, as on the processor.
+        let la = linear.wrapping_add(n as u64);
         let read = |pa: u64| -> Option<u64> {
             let mut b = [0u8; 8];
             vcpu.vm.read_guest(pa, &mut b).ok()?;

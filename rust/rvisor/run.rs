@@ -17,11 +17,11 @@
 use crate::exits::{self, Next};
 use crate::glue::{self, HostStateRaw};
 use crate::guest_memory::Fault;
+use crate::guest_msrs::{msr, EFER_SCE, SYSCALL_MSRS};
 use crate::uapi::{exit, KvmRun};
 use crate::vcpu::{gpr, write_pdptes, Guest, Pending, Vcpu, VcpuState};
 use crate::vmcs::field;
 use crate::vmcs_region::{LoadedVmcs, NoPreempt};
-use crate::guest_msrs::{msr, EFER_SCE, SYSCALL_MSRS};
 use crate::{arch, mmio, vmx_insn};
 use kernel::prelude::*;
 

@@ -42,7 +42,39 @@ asm(".pushsection .rodata\n.code64\n"
     "g_lstar_end:\n"
     ".code64\n.popsection\n");
 
+/* 64-bit: set EFER.SCE with WRMSR, then at once SYSCALL. */
+VT_GUEST(g_sce);
+asm(".pushsection .rodata\n.code64\n"
+    "g_sce_start:\n"
+    "  mov $0xc0000080, %ecx\n"
+    "  rdmsr\n"
+    "  or $1, %eax\n"
+    "  wrmsr\n"
+    "  syscall\n"
+    "  hlt\n"
+    "g_sce_end:\n"
+    ".code64\n.popsection\n");
+
+/* 64-bit: a 1-byte MMIO load whose 2-byte instruction ends the address space. */
+VT_GUEST(g_mmio_top);
+asm(".pushsection .rodata\n.code64\n"
+    "g_mmio_top_start:\n"
+    "  mov (%rbx), %al\n"
+    "g_mmio_top_end:\n"
+    ".code64\n.popsection\n");
+
 static const char *dev;
+
+static void set_msr(struct vt_vcpu *v, uint32_t index, uint64_t value)
+{
+	struct {
+		struct kvm_msrs m;
+		struct kvm_msr_entry e;
+	} msrs = { .m.nmsrs = 1, .e = { .index = index, .data = value } };
+
+	if (ioctl(v->fd, KVM_SET_MSRS, &msrs) != 1)
+		vt_die("KVM_SET_MSRS");
+}
 
 /* Whether a guest-visible address looks like the host kernel's. */
 static int host_kernel_address(uint64_t a)
@@ -51,8 +83,8 @@ static int host_kernel_address(uint64_t a)
 }
 
 /*
- * A long-mode vCPU: 0-4 MiB identity mapped with 2 MiB pages, and the
- * last 2 MiB of the address space mapped to GPA 2-4 MiB. No IDT: any
+ * A long-mode vCPU: 0-6 MiB identity mapped with 2 MiB pages (4-6 MiB
+ * has no slot: MMIO), and the last 2 MiB of the address space mapped to GPA 2-4 MiB. No IDT: any
  * exception ends in a triple fault.
  */
 static uint8_t *long_mode_vm(struct vt_vm *vm, struct vt_vcpu *v, uint64_t efer)
@@ -69,6 +101,7 @@ static uint8_t *long_mode_vm(struct vt_vm *vm, struct vt_vcpu *v, uint64_t efer)
 	pdpt[0] = 0x12000 | 3;
 	pd[0] = 0x0 | 0x83;
 	pd[1] = 0x200000 | 0x83;
+	pd[2] = 0x400000 | 0x83; /* 4-6 MiB: no slot, so MMIO */
 	pml4[511] = 0x13000 | 3;
 	pdpt_top[511] = 0x14000 | 3;
 	pd_top[511] = 0x200000 | 0x83;
@@ -98,8 +131,11 @@ static void report(struct vt_vcpu *v, int exit, const char *what)
 
 	if (ioctl(v->fd, KVM_GET_SREGS, &s))
 		vt_die("KVM_GET_SREGS");
-	printf("# guest: %s: exit %s rip %#llx rcx %#llx cr2 %#llx\n", what, vt_exit_name(exit),
-	       (unsigned long long)r.rip, (unsigned long long)r.rcx, (unsigned long long)s.cr2);
+	/* CS and SS come from STAR, R11 is RFLAGS before SFMASK applied. */
+	printf("# guest: %s: exit %s rip %#llx rcx %#llx r11 %#llx rflags %#llx cs %#x ss %#x cr2 %#llx\n",
+	       what, vt_exit_name(exit), (unsigned long long)r.rip, (unsigned long long)r.rcx,
+	       (unsigned long long)r.r11, (unsigned long long)r.rflags, s.cs.selector, s.ss.selector,
+	       (unsigned long long)s.cr2);
 	vt_result(!host_kernel_address(r.rip) && !host_kernel_address(r.rcx) &&
 		  !host_kernel_address(s.cr2), "%s: no host kernel address in RIP, RCX or CR2", what);
 }
@@ -224,16 +260,91 @@ static void test_syscall_fresh_lstar(void)
 	vt_vm_destroy(&vm);
 }
 
+/*
+ * EFER.SCE set by the guest's own WRMSR, then SYSCALL in the same run, with
+ * STAR and LSTAR given by the VMM (KVM_SET_MSRS): the section that began
+ * with SCE clear had not loaded the guest's SYSCALL MSRs.
+ */
+static void test_syscall_guest_sets_sce(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	struct vt_vcpu v;
+	uint8_t *mem = long_mode_vm(&vm, &v, 0x500);
+	struct kvm_regs r;
+	int exit;
+
+	mem[0x5000] = 0xf4;
+	VT_LOAD(mem, CODE, g_sce);
+	set_msr(&v, 0xc0000081, 0x0023001000000000ull); /* STAR: SYSCALL CS 0x10 */
+	set_msr(&v, MSR_LSTAR, 0x5000);
+	set_msr(&v, 0xc0000084, 0x200); /* SFMASK: IF */
+	memset(&r, 0, sizeof(r));
+	r.rip = CODE;
+	r.rflags = 0x202;
+	if (ioctl(v.fd, KVM_SET_REGS, &r))
+		vt_die("KVM_SET_REGS");
+	exit = vt_run(&v);
+	r = vt_regs(&v);
+	vt_result(exit == KVM_EXIT_HLT && r.rip == 0x5001 && r.r11 == 0x202 && !(r.rflags & 0x200),
+		  "WRMSR EFER.SCE then SYSCALL uses the VMM's STAR, LSTAR and SFMASK (exit %s, rip %#llx)",
+		  vt_exit_name(exit), (unsigned long long)r.rip);
+	report(&v, exit, "syscall, guest sets SCE");
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/*
+ * An MMIO load at 0xfffffffffffffffe: decoding fetches the instruction
+ * bytes across the end of the address space. rvisor added the offset with
+ * a checked `+` and panicked; the fetch must wrap, and RIP after it too.
+ */
+static void test_mmio_top(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	struct vt_vcpu v;
+	uint8_t *mem = long_mode_vm(&vm, &v, 0x500);
+	struct kvm_regs r;
+	int exit, ok;
+
+	memcpy(mem + 0x3ffffe, g_mmio_top_start, g_mmio_top_end - g_mmio_top_start);
+	mem[0] = 0xf4; /* where the guest goes next: HLT */
+	memset(&r, 0, sizeof(r));
+	r.rip = ~1ull;
+	r.rbx = 0x400010;
+	r.rflags = 2;
+	if (ioctl(v.fd, KVM_SET_REGS, &r))
+		vt_die("KVM_SET_REGS");
+	exit = vt_run(&v);
+	ok = exit == KVM_EXIT_MMIO && v.run->mmio.phys_addr == 0x400010 && v.run->mmio.len == 1 &&
+	     !v.run->mmio.is_write;
+	vt_result(ok, "MMIO load at the top of the address space -> KVM_EXIT_MMIO (exit %s)",
+		  vt_exit_name(exit));
+	printf("# guest: mmio at the top: exit %s addr %#llx len %u\n", vt_exit_name(exit),
+	       (unsigned long long)v.run->mmio.phys_addr, v.run->mmio.len);
+	v.run->mmio.data[0] = 0x42;
+	exit = vt_run(&v);
+	r = vt_regs(&v);
+	vt_result(exit == KVM_EXIT_HLT && r.rip == 1 && (r.rax & 0xff) == 0x42,
+		  "the load completes and RIP wraps to 0 (exit %s, rip %#llx, al %#llx)",
+		  vt_exit_name(exit), (unsigned long long)r.rip, (unsigned long long)(r.rax & 0xff));
+	printf("# guest: mmio at the top, then: exit %s rip %#llx al %#llx\n", vt_exit_name(exit),
+	       (unsigned long long)r.rip, (unsigned long long)(r.rax & 0xff));
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
 int main(int argc, char **argv)
 {
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..9\n");
+	printf("KTAP version 1\n1..13\n");
 	printf("# device %s\n", dev);
 	test_rip_wrap_32();
 	test_syscall_reset_lstar();
 	test_syscall_fresh_lstar();
-	/* Last: before the fix it panics the host. */
+	test_syscall_guest_sets_sce();
+	/* Last: before their fixes these panic the host. */
+	test_mmio_top();
 	test_rip_wrap_64();
 	printf("# %d tests, %d failed\n", vt_num, vt_failed);
 	return vt_failed ? 1 : 0;

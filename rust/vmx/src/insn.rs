@@ -364,8 +364,14 @@ mod tests {
         // L without EFER.LMA is not 64-bit mode; LMA with a 32-bit CS is
         // compatibility mode.
         assert_eq!(CpuMode::from_state(0x11, 0, code64), CpuMode::Protected16);
-        assert_eq!(CpuMode::from_state(0x8000_0011, 0x500, code32), CpuMode::Protected32);
-        assert_eq!(CpuMode::from_state(0x8000_0011, 0x500, code64), CpuMode::Long);
+        assert_eq!(
+            CpuMode::from_state(0x8000_0011, 0x500, code32),
+            CpuMode::Protected32
+        );
+        assert_eq!(
+            CpuMode::from_state(0x8000_0011, 0x500, code64),
+            CpuMode::Long
+        );
     }
 
     #[test]
