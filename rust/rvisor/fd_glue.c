@@ -10,6 +10,8 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
 #include <asm/io.h>
@@ -148,6 +150,30 @@ static void rv_invept_all_on_cpu(void *info)
 void rv_on_each_cpu_invept_all(void)
 {
 	on_each_cpu(rv_invept_all_on_cpu, NULL, 1);
+}
+
+/*
+ * The calling task's mm with a reference on the mm_struct (not on its
+ * address space), as kvm_create_vm() takes with mmgrab(): the VM compares
+ * it with the caller's on every ioctl. NULL for a task without one.
+ */
+void *rv_mm_grab_current(void)
+{
+	struct mm_struct *mm = current->mm;
+
+	if (mm)
+		mmgrab(mm);
+	return mm;
+}
+
+void rv_mm_drop(void *mm)
+{
+	mmdrop(mm);
+}
+
+bool rv_mm_is_current(const void *mm)
+{
+	return current->mm == mm;
 }
 
 struct page *rv_phys_to_page(u64 phys)

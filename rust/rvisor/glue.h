@@ -78,6 +78,9 @@ void rv_kick_cpu(int cpu);
 unsigned long rv_copy_from_user(void *to, u64 from, unsigned long n);
 unsigned long rv_copy_to_user(u64 to, const void *from, unsigned long n);
 void rv_on_each_cpu_invept_all(void);
+void *rv_mm_grab_current(void);
+void rv_mm_drop(void *mm);
+bool rv_mm_is_current(const void *mm);
 
 /* Implemented in Rust, called by the C glue. */
 long rvisor_dev_ioctl(unsigned int cmd, unsigned long arg);

@@ -521,6 +521,9 @@ pub(crate) fn write_cpuid2(arg: u64, entries: &[KvmCpuidEntry2]) -> Result<isize
 unsafe extern "C" fn rvisor_vcpu_ioctl(vcpu: *mut c_void, cmd: c_uint, arg: c_ulong) -> c_long {
     // SAFETY: the file holds the reference for the duration of the call.
     let vcpu = unsafe { &*(vcpu as *const Vcpu) };
+    if !vcpu.vm.serves_caller() {
+        return EIO.to_errno() as c_long;
+    }
     match vcpu.ioctl(cmd, arg as u64) {
         Ok(v) => v as c_long,
         Err(e) => e.to_errno() as c_long,

@@ -43,6 +43,50 @@ const PASS_THROUGH_MSRS: [u32; 6] = [
 /// Highest `KVM_SET_TSS_ADDR` address KVM accepts (3 pages below 4 GiB).
 const TSS_ADDR_MAX: u64 = 0xffff_d000;
 
+/// The address space of the process that created a VM. As on KVM, the VM
+/// and its vCPUs serve only that process: guest memory is that process's
+/// memory (slots name its addresses, EPT faults pin its pages), so an
+/// inherited or passed fd used from another process gets `EIO` (KVM's
+/// `kvm_vm_ioctl()` and `kvm_vcpu_ioctl()`).
+///
+/// # Invariants
+///
+/// `0` points to an `mm_struct` on which this value holds a reference
+/// taken with `mmgrab()`; it is dropped with `mmdrop()` in [`Drop`]. The
+/// pointer is only compared, never dereferenced, by Rust.
+struct OwnerMm(core::ptr::NonNull<c_void>);
+
+// SAFETY: the reference is not tied to a task: it may be compared and
+// dropped from any thread.
+unsafe impl Send for OwnerMm {}
+// SAFETY: the only shared use is a pointer comparison.
+unsafe impl Sync for OwnerMm {}
+
+impl OwnerMm {
+    /// The calling process's address space; `EINVAL` for a task without
+    /// one (a kernel thread), which has no memory to give a guest.
+    fn current() -> Result<Self> {
+        // SAFETY: takes a reference on the current task's mm, if any.
+        let mm = unsafe { glue::rv_mm_grab_current() };
+        // INVARIANT: a non-null `mm` comes with the reference taken above.
+        core::ptr::NonNull::new(mm).map(Self).ok_or(EINVAL)
+    }
+
+    /// Whether the calling task runs in this address space.
+    fn is_current(&self) -> bool {
+        // SAFETY: only compares the pointer with `current->mm`.
+        unsafe { glue::rv_mm_is_current(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for OwnerMm {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant this value holds one reference,
+        // given back exactly once, here.
+        unsafe { glue::rv_mm_drop(self.0.as_ptr()) };
+    }
+}
+
 /// State that ioctls and EPT violations change, under [`Vm::inner`].
 struct VmInner {
     memory: GuestMemory,
@@ -68,6 +112,8 @@ pub(crate) struct Vm {
     msr_bitmap_phys: u64,
     /// VM-execution controls chosen for this host.
     controls: Controls,
+    /// The process this VM serves.
+    owner: OwnerMm,
 }
 
 impl Vm {
@@ -76,6 +122,7 @@ impl Vm {
     pub(crate) fn new() -> Result<Arc<Self>> {
         let caps = crate::vmx_root::caps().ok_or(ENODEV)?;
         let controls = Controls::new(&caps)?;
+        let owner = OwnerMm::current()?;
         let memory = GuestMemory::new()?;
         let eptp = memory.eptp();
         let msr_bitmap = Page::alloc_page(GFP_KERNEL)?;
@@ -99,6 +146,7 @@ impl Vm {
                 msr_bitmap,
                 msr_bitmap_phys,
                 controls,
+                owner,
             }),
             GFP_KERNEL,
         )
@@ -112,6 +160,12 @@ impl Vm {
     /// Physical address of the MSR bitmap.
     pub(crate) fn msr_bitmap_phys(&self) -> u64 {
         self.msr_bitmap_phys
+    }
+
+    /// Whether the calling task belongs to the process this VM serves; any
+    /// other gets `EIO` from every VM and vCPU ioctl, as on KVM.
+    pub(crate) fn serves_caller(&self) -> bool {
+        self.owner.is_current()
     }
 
     /// The controls every vCPU of this VM uses.
@@ -261,6 +315,9 @@ unsafe extern "C" fn rvisor_vm_ioctl(vm: *mut c_void, cmd: c_uint, arg: c_ulong)
     // during an ioctl on it.
     let vm = unsafe { kernel::sync::ArcBorrow::from_raw(vm as *const Vm) };
     let vm: Arc<Vm> = vm.into();
+    if !vm.serves_caller() {
+        return EIO.to_errno() as c_long;
+    }
     match vm.ioctl(cmd, arg as u64) {
         Ok(v) => v as c_long,
         Err(e) => e.to_errno() as c_long,

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guests that attack the host: each does what a hostile guest would to
- * reach host state, and must get exactly what it gets on KVM (kvm_intel
+ * Guests that attack the host, and a VMM process that uses another
+ * process's VM: each does what a hostile guest or process would to reach
+ * host state or another's guest, and must get exactly what it gets on KVM (kvm_intel
  * runs the same program in kvm_compare.sh; the "# guest:" lines must be
  * identical). Each test failed before the fix named in its comment.
  *
  *   vm_attack DEVICE
  */
+#include <sys/wait.h>
+
 #include "vmtest.h"
 
 #define CODE 0x1000
@@ -65,15 +68,32 @@ asm(".pushsection .rodata\n.code64\n"
 
 static const char *dev;
 
-static void set_msr(struct vt_vcpu *v, uint32_t index, uint64_t value)
+/* KVM_SET_MSRS or KVM_GET_MSRS of one MSR; returns the ioctl's result. */
+static int one_msr(struct vt_vcpu *v, unsigned long ioctl_nr, uint32_t index, uint64_t *value)
 {
 	struct {
 		struct kvm_msrs m;
 		struct kvm_msr_entry e;
-	} msrs = { .m.nmsrs = 1, .e = { .index = index, .data = value } };
+	} msrs = { .m.nmsrs = 1, .e = { .index = index, .data = *value } };
+	int r = ioctl(v->fd, ioctl_nr, &msrs);
 
-	if (ioctl(v->fd, KVM_SET_MSRS, &msrs) != 1)
+	*value = msrs.e.data;
+	return r;
+}
+
+static void set_msr(struct vt_vcpu *v, uint32_t index, uint64_t value)
+{
+	if (one_msr(v, KVM_SET_MSRS, index, &value) != 1)
 		vt_die("KVM_SET_MSRS");
+}
+
+/* Sets RIP, RFLAGS and RBX; every other register 0. */
+static void enter(struct vt_vcpu *v, uint64_t rip, uint64_t rflags, uint64_t rbx)
+{
+	struct kvm_regs r = { .rip = rip, .rflags = rflags, .rbx = rbx };
+
+	if (ioctl(v->fd, KVM_SET_REGS, &r))
+		vt_die("KVM_SET_REGS");
 }
 
 /* Whether a guest-visible address looks like the host kernel's. */
@@ -154,11 +174,7 @@ static void test_rip_wrap_64(void)
 	int exit;
 
 	mem[0x3fffff] = 0xf4;
-	memset(&r, 0, sizeof(r));
-	r.rip = ~0ull;
-	r.rflags = 2;
-	if (ioctl(v.fd, KVM_SET_REGS, &r))
-		vt_die("KVM_SET_REGS");
+	enter(&v, ~0ull, 2, 0);
 	exit = vt_run(&v);
 	vt_result(exit == KVM_EXIT_HLT, "HLT at the top of the 64-bit address space -> KVM_EXIT_HLT");
 	r = vt_regs(&v);
@@ -206,11 +222,7 @@ static void test_syscall_reset_lstar(void)
 
 	mem[0] = 0xf4; /* LSTAR = 0: HLT there */
 	VT_LOAD(mem, CODE, g_syscall);
-	memset(&r, 0, sizeof(r));
-	r.rip = CODE;
-	r.rflags = 2;
-	if (ioctl(v.fd, KVM_SET_REGS, &r))
-		vt_die("KVM_SET_REGS");
+	enter(&v, CODE, 2, 0);
 	exit = vt_run(&v);
 	r = vt_regs(&v);
 	vt_result(exit == KVM_EXIT_HLT && r.rip == 1 && r.rcx == CODE + 2,
@@ -232,38 +244,32 @@ static void test_syscall_fresh_lstar(void)
 	struct vt_vm vm = vt_vm_create(dev);
 	struct vt_vcpu v;
 	uint8_t *mem = long_mode_vm(&vm, &v, 0x501);
-	struct kvm_msrs *m = calloc(1, sizeof(*m) + sizeof(m->entries[0]));
+	uint64_t lstar = 0;
 	struct kvm_regs r;
 	int exit;
 
 	mem[0x3000] = 0xf4;
 	VT_LOAD(mem, CODE, g_lstar);
-	memset(&r, 0, sizeof(r));
-	r.rip = CODE;
-	r.rflags = 2;
-	if (ioctl(v.fd, KVM_SET_REGS, &r))
-		vt_die("KVM_SET_REGS");
+	enter(&v, CODE, 2, 0);
 	exit = vt_run(&v);
 	r = vt_regs(&v);
 	vt_result(exit == KVM_EXIT_HLT && r.rip == 0x3001,
 		  "WRMSR LSTAR then SYSCALL lands at the new LSTAR (exit %s, rip %#llx)",
 		  vt_exit_name(exit), (unsigned long long)r.rip);
 	report(&v, exit, "syscall, fresh LSTAR");
-	m->nmsrs = 1;
-	m->entries[0].index = MSR_LSTAR;
-	exit = ioctl(v.fd, KVM_GET_MSRS, m);
-	vt_result(exit == 1 && m->entries[0].data == 0x3000,
-		  "KVM_GET_MSRS reads back the guest's LSTAR (%#llx)",
-		  (unsigned long long)m->entries[0].data);
-	free(m);
+	exit = one_msr(&v, KVM_GET_MSRS, MSR_LSTAR, &lstar);
+	vt_result(exit == 1 && lstar == 0x3000, "KVM_GET_MSRS reads back the guest's LSTAR (%#llx)",
+		  (unsigned long long)lstar);
 	vt_vcpu_destroy(&vm, &v);
 	vt_vm_destroy(&vm);
 }
 
 /*
  * EFER.SCE set by the guest's own WRMSR, then SYSCALL in the same run, with
- * STAR and LSTAR given by the VMM (KVM_SET_MSRS): the section that began
- * with SCE clear had not loaded the guest's SYSCALL MSRs.
+ * STAR, LSTAR and SFMASK given by the VMM (KVM_SET_MSRS). rvisor now loads
+ * the SYSCALL MSRs only while EFER.SCE is set: this guards the rule that
+ * a WRMSR to EFER ends the section, so that the next entry loads them (the
+ * old code passed it, having loaded them since KVM_SET_MSRS).
  */
 static void test_syscall_guest_sets_sce(void)
 {
@@ -278,11 +284,7 @@ static void test_syscall_guest_sets_sce(void)
 	set_msr(&v, 0xc0000081, 0x0023001000000000ull); /* STAR: SYSCALL CS 0x10 */
 	set_msr(&v, MSR_LSTAR, 0x5000);
 	set_msr(&v, 0xc0000084, 0x200); /* SFMASK: IF */
-	memset(&r, 0, sizeof(r));
-	r.rip = CODE;
-	r.rflags = 0x202;
-	if (ioctl(v.fd, KVM_SET_REGS, &r))
-		vt_die("KVM_SET_REGS");
+	enter(&v, CODE, 0x202, 0);
 	exit = vt_run(&v);
 	r = vt_regs(&v);
 	vt_result(exit == KVM_EXIT_HLT && r.rip == 0x5001 && r.r11 == 0x202 && !(r.rflags & 0x200),
@@ -308,12 +310,7 @@ static void test_mmio_top(void)
 
 	memcpy(mem + 0x3ffffe, g_mmio_top_start, g_mmio_top_end - g_mmio_top_start);
 	mem[0] = 0xf4; /* where the guest goes next: HLT */
-	memset(&r, 0, sizeof(r));
-	r.rip = ~1ull;
-	r.rbx = 0x400010;
-	r.rflags = 2;
-	if (ioctl(v.fd, KVM_SET_REGS, &r))
-		vt_die("KVM_SET_REGS");
+	enter(&v, ~1ull, 2, 0x400010);
 	exit = vt_run(&v);
 	ok = exit == KVM_EXIT_MMIO && v.run->mmio.phys_addr == 0x400010 && v.run->mmio.len == 1 &&
 	     !v.run->mmio.is_write;
@@ -333,16 +330,66 @@ static void test_mmio_top(void)
 	vt_vm_destroy(&vm);
 }
 
+/*
+ * A VM's and a vCPU's fds used from another process (inherited over
+ * fork): every ioctl gets EIO, as on KVM, and the owner's guest still
+ * runs. rvisor served the child, pinning its pages at the parent's slot
+ * addresses and running the parent's vCPU.
+ */
+static void test_fd_other_process(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	uint8_t *mem = vt_mem(&vm, 0, 0, 0x10000, 0);
+	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+	int res[4] = { -1, -1, -1, -1 }, p[2], ok;
+	pid_t pid;
+
+	mem[CODE] = 0xf4;
+	vt_real_mode(&v, CODE);
+	if (pipe(p))
+		vt_die("pipe");
+	pid = fork();
+	if (pid < 0)
+		vt_die("fork");
+	if (pid == 0) {
+		struct kvm_userspace_memory_region region = {
+			.slot = 1, .guest_phys_addr = 0x100000, .memory_size = 0x1000,
+			.userspace_addr = (uint64_t)(uintptr_t)mem,
+		};
+		struct kvm_regs r;
+
+		res[0] = ioctl(v.fd, KVM_RUN, 0) < 0 ? errno : 0;
+		res[1] = ioctl(v.fd, KVM_GET_REGS, &r) < 0 ? errno : 0;
+		res[2] = ioctl(vm.vm, KVM_CREATE_VCPU, 1) < 0 ? errno : 0;
+		res[3] = ioctl(vm.vm, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? errno : 0;
+		_exit(write(p[1], res, sizeof(res)) == sizeof(res) ? 0 : 1);
+	}
+	close(p[1]);
+	if (read(p[0], res, sizeof(res)) != sizeof(res))
+		vt_diag("the child reported nothing");
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	printf("# guest: fds in a forked child, errno of KVM_RUN %d, KVM_GET_REGS %d, "
+	       "KVM_CREATE_VCPU %d, KVM_SET_USER_MEMORY_REGION %d (EIO is %d)\n",
+	       res[0], res[1], res[2], res[3], EIO);
+	ok = res[0] == EIO && res[1] == EIO && res[2] == EIO && res[3] == EIO;
+	vt_result(ok, "another process's ioctls on the VM and vCPU fds get EIO");
+	vt_result(vt_expect_exit(&v, KVM_EXIT_HLT, "owner"), "the owner's guest still runs");
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
 int main(int argc, char **argv)
 {
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..13\n");
+	printf("KTAP version 1\n1..15\n");
 	printf("# device %s\n", dev);
 	test_rip_wrap_32();
 	test_syscall_reset_lstar();
 	test_syscall_fresh_lstar();
 	test_syscall_guest_sets_sce();
+	test_fd_other_process();
 	/* Last: before their fixes these panic the host. */
 	test_mmio_top();
 	test_rip_wrap_64();
