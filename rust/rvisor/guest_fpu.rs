@@ -119,10 +119,14 @@ impl GuestFpu {
     }
 
     /// The state components to save and restore: x87 and SSE always (a
-    /// guest uses SSE with CR4.OSFXSR whatever its XCR0 says), AVX when
-    /// the guest enabled it.
+    /// guest uses SSE with CR4.OSFXSR whatever its XCR0 says), and AVX
+    /// whenever the host has it, whatever the guest's XCR0: a guest that
+    /// enables AVX with XSETBV inside a section uses the registers as they
+    /// are, so their upper halves must already be the guest's (its own,
+    /// or the init state), never the host task's (KVM swaps the whole
+    /// FPU state, `fpu_swap_kvm_fpstate()`).
     fn components(&self) -> u64 {
-        XCR0_X87 | XCR0_SSE | (self.xcr0 & XCR0_AVX)
+        XCR0_X87 | XCR0_SSE | (self.host_xcr0 & XCR0_AVX)
     }
 
     /// Saves the guest's state and restores the host's XCR0.

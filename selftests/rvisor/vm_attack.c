@@ -66,6 +66,24 @@ asm(".pushsection .rodata\n.code64\n"
     "g_mmio_top_end:\n"
     ".code64\n.popsection\n");
 
+/*
+ * 64-bit, CR4.OSXSAVE set: enable AVX with XSETBV, then report the upper
+ * half of YMM0 (bits 159:128), which the guest never wrote.
+ */
+VT_GUEST(g_avx);
+asm(".pushsection .rodata\n.code64\n"
+    "g_avx_start:\n"
+    "  xor %ecx, %ecx\n"
+    "  mov $7, %eax\n"
+    "  xor %edx, %edx\n"
+    "  xsetbv\n"
+    "  vextractf128 $1, %ymm0, %xmm1\n"
+    "  movd %xmm1, %eax\n"
+    "  out %eax, $0x80\n"
+    "  hlt\n"
+    "g_avx_end:\n"
+    ".code64\n.popsection\n");
+
 static const char *dev;
 
 /* KVM_SET_MSRS or KVM_GET_MSRS of one MSR; returns the ioctl's result. */
@@ -379,8 +397,68 @@ static void test_fd_other_process(void)
 	vt_vm_destroy(&vm);
 }
 
+/*
+ * The host task's AVX registers: the VMM fills YMM0's upper half with a
+ * pattern and runs a guest that enables AVX with XSETBV and reads it. On
+ * KVM the guest sees its own (init) state, 0. rvisor switched the AVX
+ * component only while the guest's XCR0 had it at entry, so the guest
+ * read the VMM's pattern (any task's: the registers as the host left
+ * them). Needs a host whose XCR0 has AVX (the Haswell Bochs model).
+ */
+static void test_avx_leak(void)
+{
+	static const uint32_t pattern[8] = { 1, 2, 3, 4, 0x5a5a5a5a, 0x5a5a5a5b, 0x5a5a5a5c, 0x5a5a5a5d };
+	struct vt_vm vm = vt_vm_create(dev);
+	struct vt_vcpu v;
+	uint8_t *mem = long_mode_vm(&vm, &v, 0x500);
+	struct kvm_sregs s;
+	uint32_t seen;
+	int ok;
+
+	VT_LOAD(mem, CODE, g_avx);
+	if (ioctl(v.fd, KVM_GET_SREGS, &s))
+		vt_die("KVM_GET_SREGS");
+	s.cr4 |= (1 << 9) | (1 << 18); /* OSFXSR, OSXSAVE */
+	if (ioctl(v.fd, KVM_SET_SREGS, &s))
+		vt_die("KVM_SET_SREGS OSXSAVE");
+	enter(&v, CODE, 2, 0);
+	/* Nothing between this and the KVM_RUN system call touches YMM0. */
+	asm volatile("vmovdqu %0, %%ymm0" : : "m"(pattern) : "xmm0");
+	ok = vt_expect_exit(&v, KVM_EXIT_IO, "avx") && v.run->io.port == 0x80;
+	seen = ok ? vt_io_u32(&v) : 0xffffffff;
+	printf("# guest: upper half of YMM0 after XSETBV: %#x\n", seen);
+	vt_result(ok && seen == 0, "a guest enabling AVX sees its own YMM state, not the host task's (%#x)",
+		  seen);
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/* Whether this (host) CPU has AVX state enabled in XCR0. */
+static int host_has_avx(void)
+{
+	uint32_t eax, ebx, ecx, edx, lo, hi;
+
+	asm volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1), "c"(0));
+	if (!(ecx & (1u << 27))) /* OSXSAVE */
+		return 0;
+	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (lo & 6) == 6;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[2], "avx")) {
+		/* Run only where the host has AVX (bochs-xsave.tests). */
+		dev = argv[1];
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		printf("KTAP version 1\n1..1\n");
+		if (!host_has_avx()) {
+			printf("ok 1 AVX leak # SKIP the host has no AVX state in XCR0\n");
+			return 4;
+		}
+		test_avx_leak();
+		return vt_failed ? 1 : 0;
+	}
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("KTAP version 1\n1..15\n");
