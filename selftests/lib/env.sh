@@ -43,6 +43,19 @@ unload_quietly() {
 	return 0
 }
 
+# Skips the rest of the test unless kvm_intel and the modules it needs are
+# in RVISOR_KMODS (the Bochs suites have them: a skip there is a failure).
+require_kvm_modules() {
+	for m in irqbypass kvm kvm-intel; do
+		[ -f "${RVISOR_KMODS:-}/$m.ko" ] || ktap_skip_rest "$m.ko not available"
+	done
+}
+
+# Unloads kvm_intel and the modules it needs.
+unload_kvm() {
+	rmmod kvm_intel kvm irqbypass 2>/dev/null || { rmmod kvm_intel; rmmod kvm; rmmod irqbypass; }
+}
+
 # Kernel log lines since the last call to dmesg_mark.
 dmesg_mark() {
 	DMESG_MARK=$(dmesg | wc -l)

@@ -12,9 +12,7 @@ cli_guests="hello_real:real:1M hello_long:long:16M memtest:protected:64M"
 
 ktap_plan 11
 require_vmx
-for m in irqbypass kvm kvm-intel; do
-	[ -f "${RVISOR_KMODS:-}/$m.ko" ] || ktap_skip_rest "$m.ko not available"
-done
+require_kvm_modules
 unload_quietly rvisor
 ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
 "$RVISOR_BIN/vm_exits" /dev/rvisor >/tmp/cmp.rvisor 2>&1
@@ -85,5 +83,5 @@ for g in $cli_guests; do
 	fi
 done
 ktap_expect "the rvisor CLI prints the same on /dev/kvm and /dev/rvisor" yes "$same"
-rmmod kvm_intel kvm irqbypass 2>/dev/null || { rmmod kvm_intel; rmmod kvm; rmmod irqbypass; }
+unload_kvm
 ktap_finish

@@ -7,11 +7,7 @@
 
 ktap_plan 6
 require_vmx
-for m in irqbypass kvm kvm-intel; do
-	if [ ! -f "${RVISOR_KMODS:-}/$m.ko" ]; then
-		ktap_skip_rest "$m.ko not available"
-	fi
-done
+require_kvm_modules
 unload_quietly rvisor
 # kvm_intel executes VMXON at load (enable_virt_at_load defaults to 1).
 ktap_check "kvm_intel loads and takes VMX" sh -c \
@@ -25,7 +21,7 @@ refused=no
 ktap_expect "rvisor refused with EBUSY" yes "$refused"
 ktap_check "kernel log names the holder" sh -c "dmesg | tail -n +$((DMESG_MARK + 1)) | grep -q 'held by another hypervisor.*kvm_intel'"
 ktap_check "rvisor is not loaded" sh -c '! grep -q "^rvisor " /proc/modules'
-rmmod kvm_intel kvm irqbypass 2>/dev/null || { rmmod kvm_intel; rmmod kvm; rmmod irqbypass; }
+unload_kvm
 ktap_check "rvisor loads once kvm_intel is gone" insmod "$RVISOR_MODULES/rvisor.ko"
 ktap_check "rmmod rvisor" rmmod rvisor
 ktap_finish

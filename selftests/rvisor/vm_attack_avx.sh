@@ -9,9 +9,7 @@
 
 ktap_plan 4
 require_vmx
-for m in irqbypass kvm kvm-intel; do
-	[ -f "${RVISOR_KMODS:-}/$m.ko" ] || ktap_skip_rest "$m.ko not available"
-done
+require_kvm_modules
 unload_quietly rvisor
 ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
 "$RVISOR_BIN/vm_attack" /dev/rvisor avx >/tmp/avx.rvisor 2>&1
@@ -32,5 +30,5 @@ grep '^# guest:' /tmp/avx.rvisor >/tmp/avx.rvisor.guest
 grep '^# guest:' /tmp/avx.kvm >/tmp/avx.kvm.guest
 ktap_check "the same guest-visible result on both" sh -c \
 	"[ -s /tmp/avx.kvm.guest ] && diff /tmp/avx.rvisor.guest /tmp/avx.kvm.guest"
-rmmod kvm_intel kvm irqbypass 2>/dev/null || { rmmod kvm_intel; rmmod kvm; rmmod irqbypass; }
+unload_kvm
 ktap_finish
