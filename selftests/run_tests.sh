@@ -30,6 +30,7 @@ for t in "$@"; do
 	# Where the guest is, for a runner that reports a stalled emulator
 	# (each test's own output is printed when it ends).
 	echo "# running $name"
+	t0=$(date +%s)
 	case "$t" in
 	*.sh)
 		# POSIX tests run under any sh (busybox in Bochs); a test whose
@@ -42,6 +43,7 @@ for t in "$@"; do
 	rc=$?
 	sed 's/^/  /' "$log"
 	rm -f "$log"
+	echo "# $name: $(($(date +%s) - t0)) s"
 	case $rc in
 	0) echo "ok $n $name" ;;
 	4) echo "ok $n $name # SKIP" ;;
