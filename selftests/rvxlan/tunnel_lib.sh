@@ -58,12 +58,14 @@ pings() {
 	ip netns exec "$1" ping -q -c "${3:-3}" -i 0.2 -W 2 "$2" >/dev/null 2>&1
 }
 
-# capture NS DEV FILE SECONDS: tshark on DEV in the background for
-# SECONDS, returning once it really captures (it says so on stderr);
-# CAPTURE_PID is set. Fails if it did not start within 30 s.
+# capture NS DEV FILE SECONDS: dumpcap (tshark's capture engine, without
+# the dissectors tshark loads first: 1.6 s to start on TCG instead of 19)
+# on DEV in the background for SECONDS, returning once it really captures
+# (it says so on stderr); CAPTURE_PID is set. Fails if it did not start
+# within 30 s.
 capture() {
 	rm -f "$3" "$3.log"
-	ip netns exec "$1" tshark -i "$2" -w "$3" -a "duration:$4" >/dev/null 2>"$3.log" &
+	ip netns exec "$1" dumpcap -q -i "$2" -w "$3" -a "duration:$4" >/dev/null 2>"$3.log" &
 	CAPTURE_PID=$!
 	for _ in $(seq 300); do
 		grep -q "Capturing on" "$3.log" 2>/dev/null && { sleep 0.3; return 0; }
