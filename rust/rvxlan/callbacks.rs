@@ -9,7 +9,7 @@ use crate::glue::{self, cfg, RvxAddr, RvxConfig, RvxFdbEntry, RvxTxFrame};
 use crate::header::HEADER_LEN;
 use crate::rtnl::Rtnl;
 use crate::skb::Skb;
-use crate::tunnel::{Refusal, Tunnel};
+use crate::tunnel::{Phase, Refusal, Tunnel};
 use crate::uapi::{COUNTERS, COUNTER_NAMES};
 use core::ffi::{c_char, c_int, c_long};
 use kernel::bindings;
@@ -25,8 +25,14 @@ unsafe fn tunnel<'a>(tunnel: *mut u8) -> &'a Tunnel {
     unsafe { &*tunnel.cast::<Tunnel>() }
 }
 
-fn refuse(r: Refusal, msg: *mut *const c_char) -> c_int {
-    // SAFETY: `msg` is the C caller's out-pointer, valid for a write.
+/// Hands the refusal's message to the C caller and returns its errno.
+///
+/// # Safety
+///
+/// `msg` is valid for a write (the C caller's out-pointer).
+unsafe fn refuse(r: Refusal, msg: *mut *const c_char) -> c_int {
+    // SAFETY: valid for a write (caller); the message is `'static`, so
+    // the netlink ack may keep the pointer.
     unsafe { *msg = r.1.as_ptr() };
     r.0.to_errno()
 }
@@ -110,11 +116,13 @@ fn change_from(c: &RvxConfig) -> Change {
 /// # Safety
 ///
 /// `tunnel` is live; `cfg` is valid; `mtu` and `msg` are valid for
-/// writes; RTNL is held.
+/// writes; RTNL is held. `creating` is true only for the first
+/// configuration, from `newlink`, before the device is registered.
 #[no_mangle]
 unsafe extern "C" fn rvxlan_configure(
     tunnel_ptr: *mut u8,
     cfg: *const RvxConfig,
+    creating: bool,
     mtu: *mut u32,
     msg: *mut *const c_char,
 ) -> c_int {
@@ -122,14 +130,20 @@ unsafe extern "C" fn rvxlan_configure(
     let mut rtnl = unsafe { Rtnl::assume_held() };
     // SAFETY: valid (caller).
     let change = change_from(unsafe { &*cfg });
+    let phase = if creating {
+        Phase::Create
+    } else {
+        Phase::Change
+    };
     // SAFETY: live (caller).
-    match unsafe { tunnel(tunnel_ptr) }.configure(&mut rtnl, tunnel_ptr, &change) {
+    match unsafe { tunnel(tunnel_ptr) }.configure(&mut rtnl, &change, phase) {
         Ok(m) => {
             // SAFETY: valid for writes (caller).
             unsafe { *mtu = m };
             0
         }
-        Err(r) => refuse(r, msg),
+        // SAFETY: `msg` is valid for writes (caller).
+        Err(r) => unsafe { refuse(r, msg) },
     }
 }
 
@@ -217,7 +231,7 @@ unsafe extern "C" fn rvxlan_xmit(
     // SAFETY: `eth` has at least 14 readable bytes (caller).
     dst.copy_from_slice(unsafe { core::slice::from_raw_parts(frame.eth, 6) });
     // SAFETY: live (caller).
-    unsafe { tunnel(tunnel_ptr) }.xmit(tunnel_ptr, skb, frame, &dst);
+    unsafe { tunnel(tunnel_ptr) }.xmit(skb, frame, &dst);
 }
 
 /// Classifies a received VXLAN header.
@@ -281,12 +295,15 @@ unsafe extern "C" fn rvxlan_count(tunnel_ptr: *mut u8, counter: u32) {
 /// # Safety
 ///
 /// `tunnel` is live; `out` has room for `RVXLAN_COUNTERS` values.
+/// `with_socket`: whether to include the shared endpoint's counters,
+/// which count every tenant's unattributable frames (the glue gives them
+/// only to a device in its underlay namespace).
 #[no_mangle]
-unsafe extern "C" fn rvxlan_counters(tunnel_ptr: *mut u8, out: *mut u64) {
+unsafe extern "C" fn rvxlan_counters(tunnel_ptr: *mut u8, out: *mut u64, with_socket: bool) {
     // SAFETY: room for COUNTERS values (caller).
     let out = unsafe { &mut *out.cast::<[u64; COUNTERS]>() };
     // SAFETY: live (caller).
-    unsafe { tunnel(tunnel_ptr) }.counters(out);
+    unsafe { tunnel(tunnel_ptr) }.counters(out, with_socket);
 }
 
 /// The name of counter `counter` (`ethtool -S`).
@@ -319,9 +336,10 @@ unsafe extern "C" fn rvxlan_fdb_add(
         return EINVAL.to_errno();
     };
     // SAFETY: live (caller).
-    match unsafe { tunnel(tunnel_ptr) }.fdb_add(&mut rtnl, tunnel_ptr, mac, remote, replace) {
+    match unsafe { tunnel(tunnel_ptr) }.fdb_add(&mut rtnl, mac, remote, replace) {
         Ok(()) => 0,
-        Err(r) => refuse(r, msg),
+        // SAFETY: `msg` is valid for writes (caller).
+        Err(r) => unsafe { refuse(r, msg) },
     }
 }
 
@@ -329,22 +347,24 @@ unsafe extern "C" fn rvxlan_fdb_add(
 ///
 /// # Safety
 ///
-/// `tunnel` is live; `mac` points at 6 bytes; `remote` is valid; RTNL is
-/// held.
+/// `tunnel` is live; `mac` points at 6 bytes; `remote` and `msg` are
+/// valid; RTNL is held.
 #[no_mangle]
 unsafe extern "C" fn rvxlan_fdb_del(
     tunnel_ptr: *mut u8,
     mac: *const u8,
     remote: *const RvxAddr,
+    msg: *mut *const c_char,
 ) -> c_int {
     // SAFETY: RTNL is held (caller).
     let mut rtnl = unsafe { Rtnl::assume_held() };
     // SAFETY: valid (caller).
     let (mac, remote) = unsafe { (*mac.cast::<[u8; 6]>(), (*remote).get()) };
     // SAFETY: live (caller).
-    match unsafe { tunnel(tunnel_ptr) }.fdb_del(&mut rtnl, tunnel_ptr, mac, remote) {
+    match unsafe { tunnel(tunnel_ptr) }.fdb_del(&mut rtnl, mac, remote) {
         Ok(()) => 0,
-        Err(e) => e.to_errno(),
+        // SAFETY: `msg` is valid for writes (caller).
+        Err(r) => unsafe { refuse(r, msg) },
     }
 }
 

@@ -34,17 +34,18 @@ impl Tunnel {
     /// Sends one frame from the stack: to the FDB entry of its
     /// destination MAC, or (broadcast, multicast, unknown unicast) a copy
     /// to every remote of the flood list. Consumes `skb`.
-    pub(crate) fn xmit(&self, me: *mut u8, skb: Skb, frame: &RvxTxFrame, dst: &fdb::Mac) {
+    pub(crate) fn xmit(&self, skb: Skb, frame: &RvxTxFrame, dst: &fdb::Mac) {
+        let me = self.me();
         let (params, ep, cached, dests) = {
             let st = self.lock();
             let c = &st.config;
             let (Some(vni), Some((_, _, ep)), true) = (c.vni, st.claim, st.open) else {
                 drop(st);
-                return self.drop_tx(me, skb, Counter::TxNoDestination);
+                return self.drop_tx(skb, Counter::TxNoDestination);
             };
             if frame.gso == 0 && frame.len > frame.mtu + ETH_HLEN + VLAN_HLEN {
                 drop(st);
-                return self.drop_tx(me, skb, Counter::TxTooBig);
+                return self.drop_tx(skb, Counter::TxTooBig);
             }
             let known = if fdb::is_unicast(dst) {
                 // SAFETY: plain clock read.
@@ -79,7 +80,7 @@ impl Tunnel {
         };
         let n = dests.as_slice().len();
         if n == 0 {
-            return self.drop_tx(me, skb, Counter::TxNoDestination);
+            return self.drop_tx(skb, Counter::TxNoDestination);
         }
         let mut params = params;
         let mut skb = Some(skb);
@@ -105,15 +106,17 @@ impl Tunnel {
                 glue::RVX_TX_NO_ROUTE => self.count(Counter::TxNoRoute),
                 glue::RVX_TX_TOO_BIG => self.count(Counter::TxTooBig),
                 glue::RVX_TX_NO_BUFFER => self.count(Counter::TxNoBuffer),
+                glue::RVX_TX_WRONG_FAMILY => self.count(Counter::TxWrongFamily),
                 _ => self.count(Counter::TxNoRoute),
             }
         }
     }
 
-    fn drop_tx(&self, me: *mut u8, skb: Skb, why: Counter) {
+    fn drop_tx(&self, skb: Skb, why: Counter) {
         self.count(why);
-        // SAFETY: `me` is this tunnel inside a live device.
-        unsafe { glue::rvx_tx_dropped(glue::rvx_netdev(me)) };
+        // SAFETY: `me()` is this tunnel inside a live device (`Tunnel`'s
+        // invariant).
+        unsafe { glue::rvx_tx_dropped(glue::rvx_netdev(self.me())) };
         drop(skb);
     }
 

@@ -139,6 +139,20 @@ pub(crate) fn up(rtnl: &mut Rtnl, key: &Key) -> Result {
     Ok(())
 }
 
+/// Makes the device holding the claim on `vni` reachable by receive (it
+/// is up).
+pub(crate) fn publish(_rtnl: &mut Rtnl, ep: *mut RvxEndpoint, vni: u32, tunnel: *mut u8) {
+    // SAFETY: `ep` is live while claimed (RTNL held, the caller holds the
+    // claim); `tunnel` lives until after `unclaim` and a grace period.
+    unsafe { glue::rvx_endpoint_publish(ep, vni, tunnel) };
+}
+
+/// Makes it unreachable again (it goes down), keeping the claim.
+pub(crate) fn unpublish(_rtnl: &mut Rtnl, ep: *mut RvxEndpoint, vni: u32) {
+    // SAFETY: as in `publish`.
+    unsafe { glue::rvx_endpoint_unpublish(ep, vni) };
+}
+
 /// A device on `key` goes down: the socket closes with the last.
 pub(crate) fn down(rtnl: &mut Rtnl, key: &Key) {
     let list = REGISTRY.get(rtnl);

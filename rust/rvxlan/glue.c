@@ -6,6 +6,7 @@
  * underlay namespace dies. Every decision is Rust's (see glue.h); this
  * file translates between netlink and struct rvx_config and forwards.
  */
+#include <linux/capability.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
@@ -166,12 +167,17 @@ static int rvx_fdb_del(struct ndmsg *ndm, struct nlattr *tb[], struct net_device
 		       const unsigned char *addr, u16 vid, struct netlink_ext_ack *extack)
 {
 	struct rvx_addr remote = {};
+	const char *msg = NULL;
+	int err;
 
 	if (tb[NDA_DST] && !rvx_addr_from_nla(&remote, tb[NDA_DST])) {
 		NL_SET_ERR_MSG(extack, "bad dst address");
 		return -EINVAL;
 	}
-	return rvxlan_fdb_del(rvx_tunnel(dev), addr, &remote);
+	err = rvxlan_fdb_del(rvx_tunnel(dev), addr, &remote, &msg);
+	if (err && msg)
+		rvx_set_msg(extack, msg);
+	return err;
 }
 
 static int rvx_fdb_fill(struct sk_buff *skb, struct net_device *dev, u32 portid, u32 seq,
@@ -260,9 +266,19 @@ static void rvx_get_strings(struct net_device *dev, u32 sset, u8 *buf)
 		ethtool_puts(&buf, rvxlan_counter_name(i));
 }
 
+/* The shared endpoint's counters count every tenant's unattributable
+ * frames (unknown VNIs, VNIs of down devices): the underlay's business,
+ * shown only on a device that lives there. A device moved into a tenant
+ * namespace reports them as 0, whoever asks (link notifications carry
+ * them to every listener of that namespace). */
+static bool rvx_socket_counters_shown(const struct net_device *dev)
+{
+	return net_eq(dev_net(dev), ((struct rvx_dev *)netdev_priv(dev))->underlay);
+}
+
 static void rvx_get_ethtool_stats(struct net_device *dev, struct ethtool_stats *stats, u64 *data)
 {
-	rvxlan_counters(rvx_tunnel(dev), data);
+	rvxlan_counters(rvx_tunnel(dev), data, rvx_socket_counters_shown(dev));
 }
 
 static const struct ethtool_ops rvx_ethtool_ops = {
@@ -296,26 +312,28 @@ static void rvx_setup(struct net_device *dev)
 	dev->hw_features |= RVX_FEATURES;
 	dev->min_mtu = ETH_MIN_MTU;
 	dev->max_mtu = rvx_max_mtu;
-	netif_keep_dst(dev);
 	eth_hw_addr_random(dev);
 	rd->dev = dev;
 	INIT_LIST_HEAD(&rd->all);
 }
 
-/* Types and lengths only; the values are checked by the Rust rules, which
- * say what is wrong (rust/vxlan/src/config.rs). */
+/* Types and exact lengths; the values are checked by the Rust rules,
+ * which say what is wrong (rust/vxlan/src/config.rs). rtnetlink parses
+ * IFLA_INFO_DATA liberally (nla_parse_nested_deprecated), under which a
+ * plain NLA_U32 of the wrong length only warns: exact-length policies are
+ * enforced in any mode, so an 8-byte IPv4 address is an error. */
 static const struct nla_policy rvx_policy[IFLA_RVXLAN_MAX + 1] = {
-	[IFLA_RVXLAN_VNI] = { .type = NLA_U32 },
-	[IFLA_RVXLAN_LOCAL] = { .type = NLA_BE32 },
+	[IFLA_RVXLAN_VNI] = NLA_POLICY_EXACT_LEN(sizeof(u32)),
+	[IFLA_RVXLAN_LOCAL] = NLA_POLICY_EXACT_LEN(sizeof(struct in_addr)),
 	[IFLA_RVXLAN_LOCAL6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
-	[IFLA_RVXLAN_PORT] = { .type = NLA_BE16 },
+	[IFLA_RVXLAN_PORT] = NLA_POLICY_EXACT_LEN(sizeof(__be16)),
 	[IFLA_RVXLAN_PORT_RANGE] = NLA_POLICY_EXACT_LEN(2 * sizeof(__be16)),
-	[IFLA_RVXLAN_TTL] = { .type = NLA_U8 },
-	[IFLA_RVXLAN_TOS] = { .type = NLA_U8 },
-	[IFLA_RVXLAN_DF] = { .type = NLA_U8 },
-	[IFLA_RVXLAN_LEARNING] = { .type = NLA_U8 },
-	[IFLA_RVXLAN_AGEING] = { .type = NLA_U32 },
-	[IFLA_RVXLAN_LIMIT] = { .type = NLA_U32 },
+	[IFLA_RVXLAN_TTL] = NLA_POLICY_EXACT_LEN(sizeof(u8)),
+	[IFLA_RVXLAN_TOS] = NLA_POLICY_EXACT_LEN(sizeof(u8)),
+	[IFLA_RVXLAN_DF] = NLA_POLICY_EXACT_LEN(sizeof(u8)),
+	[IFLA_RVXLAN_LEARNING] = NLA_POLICY_EXACT_LEN(sizeof(u8)),
+	[IFLA_RVXLAN_AGEING] = NLA_POLICY_EXACT_LEN(sizeof(u32)),
+	[IFLA_RVXLAN_LIMIT] = NLA_POLICY_EXACT_LEN(sizeof(u32)),
 	[IFLA_RVXLAN_REMOTES] = { .type = NLA_NESTED },
 };
 
@@ -350,13 +368,15 @@ static int rvx_parse(struct nlattr *data[], struct rvx_config *cfg, struct netli
 		cfg->set |= RVX_CFG_VNI;
 		cfg->vni = nla_get_u32(data[IFLA_RVXLAN_VNI]);
 	}
-	if (data[IFLA_RVXLAN_LOCAL]) {
+	if (data[IFLA_RVXLAN_LOCAL] || data[IFLA_RVXLAN_LOCAL6]) {
+		struct nlattr *nla = data[IFLA_RVXLAN_LOCAL] ?: data[IFLA_RVXLAN_LOCAL6];
+
+		/* The policy fixed the length; checked again, not assumed. */
+		if (!rvx_addr_from_nla(&cfg->local, nla)) {
+			NL_SET_ERR_MSG_ATTR(extack, nla, "local address must be 4 or 16 bytes");
+			return -EINVAL;
+		}
 		cfg->set |= RVX_CFG_LOCAL;
-		rvx_addr_from_nla(&cfg->local, data[IFLA_RVXLAN_LOCAL]);
-	}
-	if (data[IFLA_RVXLAN_LOCAL6]) {
-		cfg->set |= RVX_CFG_LOCAL;
-		rvx_addr_from_nla(&cfg->local, data[IFLA_RVXLAN_LOCAL6]);
 	}
 	if (data[IFLA_RVXLAN_PORT]) {
 		cfg->set |= RVX_CFG_PORT;
@@ -421,7 +441,7 @@ static int rvx_apply(struct net_device *dev, struct nlattr *tb[], struct nlattr 
 		return -ENOMEM;
 	err = rvx_parse(data, cfg, extack);
 	if (!err) {
-		err = rvxlan_configure(rvx_tunnel(dev), cfg, &mtu, &msg);
+		err = rvxlan_configure(rvx_tunnel(dev), cfg, creating, &mtu, &msg);
 		if (err && msg)
 			rvx_set_msg(extack, msg);
 	}
@@ -447,8 +467,9 @@ static int rvx_newlink(struct net *src_net, struct net_device *dev, struct nlatt
 		err = register_netdevice(dev);
 	if (err) {
 		/* register_netdevice() runs ndo_uninit and the destructor on
-		 * its late failures; otherwise undo here. The VNI may have
-		 * been visible to receivers for a moment. */
+		 * its late failures (with no grace period between them);
+		 * otherwise undo here. Receive never reached the device: its
+		 * VNI is published only in ndo_open. */
 		if (rd->tunnel_live) {
 			rvxlan_tunnel_detach(rd->tunnel);
 			synchronize_net();
@@ -531,7 +552,7 @@ static int rvx_fill_xstats(struct sk_buff *skb, const struct net_device *dev)
 {
 	u64 counters[RVXLAN_COUNTERS];
 
-	rvxlan_counters(rvx_tunnel(dev), counters);
+	rvxlan_counters(rvx_tunnel(dev), counters, rvx_socket_counters_shown(dev));
 	return nla_put(skb, IFLA_INFO_XSTATS, sizeof(counters), counters);
 }
 
@@ -656,4 +677,21 @@ struct net_device *rvx_netdev(void *tunnel)
 void rvx_dst_cache_reset(void *tunnel)
 {
 	dst_cache_reset(&rvx_from_tunnel(tunnel)->dst_cache);
+}
+
+/*
+ * Whether the device lives in its underlay namespace or the caller holds
+ * CAP_NET_ADMIN over that (rtnl_dev_link_net_capable, as Linux
+ * vxlan_changelink). The core checked only the namespace the device lives
+ * in, which a tenant owns once the device is moved into a network
+ * namespace of the tenant's user namespace. The caller is current:
+ * rtnetlink runs a request in its sender's task. Like upstream, this
+ * does not check who opened the netlink socket (changelink and the FDB
+ * ndos get no skb).
+ */
+bool rvx_underlay_capable(void *tunnel)
+{
+	struct rvx_dev *rd = rvx_from_tunnel(tunnel);
+
+	return rtnl_dev_link_net_capable(rd->dev, rd->underlay);
 }

@@ -100,6 +100,7 @@ enum {
 	RVX_TX_NO_ROUTE = 1,
 	RVX_TX_NO_BUFFER = 2,
 	RVX_TX_TOO_BIG = 3,
+	RVX_TX_WRONG_FAMILY = 4,
 };
 
 /* rvxlan_rx_header() results beyond a plain VNI (bits 0-23). */
@@ -118,6 +119,7 @@ enum {
 	RVX_EP_TRUNCATED,
 	RVX_EP_NO_VNI_FLAG,
 	RVX_EP_UNKNOWN_VNI,
+	RVX_EP_VNI_DOWN,
 	RVX_EP_COUNTERS
 };
 
@@ -135,6 +137,7 @@ void rvx_tx_dropped(struct net_device *dev);
 struct net *rvx_underlay(void *tunnel);
 struct net_device *rvx_netdev(void *tunnel);
 void rvx_dst_cache_reset(void *tunnel);
+bool rvx_underlay_capable(void *tunnel);
 
 struct rvx_endpoint *rvx_endpoint_alloc(void);
 void rvx_endpoint_free(struct rvx_endpoint *ep);
@@ -142,6 +145,8 @@ int rvx_endpoint_open(struct rvx_endpoint *ep, struct net *net, u16 family, u16 
 void rvx_endpoint_close(struct rvx_endpoint *ep);
 int rvx_endpoint_claim(struct rvx_endpoint *ep, u32 vni, void *tunnel);
 void rvx_endpoint_unclaim(struct rvx_endpoint *ep, u32 vni);
+void rvx_endpoint_publish(struct rvx_endpoint *ep, u32 vni, void *tunnel);
+void rvx_endpoint_unpublish(struct rvx_endpoint *ep, u32 vni);
 void rvx_endpoint_counters(struct rvx_endpoint *ep, u64 *out);
 
 void rvx_skb_free(struct sk_buff *skb);
@@ -154,8 +159,8 @@ int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
 int rvxlan_tunnel_init(void *tunnel, struct net_device *dev);
 void rvxlan_tunnel_detach(void *tunnel);
 void rvxlan_tunnel_drop(void *tunnel);
-int rvxlan_configure(void *tunnel, const struct rvx_config *cfg, u32 *default_mtu,
-		     const char **msg);
+int rvxlan_configure(void *tunnel, const struct rvx_config *cfg, bool creating,
+		     u32 *default_mtu, const char **msg);
 void rvxlan_get_config(void *tunnel, struct rvx_config *cfg);
 int rvxlan_open(void *tunnel);
 void rvxlan_stop(void *tunnel);
@@ -164,11 +169,12 @@ long rvxlan_rx_header(const u8 *hdr);
 int rvxlan_rx_frame(void *tunnel, const u8 *eth, const u8 *own_mac, u32 len, u32 mtu, u8 gso,
 		    const struct rvx_addr *src);
 void rvxlan_count(void *tunnel, u32 counter);
-void rvxlan_counters(void *tunnel, u64 *out);
+void rvxlan_counters(void *tunnel, u64 *out, bool with_socket);
 const char *rvxlan_counter_name(u32 counter);
 int rvxlan_fdb_add(void *tunnel, const u8 *mac, const struct rvx_addr *remote, bool replace,
 		   const char **msg);
-int rvxlan_fdb_del(void *tunnel, const u8 *mac, const struct rvx_addr *remote);
+int rvxlan_fdb_del(void *tunnel, const u8 *mac, const struct rvx_addr *remote,
+		   const char **msg);
 long rvxlan_fdb_get(void *tunnel, long pos, struct rvx_fdb_entry *out);
 
 #endif /* RVXLAN_GLUE_H */

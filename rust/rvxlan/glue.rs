@@ -125,6 +125,7 @@ pub(crate) const RVX_TX_OK: c_int = 0;
 pub(crate) const RVX_TX_NO_ROUTE: c_int = 1;
 pub(crate) const RVX_TX_NO_BUFFER: c_int = 2;
 pub(crate) const RVX_TX_TOO_BIG: c_int = 3;
+pub(crate) const RVX_TX_WRONG_FAMILY: c_int = 4;
 
 /// `rvxlan_rx_header()` results beyond a plain VNI.
 pub(crate) const RVX_RX_RESERVED_BITS: i64 = 1 << 24;
@@ -162,6 +163,7 @@ extern "C" {
     pub(crate) fn rvx_underlay(tunnel: *mut u8) -> *mut bindings::net;
     pub(crate) fn rvx_netdev(tunnel: *mut u8) -> *mut bindings::net_device;
     pub(crate) fn rvx_dst_cache_reset(tunnel: *mut u8);
+    pub(crate) fn rvx_underlay_capable(tunnel: *mut u8) -> bool;
 
     pub(crate) fn rvx_endpoint_alloc() -> *mut RvxEndpoint;
     pub(crate) fn rvx_endpoint_free(ep: *mut RvxEndpoint);
@@ -174,6 +176,8 @@ extern "C" {
     pub(crate) fn rvx_endpoint_close(ep: *mut RvxEndpoint);
     pub(crate) fn rvx_endpoint_claim(ep: *mut RvxEndpoint, vni: u32, tunnel: *mut u8) -> c_int;
     pub(crate) fn rvx_endpoint_unclaim(ep: *mut RvxEndpoint, vni: u32);
+    pub(crate) fn rvx_endpoint_publish(ep: *mut RvxEndpoint, vni: u32, tunnel: *mut u8);
+    pub(crate) fn rvx_endpoint_unpublish(ep: *mut RvxEndpoint, vni: u32);
     pub(crate) fn rvx_endpoint_counters(ep: *mut RvxEndpoint, out: *mut u64);
 
     pub(crate) fn rvx_skb_free(skb: *mut bindings::sk_buff);

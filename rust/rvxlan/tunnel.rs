@@ -36,16 +36,25 @@ pub(crate) struct State {
     pub(crate) fdb: FdbTable,
     /// The endpoint holding this device's VNI claim, if configured.
     pub(crate) claim: Option<(Key, Vni, *mut RvxEndpoint)>,
-    /// Whether this device holds its endpoint's socket open (it is up).
+    /// Whether this device holds its endpoint's socket open (it is up
+    /// and has a VNI).
     pub(crate) open: bool,
+    /// Whether the device is up (between `ndo_open` and `ndo_stop`).
+    pub(crate) up: bool,
 }
 
 // SAFETY: the raw pointers in `claim` name objects owned by the endpoint
 // registry, valid on any CPU while the claim lasts.
 unsafe impl Send for State {}
 
-/// A tunnel. Lives in the private area of its `net_device`, which never
-/// moves (pinned).
+/// A tunnel.
+///
+/// # Invariants
+///
+/// A `Tunnel` lives only in the private area of its rvxlan `net_device`
+/// (`rvxlan_tunnel_init` is its only constructor, and the area never
+/// moves: pinned), so its address is the `tunnel` pointer the C glue maps
+/// back to the device (`rvx_from_tunnel`) for as long as it lives.
 #[pin_data]
 pub(crate) struct Tunnel {
     #[pin]
@@ -58,12 +67,25 @@ pub(crate) struct Tunnel {
 /// A refusal with the message for the netlink extended ack.
 pub(crate) type Refusal = (Error, &'static core::ffi::CStr);
 
+/// Which rules a configuration request passes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// `newlink`: everything may be set; the sender holds CAP_NET_ADMIN
+    /// over the underlay (the core checked it for the sender's namespace
+    /// or `IFLA_LINK_NETNSID`'s, which becomes the underlay).
+    Create,
+    /// `changelink` or an FDB edit of a live device, possibly by a tenant
+    /// that owns the namespace the device was moved to.
+    Change,
+}
+
 fn refusal(e: ConfigError) -> Refusal {
     let errno = match e.errno {
         Errno::Invalid => EINVAL,
         Errno::Range => ERANGE,
         Errno::TooBig => E2BIG,
         Errno::AddrNotAvail => Error::from_errno(-(bindings::EADDRNOTAVAIL as i32)),
+        Errno::NotSupported => Error::from_errno(-(bindings::EOPNOTSUPP as i32)),
     };
     (errno, e.msg)
 }
@@ -96,12 +118,20 @@ impl Tunnel {
             config,
             claim: None,
             open: false,
+            up: false,
         };
         Ok(pin_init!(Self {
             state <- kernel::new_spinlock!(state, "rvxlan_tunnel"),
             counters: [const { AtomicU64::new(0) }; FIRST_SOCKET_COUNTER],
             recent_source: RecentSource::new(),
         }))
+    }
+
+    /// This tunnel as the C glue names it: the address inside its
+    /// device's private area (the type invariant), valid for every glue
+    /// call that takes a `tunnel` while `self` lives.
+    pub(crate) fn me(&self) -> *mut u8 {
+        core::ptr::from_ref(self).cast_mut().cast()
     }
 
     /// Runs `f` on the state from process context (BH off, lock held).
@@ -123,10 +153,15 @@ impl Tunnel {
         }
     }
 
-    /// All counters, socket ones from the endpoint.
-    pub(crate) fn counters(&self, out: &mut [u64; COUNTERS]) {
+    /// All counters, socket ones from the endpoint if `with_socket`
+    /// (zero otherwise).
+    pub(crate) fn counters(&self, out: &mut [u64; COUNTERS], with_socket: bool) {
+        out.fill(0);
         for (o, c) in out.iter_mut().zip(self.counters.iter()) {
             *o = c.load(Ordering::Relaxed);
+        }
+        if !with_socket {
+            return;
         }
         self.with_state(|st| {
             if let Some((_, _, ep)) = st.claim {
@@ -144,12 +179,32 @@ impl Tunnel {
     pub(crate) fn configure(
         &self,
         rtnl: &mut Rtnl,
-        me: *mut u8,
         change: &Change,
+        phase: Phase,
     ) -> Result<u32, Refusal> {
-        let (old, old_claim, open) = self.with_state(|st| (st.config, st.claim, st.open));
-        let new = old.apply(change).map_err(refusal)?;
-        // SAFETY: `me` is this tunnel inside its device's private area.
+        let me = self.me();
+        // As Linux vxlan_changelink (rtnl_dev_link_net_capable): a device
+        // living outside its underlay namespace is changed only by who
+        // holds CAP_NET_ADMIN over the underlay. Its VNI, remotes, local
+        // address, learning and outer header all decide what the host
+        // sends or accepts there; a tenant owning the namespace the
+        // device was moved to may use it (up, addresses, MTU), not re-aim
+        // it. Checked first, so a refusal tells nothing about the VNIs
+        // (no EEXIST answers).
+        if phase == Phase::Change {
+            self.underlay_admin(
+                c"changing the tunnel of a device outside its underlay namespace needs CAP_NET_ADMIN in the underlay namespace",
+            )?;
+        }
+        let (old, old_claim, open, up) =
+            self.with_state(|st| (st.config, st.claim, st.open, st.up));
+        let new = match phase {
+            Phase::Create => Config::create(change),
+            Phase::Change => old.apply(change),
+        }
+        .map_err(refusal)?;
+        // SAFETY: `me` is this tunnel inside its device's private area
+        // (`Tunnel`'s invariant).
         let net = unsafe { glue::rvx_underlay(me) };
         let new_key = new.vni.map(|vni| {
             (
@@ -163,12 +218,12 @@ impl Tunnel {
         });
         let old_key = old_claim.map(|(k, v, _)| (k, v));
         let mut claim = old_claim;
+        let mut opens = false;
+        // The port and family are fixed and so is a VNI once set
+        // (`Config::apply`): only a first VNI gets here.
         if new_key != old_key {
             if open {
-                return Err((
-                    EBUSY,
-                    c"set the device down to change its VNI, port or address family",
-                ));
+                return Err((EBUSY, c"the device is up with another VNI"));
             }
             claim = match new_key {
                 Some((key, vni)) => match endpoint::claim(rtnl, key, vni.get(), me) {
@@ -183,6 +238,15 @@ impl Tunnel {
                 },
                 None => None,
             };
+            // A device already up without a VNI starts working now.
+            if let (true, Some((key, vni, ep))) = (up, claim) {
+                if let Err(e) = endpoint::up(rtnl, &key) {
+                    endpoint::unclaim(rtnl, &key, vni.get());
+                    return Err((e, c"cannot open the tunnel socket"));
+                }
+                endpoint::publish(rtnl, ep, vni.get(), me);
+                opens = true;
+            }
             if let Some((key, vni)) = old_key {
                 endpoint::unclaim(rtnl, &key, vni.get());
             }
@@ -195,6 +259,7 @@ impl Tunnel {
             st.fdb.set_limit(new.limit as usize);
             st.config = new;
             st.claim = claim;
+            st.open |= opens;
         });
         // SAFETY: as above.
         unsafe { glue::rvx_dst_cache_reset(me) };
@@ -207,20 +272,42 @@ impl Tunnel {
 
     /// The device goes up: a configured tunnel opens (or shares) its
     /// endpoint's socket. An unconfigured one just sends nothing.
+    ///
+    /// Only now does receive reach the device: its VNI is published in
+    /// the endpoint's demux table after the socket opened.
     pub(crate) fn up(&self, rtnl: &mut Rtnl) -> Result {
+        let me = self.me();
         let claim = self.with_state(|st| st.claim);
-        if let Some((key, _, _)) = claim {
+        if let Some((key, vni, ep)) = claim {
             endpoint::up(rtnl, &key)?;
+            endpoint::publish(rtnl, ep, vni.get(), me);
             self.with_state(|st| st.open = true);
         }
+        self.with_state(|st| st.up = true);
         Ok(())
     }
 
-    /// The device goes down.
+    /// Refuses with `EPERM` and `msg` unless the device lives in its
+    /// underlay namespace or the caller holds CAP_NET_ADMIN over it.
+    fn underlay_admin(&self, msg: &'static core::ffi::CStr) -> Result<(), Refusal> {
+        // SAFETY: `me()` is this tunnel inside its device's private area
+        // (`Tunnel`'s invariant).
+        if unsafe { glue::rvx_underlay_capable(self.me()) } {
+            Ok(())
+        } else {
+            Err((EPERM, msg))
+        }
+    }
+
+    /// The device goes down: receive no longer reaches it (those already
+    /// on their way finish before its memory goes: see `ndo_uninit`).
     pub(crate) fn down(&self, rtnl: &mut Rtnl) {
-        let (claim, open) =
-            self.with_state(|st| (st.claim, core::mem::replace(&mut st.open, false)));
-        if let (Some((key, _, _)), true) = (claim, open) {
+        let (claim, open) = self.with_state(|st| {
+            st.up = false;
+            (st.claim, core::mem::replace(&mut st.open, false))
+        });
+        if let (Some((key, vni, ep)), true) = (claim, open) {
+            endpoint::unpublish(rtnl, ep, vni.get());
             endpoint::down(rtnl, &key);
         }
     }
@@ -239,7 +326,6 @@ impl Tunnel {
     pub(crate) fn fdb_add(
         &self,
         rtnl: &mut Rtnl,
-        me: *mut u8,
         mac: [u8; 6],
         remote: IpAddr,
         replace: bool,
@@ -261,8 +347,14 @@ impl Tunnel {
                 remotes: Some(remotes),
                 ..Change::default()
             };
-            return self.configure(rtnl, me, &change).map(|_| ());
+            return self.configure(rtnl, &change, Phase::Change).map(|_| ());
         }
+        // Beyond Linux vxlan, whose FDB ndos check only the device's
+        // namespace: a static destination aims the host's UDP as a remote
+        // does.
+        self.underlay_admin(
+            c"adding an FDB destination to a device outside its underlay namespace needs CAP_NET_ADMIN in the underlay namespace",
+        )?;
         config.check_remote(&remote).map_err(refusal)?;
         if !crate::fdb::is_unicast(&mac) {
             return Err((
@@ -288,29 +380,25 @@ impl Tunnel {
     pub(crate) fn fdb_del(
         &self,
         rtnl: &mut Rtnl,
-        me: *mut u8,
         mac: [u8; 6],
         remote: Option<IpAddr>,
-    ) -> Result {
+    ) -> Result<(), Refusal> {
         if mac == [0; 6] {
             let mut remotes = self.with_state(|st| st.config.remotes);
             if !remote.is_some_and(|r| remotes.remove(&r)) {
-                return Err(ENOENT);
+                return Err((ENOENT, c"no such remote in the flood list"));
             }
             let change = Change {
                 remotes: Some(remotes),
                 ..Change::default()
             };
-            return self
-                .configure(rtnl, me, &change)
-                .map(|_| ())
-                .map_err(|(e, _)| e);
+            return self.configure(rtnl, &change, Phase::Change).map(|_| ());
         }
         self.recent_source.forget();
         if self.with_state(|st| st.fdb.remove(&mac)) {
             Ok(())
         } else {
-            Err(ENOENT)
+            Err((ENOENT, c"no FDB entry for this MAC"))
         }
     }
 }

@@ -36,10 +36,12 @@
  */
 struct rvx_endpoint {
 	struct socket *sock;
-	/* VNI → struct rvx_dev *, for every configured device on this
-	 * endpoint, up or down. xa_load() is lock-free and its depth is at
-	 * most four levels for 24-bit keys, so demux cost does not grow with
-	 * the number of VNIs. */
+	/* VNI → struct rvx_dev * of the device that is up with it, or
+	 * RVX_CLAIMED for a configured device that is down (or not yet
+	 * registered): the claim makes a second device with the VNI fail,
+	 * while receive reaches only devices between ndo_open and ndo_stop.
+	 * xa_load() is lock-free and its depth is at most four levels for
+	 * 24-bit keys, so demux cost does not grow with the number of VNIs. */
 	struct xarray vnis;
 	atomic64_t counters[RVX_EP_COUNTERS];
 };
@@ -100,14 +102,33 @@ void rvx_endpoint_close(struct rvx_endpoint *ep)
 	ep->sock = NULL;
 }
 
+#define RVX_CLAIMED xa_mk_value(0)
+
+/* A claim: RVX_CLAIMED until the device goes up. -EBUSY if the VNI is
+ * taken. Not published yet, so a device whose register_netdevice() fails
+ * after ndo_init (which then frees it without a grace period) was never
+ * reachable. */
 int rvx_endpoint_claim(struct rvx_endpoint *ep, u32 vni, void *tunnel)
 {
-	return xa_insert(&ep->vnis, vni, rvx_from_tunnel(tunnel), GFP_KERNEL);
+	return xa_insert(&ep->vnis, vni, RVX_CLAIMED, GFP_KERNEL);
 }
 
 void rvx_endpoint_unclaim(struct rvx_endpoint *ep, u32 vni)
 {
 	xa_erase(&ep->vnis, vni);
+}
+
+/* Replacing an entry allocates nothing, so neither of these can fail. */
+void rvx_endpoint_publish(struct rvx_endpoint *ep, u32 vni, void *tunnel)
+{
+	WARN_ON_ONCE(xa_is_err(xa_store(&ep->vnis, vni, rvx_from_tunnel(tunnel), GFP_KERNEL)));
+}
+
+/* Receivers that loaded the device before this may still use it: it
+ * lives until its destructor, after the core's synchronize_net(). */
+void rvx_endpoint_unpublish(struct rvx_endpoint *ep, u32 vni)
+{
+	WARN_ON_ONCE(xa_is_err(xa_store(&ep->vnis, vni, RVX_CLAIMED, GFP_KERNEL)));
 }
 
 void rvx_endpoint_counters(struct rvx_endpoint *ep, u64 *out)
@@ -156,6 +177,10 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	rd = xa_load(&ep->vnis, v & ~RVX_RX_RESERVED_BITS);
 	if (!rd) {
 		atomic64_inc(&ep->counters[RVX_EP_UNKNOWN_VNI]);
+		goto drop;
+	}
+	if (xa_is_value(rd)) {
+		atomic64_inc(&ep->counters[RVX_EP_VNI_DOWN]);
 		goto drop;
 	}
 	if (v & RVX_RX_RESERVED_BITS) {
@@ -303,6 +328,10 @@ static int rvx_tx_v6(struct sk_buff *skb, struct rvx_dev *rd, struct socket *soc
 		return RVX_TX_TOO_BIG;
 	}
 	ttl = p->ttl ?: ip6_dst_hoplimit(dst);
+	/* udp_tunnel6_xmit_skb(), unlike the IPv4 path's iptunnel_xmit(),
+	 * does not scrub: the tenant's conntrack, mark, timestamp and dst
+	 * must not cross into the underlay (as vxlan_xmit_one does). */
+	skb_scrub_packet(skb, !net_eq(rd->underlay, dev_net(rd->dev)));
 	/* IPv6 underlay: UDP checksum computed (RFC 8200 allows zero only
 	 * by exception; Linux vxlan computes it by default too). */
 	if (rvx_push_header(skb, dst, sizeof(struct ipv6hdr), p, true)) {
@@ -334,10 +363,20 @@ int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
 
 		tos = ip4 ? ip4->tos : ip6 ? ipv6_get_dsfield(ip6) : 0;
 	}
-	if (p->daddr.family == AF_INET)
+	/* The socket's family decides, not the destination's: an address of
+	 * the other family must never reach the other family's routing
+	 * (an IPv6 destination through an IPv4 socket's path once oopsed in
+	 * ip6_route_output_flags). Rust's rules keep every destination of
+	 * the tunnel's family; this is the last check. */
+	if (unlikely(p->daddr.family != sock->sk->sk_family ||
+		     (p->saddr.family && p->saddr.family != sock->sk->sk_family))) {
+		rc = RVX_TX_WRONG_FAMILY;
+		goto drop;
+	}
+	if (sock->sk->sk_family == AF_INET)
 		rc = rvx_tx_v4(skb, rd, sock, p, tos);
 #if IS_ENABLED(CONFIG_IPV6)
-	else if (p->daddr.family == AF_INET6)
+	else
 		rc = rvx_tx_v6(skb, rd, sock, p, tos);
 #endif
 	if (rc == RVX_TX_OK)

@@ -96,6 +96,9 @@ pub enum Errno {
     TooBig,
     /// `EADDRNOTAVAIL`.
     AddrNotAvail,
+    /// `EOPNOTSUPP`: a setting fixed at creation (as Linux vxlan's
+    /// changelink answers for its VNI, port and port range).
+    NotSupported,
 }
 
 fn err(errno: Errno, msg: &'static CStr) -> ConfigError {
@@ -127,6 +130,11 @@ pub struct Config {
     pub limit: u32,
     /// Flood list.
     pub remotes: Remotes,
+    /// The underlay address family, fixed when the device is created
+    /// ([`Config::create`]): the family of the local address or first
+    /// remote given then, IPv4 if none. The tunnel's socket is of this
+    /// family, so every address it sends to must be too.
+    pub family: Family,
 }
 
 impl Default for Config {
@@ -143,6 +151,7 @@ impl Default for Config {
             ageing: 300,
             limit: 4096,
             remotes: Remotes::default(),
+            family: Family::V4,
         }
     }
 }
@@ -179,21 +188,48 @@ fn is_multicast(a: &IpAddr) -> bool {
 }
 
 impl Config {
-    /// The underlay family: that of the local address or of the remotes,
-    /// IPv4 if there is neither.
+    /// The underlay family (fixed at creation).
     pub fn family(&self) -> Family {
-        self.local
-            .as_ref()
-            .or(self.remotes.as_slice().first())
-            .map_or(Family::V4, Family::of)
+        self.family
     }
 
-    /// The configuration `change` leads to, or why it is refused.
+    /// The configuration of a device created with `change`, or why it is
+    /// refused. Fixes the address family: that of the local address or
+    /// first remote given, IPv4 if none (Linux vxlan's default too).
+    pub fn create(change: &Change) -> Result<Config, ConfigError> {
+        let mut base = Config::default();
+        let first = change
+            .local
+            .filter(|l| !l.is_unspecified())
+            .or_else(|| change.remotes.and_then(|r| r.as_slice().first().copied()));
+        if let Some(a) = first {
+            base.family = Family::of(&a);
+        }
+        base.apply_inner(change, true)
+    }
+
+    /// The configuration a change of an existing device leads to, or why
+    /// it is refused. The VNI (once set), UDP port, source port range and
+    /// address family are fixed, as in Linux vxlan's changelink
+    /// (`vxlan_nl2conf`): they name the tunnel's socket and its place in
+    /// the VNI demux, so changing them would move the device to another
+    /// segment. A VNI may be given to a device created without one, and
+    /// the same value as the current one is no change.
     pub fn apply(&self, change: &Change) -> Result<Config, ConfigError> {
+        self.apply_inner(change, false)
+    }
+
+    fn apply_inner(&self, change: &Change, creating: bool) -> Result<Config, ConfigError> {
         let mut c = *self;
         if let Some(v) = change.vni {
-            c.vni =
-                Some(Vni::new(v).ok_or(err(Errno::Range, c"VNI must be below 2^24 (16777216)"))?);
+            let vni = Vni::new(v).ok_or(err(Errno::Range, c"VNI must be below 2^24 (16777216)"))?;
+            if !creating && self.vni.is_some_and(|old| old != vni) {
+                return Err(err(
+                    Errno::NotSupported,
+                    c"cannot change the VNI: it is fixed once set (create another device)",
+                ));
+            }
+            c.vni = Some(vni);
         }
         if let Some(local) = change.local {
             c.local = (!local.is_unspecified()).then_some(local);
@@ -202,6 +238,12 @@ impl Config {
             if p == 0 {
                 return Err(err(Errno::Invalid, c"UDP port must not be 0"));
             }
+            if !creating && p != self.port {
+                return Err(err(
+                    Errno::NotSupported,
+                    c"cannot change the UDP port: it is fixed at creation",
+                ));
+            }
             c.port = p;
         }
         if let Some((low, high)) = change.src_ports {
@@ -209,6 +251,12 @@ impl Config {
                 return Err(err(
                     Errno::Invalid,
                     c"source port range: need 0 < low < high",
+                ));
+            }
+            if !creating && (low, high) != self.src_ports {
+                return Err(err(
+                    Errno::NotSupported,
+                    c"cannot change the source port range: it is fixed at creation",
                 ));
             }
             c.src_ports = (low, high);
@@ -265,10 +313,10 @@ impl Config {
                 c"multicast remotes are not supported: list each remote VTEP (head-end replication)",
             ));
         }
-        if Family::of(r) != self.family() {
+        if Family::of(r) != self.family {
             return Err(err(
                 Errno::Invalid,
-                c"local and remote addresses must all be IPv4 or all IPv6 (one address family)",
+                c"local and remote addresses must all be IPv4 or all IPv6: the address family is fixed at creation",
             ));
         }
         Ok(())
@@ -278,6 +326,12 @@ impl Config {
         if let Some(l) = &self.local {
             if is_multicast(l) {
                 return Err(err(Errno::AddrNotAvail, c"local address must be unicast"));
+            }
+            if Family::of(l) != self.family {
+                return Err(err(
+                    Errno::Invalid,
+                    c"local and remote addresses must all be IPv4 or all IPv6: the address family is fixed at creation",
+                ));
             }
         }
         for (i, r) in self.remotes.as_slice().iter().enumerate() {
@@ -320,18 +374,17 @@ mod tests {
 
     #[test]
     fn a_good_change_applies_whole() {
-        let c = Config::default()
-            .apply(&Change {
-                vni: Some(100),
-                local: Some(v4(1)),
-                remotes: Some(remotes(&[v4(2), v4(3)])),
-                port: Some(8472),
-                src_ports: Some((1000, 2000)),
-                ttl: Some(64),
-                limit: Some(10),
-                ..Change::default()
-            })
-            .unwrap();
+        let c = Config::create(&Change {
+            vni: Some(100),
+            local: Some(v4(1)),
+            remotes: Some(remotes(&[v4(2), v4(3)])),
+            port: Some(8472),
+            src_ports: Some((1000, 2000)),
+            ttl: Some(64),
+            limit: Some(10),
+            ..Change::default()
+        })
+        .unwrap();
         assert_eq!(c.vni.map(Vni::get), Some(100));
         assert_eq!(
             (c.port, c.src_ports, c.ttl, c.limit),
@@ -460,15 +513,117 @@ mod tests {
     }
 
     #[test]
-    fn family_follows_the_addresses() {
+    fn family_follows_the_addresses_at_creation() {
         let six = IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2));
-        let c = Config::default()
+        let c = Config::create(&Change {
+            remotes: Some(remotes(&[six])),
+            ..Change::default()
+        })
+        .unwrap();
+        assert_eq!(c.family(), Family::V6);
+        let c = Config::create(&Change {
+            local: Some(six),
+            ..Change::default()
+        })
+        .unwrap();
+        assert_eq!(c.family(), Family::V6);
+        assert_eq!(
+            Config::create(&Change::default()).unwrap().family(),
+            Family::V4
+        );
+    }
+
+    /// The sequence that once sent an IPv6 FDB destination through an
+    /// IPv4 socket: IPv6 remote, static entry via IPv6, remotes cleared.
+    /// The family stays, so the entry stays valid and no entry of the
+    /// other family can be added.
+    #[test]
+    fn the_family_survives_clearing_the_addresses() {
+        let six = IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2));
+        let c = Config::create(&Change {
+            vni: Some(10),
+            remotes: Some(remotes(&[six])),
+            ..Change::default()
+        })
+        .unwrap();
+        assert_eq!(c.check_remote(&six), Ok(()));
+        let c = c
             .apply(&Change {
-                remotes: Some(remotes(&[six])),
+                remotes: Some(Remotes::default()),
                 ..Change::default()
             })
             .unwrap();
         assert_eq!(c.family(), Family::V6);
+        assert_eq!(c.check_remote(&six), Ok(()));
+        assert_eq!(c.check_remote(&v4(2)).unwrap_err().errno, Errno::Invalid);
+        for change in [
+            Change {
+                remotes: Some(remotes(&[v4(2)])),
+                ..Change::default()
+            },
+            Change {
+                local: Some(v4(1)),
+                ..Change::default()
+            },
+        ] {
+            assert_eq!(
+                c.apply(&change).unwrap_err().errno,
+                Errno::Invalid,
+                "{change:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn vni_port_and_port_range_are_fixed_after_creation() {
+        let c = Config::create(&Change {
+            vni: Some(100),
+            ..Change::default()
+        })
+        .unwrap();
+        for change in [
+            Change {
+                vni: Some(200),
+                ..Change::default()
+            },
+            Change {
+                port: Some(8472),
+                ..Change::default()
+            },
+            Change {
+                src_ports: Some((1000, 2000)),
+                ..Change::default()
+            },
+        ] {
+            assert_eq!(
+                c.apply(&change).unwrap_err().errno,
+                Errno::NotSupported,
+                "{change:?}"
+            );
+        }
+        // The current values are no change.
+        let same = Change {
+            vni: Some(100),
+            port: Some(c.port),
+            src_ports: Some(c.src_ports),
+            ttl: Some(9),
+            ..Change::default()
+        };
+        assert_eq!(c.apply(&same).unwrap().ttl, 9);
+        // A device created without a VNI gets one once.
+        let c = Config::create(&Change::default()).unwrap();
+        let c = c
+            .apply(&Change {
+                vni: Some(5),
+                ..Change::default()
+            })
+            .unwrap();
+        assert_eq!(c.vni.map(Vni::get), Some(5));
+        let again = Change {
+            vni: Some(6),
+            ..Change::default()
+        };
+        assert_eq!(c.apply(&again).unwrap_err().errno, Errno::NotSupported);
     }
 
     #[test]

@@ -81,7 +81,8 @@ pub enum Counter {
     RxTooBig,
     /// Receive: the inner source MAC is the device's own (a loop).
     RxOwnSource,
-    /// Receive: the device is down.
+    /// Receive: the device went down while the frame was on its way (a
+    /// down device's VNI is not in the demux table: `SockRxVniDown`).
     RxDeviceDown,
     /// Learning: new MACs learned.
     LearnedNew,
@@ -89,6 +90,10 @@ pub enum Counter {
     LearnedMoved,
     /// Learning: MACs not learned because the table was at its limit.
     LearnFull,
+    /// Transmit: a destination of the other address family than the
+    /// tunnel's socket (the configuration rules make it impossible; the
+    /// data path checks again rather than send through the wrong one).
+    TxWrongFamily,
     /// Shared underlay socket (same for every device on it): datagrams
     /// shorter than a VXLAN header.
     SockRxTruncated,
@@ -96,10 +101,13 @@ pub enum Counter {
     SockRxNoVniFlag,
     /// Shared underlay socket: VNIs no device on the socket has.
     SockRxUnknownVni,
+    /// Shared underlay socket: VNIs of a device that is down (or not yet
+    /// registered): claimed, but not reachable by receive.
+    SockRxVniDown,
 }
 
 /// Number of counters.
-pub const COUNTERS: usize = Counter::SockRxUnknownVni as usize + 1;
+pub const COUNTERS: usize = Counter::SockRxVniDown as usize + 1;
 
 /// The counters' names, as `ethtool -S` and `rvxlan show` print them (C
 /// strings: the kernel hands them to ethtool as they are).
@@ -116,9 +124,11 @@ pub const COUNTER_NAMES: [&CStr; COUNTERS] = [
     c"learned_new",
     c"learned_moved",
     c"learn_full",
+    c"tx_wrong_family",
     c"sock_rx_truncated",
     c"sock_rx_no_vni_flag",
     c"sock_rx_unknown_vni",
+    c"sock_rx_vni_down",
 ];
 
 /// The first counter kept by the shared socket rather than the device.
