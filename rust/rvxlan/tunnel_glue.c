@@ -185,7 +185,7 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	if (v & RVX_RX_RESERVED_BITS) {
 		rvxlan_count(rd->tunnel, RVX_CNT_RX_RESERVED_BITS);
-		goto drop;
+		goto drop_dev;
 	}
 	rvx_outer_source(skb, &src);
 	/* Pulls UDP + VXLAN, checks that an Ethernet header follows, and
@@ -193,21 +193,26 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	if (__iptunnel_pull_header(skb, sizeof(struct udphdr) + RVX_VXLAN_HLEN, htons(ETH_P_TEB),
 				   false, !net_eq(rd->underlay, dev_net(rd->dev)))) {
 		rvxlan_count(rd->tunnel, RVX_CNT_RX_INNER_TOO_SHORT);
-		goto drop;
+		goto drop_dev;
 	}
 	if (unlikely(!(READ_ONCE(rd->dev->flags) & IFF_UP))) {
 		rvxlan_count(rd->tunnel, RVX_CNT_RX_DEVICE_DOWN);
-		goto drop;
+		goto drop_dev;
 	}
+	/* Counts its own drop reasons (too big, own source). */
 	if (!rvxlan_rx_frame(rd->tunnel, skb->data, rd->dev->dev_addr, skb->len,
 			     READ_ONCE(rd->dev->mtu), skb_is_gso(skb), &src))
-		goto drop;
+		goto drop_dev;
 	skb->protocol = eth_type_trans(skb, rd->dev);
 	skb_postpull_rcsum(skb, eth_hdr(skb), ETH_HLEN);
 	skb_reset_network_header(skb);
 	dev_sw_netstats_rx_add(rd->dev, skb->len);
 	gro_cells_receive(&rd->gro, skb);
 	return 0;
+drop_dev:
+	/* Every drop charged to a device shows in its standard statistics
+	 * too (ip -s link: rx_dropped), besides its reason's counter. */
+	dev_core_stats_rx_dropped_inc(rd->dev);
 drop:
 	kfree_skb(skb);
 	return 0;

@@ -1,0 +1,133 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# rtnetlink fuzzing of rvxlan's control plane (rtnl_fuzz): random
+# newlink/changelink/dellink, up/down, FDB add/del and dumps with wrong
+# types, lengths, nesting, duplicates and boundary values.
+#
+# First as a tenant (root of its own user namespace, on devices the host
+# moved into its namespace), with traffic flowing: afterwards the host's
+# view of those devices' tunnels is unchanged and the underlay has no new
+# socket. Then from the underlay namespace while devices are deleted, a
+# namespace holding rvxlan devices is deleted and re-created, and the
+# module is unloaded and loaded again under it. Finally nothing is left
+# (devices, sockets) after rmmod, and the kernel log is clean.
+#
+# RVISOR_FUZZ_REQUESTS (default 80000) from the underlay and
+# RVISOR_FUZZ_TENANT_REQUESTS (default 20000) from the tenant; seed
+# RVISOR_FUZZ_SEED (default 1).
+. "$(dirname "$0")/tunnel_lib.sh"
+
+ktap_plan 9
+FUZZ=$RVISOR_BIN/rtnl_fuzz
+N=${RVISOR_FUZZ_REQUESTS:-80000}
+NT=${RVISOR_FUZZ_TENANT_REQUESTS:-20000}
+SEED=${RVISOR_FUZZ_SEED:-1}
+ktap_diag "seed $SEED, $NT requests as the tenant, $N from the underlay"
+
+fresh_module || exit 1
+dmesg_mark
+netns za zb zc
+underlay za 10.77.0.1 zb 10.77.0.2 24
+ip -n za addr add fd4d::1/64 dev ul0 nodad
+
+unshare --user --net sleep 900 &
+TENANT=$!
+trap 'kill $TENANT $CHAOS $FLOOD 2>/dev/null; cleanup' EXIT
+for _ in $(seq 100); do
+	[ "$(readlink /proc/$TENANT/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
+	sleep 0.1
+done
+echo "0 100000 1" >/proc/$TENANT/uid_map
+echo "0 100000 1" >/proc/$TENANT/gid_map
+mkdir -p /tmp/rvx-tenant && cp "$FUZZ" /tmp/rvx-tenant/rtnl_fuzz && chmod -R a+rx /tmp/rvx-tenant
+
+# A pair carrying traffic throughout (its own VNI, not in the fuzzers'
+# name pools).
+pair() {
+	rvx za add st0 vni 4000 remote 10.77.0.2 && rvx zb add st0 vni 4000 remote 10.77.0.1 &&
+		overlay za st0 192.168.77.1/24 && overlay zb st0 192.168.77.2/24
+}
+# tenant_devices: tz0..tz3, made in the underlay and moved to the tenant.
+tenant_devices() {
+	local k
+	for k in 0 1 2 3; do
+		rvx za add tz$k vni $((100 + k)) remote 10.77.0.2 &&
+			ip -n za link set tz$k netns "$TENANT" || return 1
+	done
+}
+# tconfig: the host's view of the tunnels of the devices it made for the
+# tenant, a line each. (Those the tenant deleted are gone; it may create
+# rvxlan devices of its own, whose underlay is its own namespace: no
+# link-netns. They are not the host's and not listed.)
+tconfig() {
+	local k
+	for k in 0 1 2 3; do
+		nsenter -t "$TENANT" -n -- ip -d link show tz$k 2>/dev/null | grep -q link-netns || continue
+		echo "tz$k" $(nsenter -t "$TENANT" -n -- "$RVXLAN" show tz$k |
+			grep -E '^  (vni|local|port|srcport|ttl|tos|df|learning|ageing|limit|remote) ') \
+			$(nsenter -t "$TENANT" -n -- "$RVXLAN" fdb show tz$k | grep -w static)
+	done
+}
+pair
+tenant_devices
+ip netns exec za timeout 600 ping -q -f 192.168.77.2 >/dev/null 2>&1 &
+FLOOD=$!
+
+before=$(tconfig)
+start=$(date +%s)
+# Without deletions, so the host's devices stay under attack throughout
+# (deleting a device in its own namespace is the tenant's right; the
+# underlay phase below deletes).
+out=$(nsenter -t "$TENANT" -U -n -- /tmp/rvx-tenant/rtnl_fuzz "$SEED" "$NT" tz nodel)
+rc=$?
+echo "$out" | grep '^#'
+ktap_diag "tenant: $NT requests in $(($(date +%s) - start)) s"
+ktap_check "tenant: $NT random requests sent and answered" sh -c "[ $rc -eq 0 ] && echo '$out' | grep -qx 'sent $NT'"
+# What the tenant deleted is gone; what is left is as the host made it.
+after=$(tconfig)
+ktap_check "tenant: its changes reached rvxlan and were refused (EPERM among the answers)" sh -c \
+	"echo '$out' | grep -q '^# Operation not permitted: '"
+ktap_check "tenant: the host's view of its 4 devices' tunnels is unchanged" sh -c \
+	'[ "$(echo "$1" | grep -c .)" = 4 ] && [ "$1" = "$2" ]' _ "$before" "$after"
+ktap_expect "tenant: the underlay's sockets are the host's only (one, on 4789)" \
+	"1" "$(ip netns exec za ss -Huln | grep -c .)"
+
+# The underlay fuzzer, with device deletion, namespace deletion and
+# module reloads running under it.
+chaos() {
+	local round=0
+	while :; do
+		sleep 2
+		ip -n za link del "fz$((RANDOM % 8))" 2>/dev/null
+		ip netns del zc 2>/dev/null
+		ip netns add zc && ip -n zc link set lo up && rvx zc add zc0 vni 7 remote 10.77.0.9 &&
+			ip -n zc link set zc0 up
+		round=$((round + 1))
+		if [ $((round % 5)) -eq 0 ]; then
+			rmmod rvxlan && insmod "$RVISOR_MODULES/rvxlan.ko" && pair 2>/dev/null
+		fi
+	done
+}
+chaos &
+CHAOS=$!
+start=$(date +%s)
+out=$(ip netns exec za "$FUZZ" "$SEED" "$N" fz)
+rc=$?
+kill $CHAOS
+wait $CHAOS 2>/dev/null
+echo "$out" | grep '^#'
+ktap_diag "underlay: $N requests in $(($(date +%s) - start)) s, with deletions, namespace deletions and module reloads"
+ktap_check "underlay: $N random requests sent and answered" sh -c "[ $rc -eq 0 ] && echo '$out' | grep -qx 'sent $N'"
+ktap_check "underlay: at least one device was created and changed (the fuzzer reaches rvxlan)" sh -c \
+	"echo '$out' | grep -q '^# accepted: '"
+kill $FLOOD 2>/dev/null
+ktap_check "rmmod afterwards" rmmod rvxlan
+ktap_check "no rvxlan device and no tunnel socket left in any namespace" sh -c \
+	"! ip -n za -d link show | grep -qw rvxlan && ! ip -n zc -d link show 2>/dev/null | grep -qw rvxlan && \
+	 ! nsenter -t $TENANT -n -- ip -d link show | grep -qw rvxlan && \
+	 [ \$(ip netns exec za ss -Huln | grep -c .) -eq 0 ] && [ \$(ip netns exec zb ss -Huln | grep -c .) -eq 0 ]"
+ktap_check "no warning, bug or oops in the kernel log" sh -c \
+	"! dmesg | tail -n +$((DMESG_MARK + 1)) | grep -E 'WARNING:|BUG:|Oops|general protection|UBSAN|refcount_t'"
+insmod "$RVISOR_MODULES/rvxlan.ko"
+ktap_finish
