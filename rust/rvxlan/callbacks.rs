@@ -314,6 +314,17 @@ extern "C" fn rvxlan_counter_name(counter: u32) -> *const c_char {
         .map_or(c"".as_ptr(), |c| c.as_ptr())
 }
 
+/// Grows the FDB (the work item learning schedules).
+///
+/// # Safety
+///
+/// `tunnel` is live; process context.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_fdb_grow(tunnel_ptr: *mut u8) {
+    // SAFETY: live (caller).
+    unsafe { tunnel(tunnel_ptr) }.grow_fdb();
+}
+
 /// `ndo_fdb_add`.
 ///
 /// # Safety

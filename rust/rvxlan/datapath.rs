@@ -14,7 +14,6 @@ use crate::src_port;
 use crate::tunnel::Tunnel;
 use crate::uapi::Counter;
 use core::net::IpAddr;
-use kernel::alloc::flags::GFP_ATOMIC;
 
 const ETH_HLEN: u32 = 14;
 /// Room for one 802.1Q tag beyond the MTU, as Ethernet devices allow.
@@ -150,14 +149,20 @@ impl Tunnel {
         if self.recent_source.is_recent(&smac, &src, now) {
             return true;
         }
-        let learned = {
+        let (learned, grow) = {
             let mut st = self.lock();
             if !st.config.learning {
                 return true;
             }
             let ageing_ms = u64::from(st.config.ageing) * 1000;
-            st.fdb.learn(smac, src, now, ageing_ms, GFP_ATOMIC)
+            let learned = st.fdb.learn(smac, src, now, ageing_ms);
+            (learned, learned == Learned::Full && st.fdb.growth_blocked())
         };
+        if grow {
+            // SAFETY: `me()` is this tunnel in its live device (type
+            // invariant); the glue cancels the work before freeing it.
+            unsafe { glue::rvx_fdb_grow_schedule(self.me()) };
+        }
         if matches!(learned, Learned::New | Learned::Moved | Learned::Refreshed) {
             self.recent_source.remember(&smac, &src, now);
         }

@@ -1,12 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A device's FDB in kernel memory: the pure table of `fdb.rs` over a
-//! `KVec` that grows (doubling, GFP_ATOMIC on the receive path) as entries
-//! come, up to a bound, and ageing applied on lookup and by sweeps.
+//! `KVVec` that grows by doubling as entries come, up to a bound, and
+//! ageing applied on lookup and by sweeps.
+//!
+//! Growth driven by remote traffic (learning, in softirq) stays small:
+//! GFP_ATOMIC only up to [`ATOMIC_MAX_BYTES`] (below the page allocator's
+//! costly order). Beyond that, learning reports the table full and asks
+//! for a grow in process context ([`FdbTable::wants_room`],
+//! [`Tunnel::grow_fdb`]), which allocates with GFP_KERNEL (kvmalloc: vmalloc
+//! for the large sizes, so nothing is above the kmalloc limit and no
+//! allocation warns).
+//!
+//! [`Tunnel::grow_fdb`]: crate::tunnel::Tunnel::grow_fdb
 
 use crate::fdb::{Entry, Fdb, FdbError, Learned, Mac, Origin};
 use core::net::IpAddr;
-use kernel::alloc::{Flags, KVec};
+use kernel::alloc::{flags::GFP_ATOMIC, Flags, KVVec};
 use kernel::prelude::*;
 
 /// Slots a new device starts with.
@@ -16,45 +26,85 @@ const INITIAL_SLOTS: usize = 16;
 const MAX_SLOTS: usize = 1 << 18;
 /// Most static entries.
 pub(crate) const MAX_STATIC: usize = 65536;
+/// The biggest storage the receive path allocates itself (order 3, the
+/// page allocator's PAGE_ALLOC_COSTLY_ORDER): 1024 slots.
+const ATOMIC_MAX_BYTES: usize = 8 * 4096;
+
+/// The table's storage.
+pub(crate) type Storage = KVVec<Option<Entry>>;
 
 /// The table.
 pub(crate) struct FdbTable {
-    fdb: Fdb<KVec<Option<Entry>>>,
+    fdb: Fdb<Storage>,
     last_sweep_ms: u64,
 }
 
-fn storage(slots: usize, flags: Flags) -> Result<KVec<Option<Entry>>> {
-    Ok(KVec::from_elem(None, slots, flags)?)
+fn storage(slots: usize, flags: Flags) -> Result<Storage> {
+    Ok(KVVec::from_elem(None, slots, flags)?)
 }
 
 impl FdbTable {
-    /// An empty table allowing `limit` learned entries.
-    pub(crate) fn new(limit: usize, flags: Flags) -> Result<Self> {
+    /// An empty table allowing `limit` learned entries (process context).
+    pub(crate) fn new(limit: usize) -> Result<Self> {
         Ok(Self {
-            fdb: Fdb::new(storage(INITIAL_SLOTS, flags)?, limit),
+            fdb: Fdb::new(storage(INITIAL_SLOTS, GFP_KERNEL)?, limit),
             last_sweep_ms: 0,
         })
     }
 
-    /// Makes room for one more entry if the table is getting full; false
-    /// if it cannot (bound reached or no memory).
-    fn reserve(&mut self, flags: Flags) -> bool {
+    /// Makes room for one more entry if the table is getting full, from
+    /// the receive path: only while the bigger storage is small. False if
+    /// it cannot (too big for softirq, bound reached, or no memory).
+    fn reserve_atomic(&mut self) -> bool {
         if !self.fdb.needs_room() {
             return true;
         }
         let slots = self.fdb.capacity() * 2;
-        if slots > MAX_SLOTS {
+        if slots > MAX_SLOTS || slots * core::mem::size_of::<Option<Entry>>() > ATOMIC_MAX_BYTES {
             return false;
         }
-        let Ok(new) = storage(slots, flags) else {
+        let Ok(new) = storage(slots, GFP_ATOMIC) else {
             return false;
         };
+        self.move_into(new);
+        true
+    }
+
+    fn move_into(&mut self, new: Storage) -> Storage {
         let mut bigger = Fdb::new(new, self.fdb.max_learned());
         for e in self.fdb.iter() {
             bigger.restore(*e);
         }
-        self.fdb = bigger;
-        true
+        core::mem::replace(&mut self.fdb, bigger).into_storage()
+    }
+
+    /// If the table is getting full and may grow: the slot count it
+    /// should grow to, for [`FdbTable::grow_into`].
+    pub(crate) fn wants_room(&self) -> Option<usize> {
+        let slots = self.fdb.capacity() * 2;
+        (self.fdb.needs_room() && slots <= MAX_SLOTS).then_some(slots)
+    }
+
+    /// Moves the entries into `new` (allocated, without the lock, for a
+    /// [`FdbTable::wants_room`] answer) if the table is still that size;
+    /// returns the storage to free after the lock is dropped.
+    pub(crate) fn grow_into(&mut self, new: Storage) -> Storage {
+        if new.len() == self.fdb.capacity() * 2 && self.fdb.needs_room() {
+            self.move_into(new)
+        } else {
+            new
+        }
+    }
+
+    /// Whether learning is refused only for want of storage the receive
+    /// path may not allocate (below the limit, the table would grow).
+    pub(crate) fn growth_blocked(&self) -> bool {
+        self.fdb.learned() < self.fdb.max_learned() && self.wants_room().is_some()
+    }
+
+    /// Storage of `slots` empty slots, from process context.
+    pub(crate) fn sleeping_storage(slots: usize) -> Result<Storage> {
+        storage(slots, GFP_KERNEL)
     }
 
     /// Sets the learned-entry limit.
@@ -72,15 +122,14 @@ impl FdbTable {
         fresh.then_some(e.remote)
     }
 
-    /// Learns `mac` behind `remote`. Sweeps out aged entries now and then
-    /// (every half ageing period, at most once a second).
+    /// Learns `mac` behind `remote` (softirq). Sweeps out aged entries now
+    /// and then (every half ageing period, at most once a second).
     pub(crate) fn learn(
         &mut self,
         mac: Mac,
         remote: IpAddr,
         now_ms: u64,
         ageing_ms: u64,
-        flags: Flags,
     ) -> Learned {
         if ageing_ms != 0 && now_ms.saturating_sub(self.last_sweep_ms) > (ageing_ms / 2).max(1000) {
             self.fdb.age(now_ms, ageing_ms);
@@ -91,7 +140,7 @@ impl FdbTable {
         if self.fdb.needs_room()
             && self.fdb.learned() < self.fdb.max_learned()
             && self.fdb.lookup(&mac).is_none()
-            && !self.reserve(flags)
+            && !self.reserve_atomic()
         {
             return Learned::Full;
         }
@@ -99,18 +148,15 @@ impl FdbTable {
     }
 
     /// Adds a static entry; `replace` allows overwriting a static one.
-    pub(crate) fn add_static(
-        &mut self,
-        mac: Mac,
-        remote: IpAddr,
-        replace: bool,
-        flags: Flags,
-    ) -> Result {
+    /// The caller made room beforehand ([`Tunnel::grow_fdb`]).
+    ///
+    /// [`Tunnel::grow_fdb`]: crate::tunnel::Tunnel::grow_fdb
+    pub(crate) fn add_static(&mut self, mac: Mac, remote: IpAddr, replace: bool) -> Result {
         match self.fdb.lookup(&mac) {
             Some(e) if e.origin == Origin::Static && !replace => return Err(EEXIST),
             Some(_) => {}
             None => {
-                if self.fdb.len() - self.fdb.learned() >= MAX_STATIC || !self.reserve(flags) {
+                if self.fdb.len() - self.fdb.learned() >= MAX_STATIC || self.fdb.needs_room() {
                     return Err(ENOSPC);
                 }
             }

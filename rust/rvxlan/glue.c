@@ -64,6 +64,9 @@ static void rvx_destructor(struct net_device *dev)
 {
 	struct rvx_dev *rd = netdev_priv(dev);
 
+	/* No receiver is left to schedule it again (a grace period passed
+	 * since the VNI was unpublished). */
+	cancel_work_sync(&rd->fdb_grow);
 	if (rd->tunnel_live) {
 		rvxlan_tunnel_drop(rd->tunnel);
 		rd->tunnel_live = false;
@@ -232,6 +235,18 @@ static int rvx_fdb_dump(struct sk_buff *skb, struct netlink_callback *cb, struct
 	return 0;
 }
 
+static void rvx_fdb_grow_work(struct work_struct *work)
+{
+	struct rvx_dev *rd = container_of(work, struct rvx_dev, fdb_grow);
+
+	rvxlan_fdb_grow(rd->tunnel);
+}
+
+void rvx_fdb_grow_schedule(void *tunnel)
+{
+	schedule_work(&rvx_from_tunnel(tunnel)->fdb_grow);
+}
+
 static const struct net_device_ops rvx_netdev_ops = {
 	.ndo_init = rvx_ndo_init,
 	.ndo_uninit = rvx_ndo_uninit,
@@ -313,6 +328,7 @@ static void rvx_setup(struct net_device *dev)
 	dev->min_mtu = ETH_MIN_MTU;
 	dev->max_mtu = rvx_max_mtu;
 	eth_hw_addr_random(dev);
+	INIT_WORK(&rd->fdb_grow, rvx_fdb_grow_work);
 	rd->dev = dev;
 	INIT_LIST_HEAD(&rd->all);
 }
@@ -473,6 +489,7 @@ static int rvx_newlink(struct net *src_net, struct net_device *dev, struct nlatt
 		if (rd->tunnel_live) {
 			rvxlan_tunnel_detach(rd->tunnel);
 			synchronize_net();
+			cancel_work_sync(&rd->fdb_grow);
 			rvxlan_tunnel_drop(rd->tunnel);
 			rd->tunnel_live = false;
 		}

@@ -138,6 +138,7 @@ struct net *rvx_underlay(void *tunnel);
 struct net_device *rvx_netdev(void *tunnel);
 void rvx_dst_cache_reset(void *tunnel);
 bool rvx_underlay_capable(void *tunnel);
+void rvx_fdb_grow_schedule(void *tunnel);
 
 struct rvx_endpoint *rvx_endpoint_alloc(void);
 void rvx_endpoint_free(struct rvx_endpoint *ep);
@@ -176,5 +177,6 @@ int rvxlan_fdb_add(void *tunnel, const u8 *mac, const struct rvx_addr *remote, b
 int rvxlan_fdb_del(void *tunnel, const u8 *mac, const struct rvx_addr *remote,
 		   const char **msg);
 long rvxlan_fdb_get(void *tunnel, long pos, struct rvx_fdb_entry *out);
+void rvxlan_fdb_grow(void *tunnel);
 
 #endif /* RVXLAN_GLUE_H */

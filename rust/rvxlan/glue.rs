@@ -164,6 +164,7 @@ extern "C" {
     pub(crate) fn rvx_netdev(tunnel: *mut u8) -> *mut bindings::net_device;
     pub(crate) fn rvx_dst_cache_reset(tunnel: *mut u8);
     pub(crate) fn rvx_underlay_capable(tunnel: *mut u8) -> bool;
+    pub(crate) fn rvx_fdb_grow_schedule(tunnel: *mut u8);
 
     pub(crate) fn rvx_endpoint_alloc() -> *mut RvxEndpoint;
     pub(crate) fn rvx_endpoint_free(ep: *mut RvxEndpoint);

@@ -9,6 +9,7 @@
 
 #include <linux/list.h>
 #include <linux/netdevice.h>
+#include <linux/workqueue.h>
 #include <net/dst_cache.h>
 #include <net/gro_cells.h>
 
@@ -27,6 +28,9 @@ struct rvx_dev {
 	/* The route to the first remote VTEP (the common point-to-point
 	 * case); reset on every configuration change. */
 	struct dst_cache dst_cache;
+	/* Grows the FDB in process context when learning (softirq) found
+	 * it full below its limit; cancelled before the tunnel is freed. */
+	struct work_struct fdb_grow;
 	/* Whether tunnel[] holds a live Tunnel. */
 	bool tunnel_live;
 	u8 tunnel[] __aligned(RVX_TUNNEL_ALIGN);

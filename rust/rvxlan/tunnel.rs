@@ -20,7 +20,6 @@ use crate::rtnl::Rtnl;
 use crate::uapi::{Counter, COUNTERS, FIRST_SOCKET_COUNTER};
 use core::net::IpAddr;
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::alloc::flags::GFP_KERNEL;
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::{lock::spinlock::SpinLockBackend, lock::Guard, SpinLock};
@@ -114,7 +113,7 @@ impl Tunnel {
     pub(crate) fn new() -> Result<impl PinInit<Self>> {
         let config = Config::default();
         let state = State {
-            fdb: FdbTable::new(config.limit as usize, GFP_KERNEL)?,
+            fdb: FdbTable::new(config.limit as usize)?,
             config,
             claim: None,
             open: false,
@@ -362,18 +361,31 @@ impl Tunnel {
                 c"FDB entries are for unicast MACs (00:00:00:00:00:00 is the flood list)",
             ));
         }
-        self.with_state(|st| {
-            st.fdb
-                .add_static(mac, remote, replace, kernel::alloc::flags::GFP_ATOMIC)
-        })
-        .map_err(|e| {
-            let msg = if e == EEXIST {
-                c"a static entry for this MAC exists (use replace)"
-            } else {
-                c"the FDB is full"
-            };
-            (e, msg)
-        })
+        self.grow_fdb();
+        self.with_state(|st| st.fdb.add_static(mac, remote, replace))
+            .map_err(|e| {
+                let msg = if e == EEXIST {
+                    c"a static entry for this MAC exists (use replace)"
+                } else {
+                    c"the FDB is full"
+                };
+                (e, msg)
+            })
+    }
+
+    /// Grows the FDB by one doubling if it is getting full, allocating
+    /// in process context (may sleep): for static entries, and for
+    /// learning, which asks for it from softirq (`rvx_fdb_grow_schedule`)
+    /// rather than allocate big storage there.
+    pub(crate) fn grow_fdb(&self) {
+        let Some(slots) = self.with_state(|st| st.fdb.wants_room()) else {
+            return;
+        };
+        let Ok(new) = FdbTable::sleeping_storage(slots) else {
+            return;
+        };
+        // Whichever storage is left over is freed here, unlocked.
+        drop(self.with_state(|st| st.fdb.grow_into(new)));
     }
 
     /// Removes an FDB entry, or a flood-list remote (all-zeros MAC).

@@ -282,8 +282,11 @@ static int rvx_tx_v4(struct sk_buff *skb, struct rvx_dev *rd, struct socket *soc
 	memcpy(&key.u.ipv4.dst, p->daddr.addr, 4);
 	if (p->saddr.family)
 		memcpy(&key.u.ipv4.src, p->saddr.addr, 4);
+	/* A marked packet may route elsewhere than the cached route says
+	 * (as ip_tunnel_dst_cache_usable). */
 	rt = udp_tunnel_dst_lookup(skb, rd->dev, rd->underlay, 0, &saddr, &key, htons(p->sport),
-				   htons(p->dport), tos, p->use_dst_cache ? &rd->dst_cache : NULL);
+				   htons(p->dport), tos,
+				   p->use_dst_cache && !skb->mark ? &rd->dst_cache : NULL);
 	if (IS_ERR(rt))
 		return RVX_TX_NO_ROUTE;
 	if (p->df == 1) {
@@ -324,7 +327,7 @@ static int rvx_tx_v6(struct sk_buff *skb, struct rvx_dev *rd, struct socket *soc
 		memcpy(&key.u.ipv6.src, p->saddr.addr, 16);
 	dst = udp_tunnel6_dst_lookup(skb, rd->dev, rd->underlay, sock, 0, &saddr, &key,
 				     htons(p->sport), htons(p->dport), tos,
-				     p->use_dst_cache ? &rd->dst_cache : NULL);
+				     p->use_dst_cache && !skb->mark ? &rd->dst_cache : NULL);
 	if (IS_ERR(dst))
 		return RVX_TX_NO_ROUTE;
 	/* IPv6 never fragments in the network: too big is too big. */
@@ -360,6 +363,10 @@ int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
 
 	if (unlikely(!sock))
 		goto drop;
+	/* A tenant's mark is its namespace's: it must not choose underlay
+	 * policy routes (the scrub after routing would be too late). */
+	if (!net_eq(rd->underlay, dev_net(rd->dev)))
+		skb->mark = 0;
 	skb_reset_mac_header(skb);
 	if (tos == 1) {
 		/* Inherit the inner DSCP/ECN, as Linux vxlan's "tos inherit". */

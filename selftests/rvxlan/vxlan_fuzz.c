@@ -6,6 +6,7 @@
  * which must then account for each exactly once).
  *
  *   vxlan_fuzz SEED COUNT DEST_ADDR PORT VNI[,VNI...] OWN_MAC
+ *   vxlan_fuzz macs COUNT DEST_ADDR PORT VNI
  *
  * Mutations, drawn from a seeded xorshift64* (same seed, same datagrams):
  * the flags byte (the I flag, reserved bits), the reserved fields, the
@@ -16,6 +17,9 @@
  * (broadcast, multicast, zero, random, the device's own OWN_MAC), the
  * EtherType, and inner IPv4/IPv6/ARP headers with random lengths,
  * versions and header sizes. Prints what it sent, per class.
+ *
+ * `macs`: COUNT well-formed broadcast frames to VNI, each from another
+ * source MAC (02:00:xx:xx:xx:xx), for the learning limit and FDB growth.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -140,6 +144,53 @@ static void inner_payload(unsigned char *p, size_t n, uint16_t *ethertype)
 	}
 }
 
+static int flood_macs(int argc, char **argv)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
+	unsigned char f[8 + 60] = { 0x08 };
+	unsigned long long count, i;
+	struct addrinfo *ai;
+	uint32_t vni;
+	int fd;
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: %s macs COUNT DEST_ADDR PORT VNI\n", argv[0]);
+		return 64;
+	}
+	count = strtoull(argv[2], NULL, 0);
+	vni = (uint32_t)strtoul(argv[5], NULL, 0);
+	if (getaddrinfo(argv[3], argv[4], &hints, &ai)) {
+		fprintf(stderr, "bad address %s port %s\n", argv[3], argv[4]);
+		return 64;
+	}
+	fd = socket(ai->ai_family, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		perror("socket");
+		return 1;
+	}
+	f[4] = (unsigned char)(vni >> 16);
+	f[5] = (unsigned char)(vni >> 8);
+	f[6] = (unsigned char)vni;
+	memset(f + 8, 0xff, 6);
+	f[14] = 0x02;
+	f[20] = 0x88;	/* local experimental EtherType */
+	f[21] = 0xb5;
+	for (i = 0; i < count; i++) {
+		f[16] = (unsigned char)(i >> 24);
+		f[17] = (unsigned char)(i >> 16);
+		f[18] = (unsigned char)(i >> 8);
+		f[19] = (unsigned char)i;
+		if (sendto(fd, f, sizeof(f), 0, ai->ai_addr, ai->ai_addrlen) != (ssize_t)sizeof(f)) {
+			perror("sendto");
+			return 1;
+		}
+	}
+	printf("sent %llu\n", count);
+	freeaddrinfo(ai);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
@@ -156,6 +207,8 @@ int main(int argc, char **argv)
 	char *list, *tok;
 	int fd, off = 0, i;
 
+	if (argc > 1 && !strcmp(argv[1], "macs"))
+		return flood_macs(argc, argv);
 	if (argc != 7) {
 		fprintf(stderr, "usage: %s SEED COUNT DEST_ADDR PORT VNI[,VNI...] OWN_MAC\n", argv[0]);
 		return 64;
