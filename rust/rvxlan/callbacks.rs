@@ -284,6 +284,7 @@ unsafe extern "C" fn rvxlan_count(tunnel_ptr: *mut u8, counter: u32) {
         4 => Counter::RxReservedBits,
         5 => Counter::RxInnerTooShort,
         8 => Counter::RxDeviceDown,
+        13 => Counter::RxEcnCeNotEct,
         _ => return,
     };
     // SAFETY: live (caller).

@@ -112,6 +112,7 @@ enum {
 	RVX_CNT_RX_RESERVED_BITS = 4,
 	RVX_CNT_RX_INNER_TOO_SHORT = 5,
 	RVX_CNT_RX_DEVICE_DOWN = 8,
+	RVX_CNT_RX_ECN_CE_NOT_ECT = 13,
 };
 
 /* Socket counters, kept per shared endpoint. */

@@ -135,6 +135,7 @@ pub(crate) const RVX_RX_NO_VNI_FLAG: i64 = -1;
 const _: () = assert!(Counter::RxReservedBits as u32 == 4);
 const _: () = assert!(Counter::RxInnerTooShort as u32 == 5);
 const _: () = assert!(Counter::RxDeviceDown as u32 == 8);
+const _: () = assert!(Counter::RxEcnCeNotEct as u32 == 13);
 
 /// `struct rvx_endpoint`, opaque: owned by [`crate::endpoint`].
 #[repr(C)]

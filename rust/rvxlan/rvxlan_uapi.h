@@ -32,6 +32,6 @@ enum {
 };
 
 #define RVXLAN_MAX_REMOTES 32
-#define RVXLAN_COUNTERS 17
+#define RVXLAN_COUNTERS 18
 
 #endif /* RVXLAN_UAPI_H */

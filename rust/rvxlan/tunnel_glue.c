@@ -159,8 +159,11 @@ static void rvx_outer_source(const struct sk_buff *skb, struct rvx_addr *src)
 static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct rvx_endpoint *ep = rcu_dereference_sk_user_data(sk);
+	/* The outer IP header, as an offset: pulls may move skb->head. */
+	unsigned int nh = skb_network_header(skb) - skb->head;
 	struct rvx_addr src;
 	struct rvx_dev *rd;
+	int ecn = 0;
 	long v;
 
 	if (!ep)
@@ -206,6 +209,27 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	skb->protocol = eth_type_trans(skb, rd->dev);
 	skb_postpull_rcsum(skb, eth_hdr(skb), ETH_HLEN);
 	skb_reset_network_header(skb);
+	/* The inner IPv4/IPv6 header the ECN decision reads, as vxlan_rcv
+	 * pulls it; a frame too short for the header it announces. */
+	if (!pskb_inet_may_pull(skb)) {
+		rvxlan_count(rd->tunnel, RVX_CNT_RX_INNER_TOO_SHORT);
+		goto drop_dev;
+	}
+	/* RFC 6040 section 4.2, as vxlan_ecn_decapsulate: CE outside
+	 * marks an ECN-capable inner packet CE; over a Not-ECT one, the
+	 * signal cannot be passed on and the packet is dropped. */
+	if (sk->sk_family == AF_INET)
+		ecn = IP_ECN_decapsulate((struct iphdr *)(skb->head + nh), skb);
+#if IS_ENABLED(CONFIG_IPV6)
+	else
+		ecn = IP6_ECN_decapsulate((struct ipv6hdr *)(skb->head + nh), skb);
+#endif
+	if (unlikely(ecn > 1)) {
+		rvxlan_count(rd->tunnel, RVX_CNT_RX_ECN_CE_NOT_ECT);
+		DEV_STATS_INC(rd->dev, rx_frame_errors);
+		DEV_STATS_INC(rd->dev, rx_errors);
+		goto drop_dev;
+	}
 	dev_sw_netstats_rx_add(rd->dev, skb->len);
 	gro_cells_receive(&rd->gro, skb);
 	return 0;
@@ -368,12 +392,17 @@ int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
 	if (!net_eq(rd->underlay, dev_net(rd->dev)))
 		skb->mark = 0;
 	skb_reset_mac_header(skb);
-	if (tos == 1) {
-		/* Inherit the inner DSCP/ECN, as Linux vxlan's "tos inherit". */
+	{
 		const struct iphdr *ip4 = rvx_inner_ip4(skb);
 		const struct ipv6hdr *ip6 = ip4 ? NULL : rvx_inner_ip6(skb);
+		u8 inner = ip4 ? ip4->tos : ip6 ? ipv6_get_dsfield(ip6) : 0;
 
-		tos = ip4 ? ip4->tos : ip6 ? ipv6_get_dsfield(ip6) : 0;
+		/* "tos inherit" copies the inner DSCP/ECN, as Linux vxlan's;
+		 * then the outer ECN field follows the inner one (RFC 6040
+		 * section 4.1; CE goes out as ECT(0)), as ip_tunnel_ecn_encap. */
+		if (tos == 1)
+			tos = inner;
+		tos = INET_ECN_encapsulate(tos, inner);
 	}
 	/* The socket's family decides, not the destination's: an address of
 	 * the other family must never reach the other family's routing

@@ -84,5 +84,5 @@ ktap_check "flood list edited with the all-zeros MAC (append, delete)" sh -c \
 	 ip netns exec ca $RVXLAN show vx0 | grep -qx '  remote 10.3.0.10' && \
 	 ip netns exec ca bridge fdb del 00:00:00:00:00:00 dev vx0 dst 10.3.0.10 && \
 	 ! ip netns exec ca $RVXLAN show vx0 | grep -q 10.3.0.10"
-ktap_check "ethtool -S lists the 17 rvxlan counters" sh -c "[ \$(ip netns exec ca ethtool -S vx0 | grep -c ': ') -eq 17 ]"
+ktap_check "ethtool -S lists the 18 rvxlan counters" sh -c "[ \$(ip netns exec ca ethtool -S vx0 | grep -c ': ') -eq 18 ]"
 ktap_finish

@@ -44,7 +44,7 @@ ip netns exec fa sysctl -qw net.ipv6.conf.p4.disable_ipv6=1
 overlay fa p4 192.168.80.1/24
 own=$(ip netns exec fb cat /sys/class/net/f4a/address)
 
-DEV_DROPS="rx_reserved_bits rx_inner_too_short rx_too_big rx_own_source rx_device_down"
+DEV_DROPS="rx_reserved_bits rx_inner_too_short rx_too_big rx_own_source rx_device_down rx_ecn_ce_not_ect"
 SOCK_DROPS="sock_rx_truncated sock_rx_no_vni_flag sock_rx_unknown_vni sock_rx_vni_down"
 # accounted DEV...: delivered plus every drop counter of DEVs, and the
 # socket counters once (the first device's view of its endpoint).

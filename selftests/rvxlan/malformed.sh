@@ -7,7 +7,7 @@
 # are.
 . "$(dirname "$0")/tunnel_lib.sh"
 
-ktap_plan 12
+ktap_plan 14
 INJECT=$RVISOR_BIN/vxlan_inject
 
 fresh_module || exit 1
@@ -30,6 +30,18 @@ frame() {
 }
 inject() {
 	ip netns exec ma "$INJECT" 10.2.0.2 4789 "$@"
+}
+# inject_tos TOS HEX...: with that outer TOS.
+inject_tos() {
+	local tos=$1
+	shift
+	ip netns exec ma "$INJECT" -t "$tos" 10.2.0.2 4789 "$@"
+}
+# ip4frame TOS: a broadcast Ethernet frame carrying an IPv4 header with
+# that TOS (ICMP, 28 bytes), padded to 60 bytes.
+ip4frame() {
+	printf 'ffffffffffff020000000001080045%02x001c000000004001f7a3c0a80201c0a80202' "$1"
+	head -c 26 /dev/zero | od -An -tx1 -v | tr -d ' \n'
 }
 rx() {
 	devstat mb rx0 rx_packets
@@ -82,6 +94,15 @@ ktap_expect "device down (socket shared with an up device): dropped, counted soc
 
 sleep 0.5
 ktap_expect "none of the malformed frames reached the device" "$base" "$(rx)"
+
+# ECN on decapsulation (RFC 6040 section 4.2, as Linux tunnels).
+inject_tos 3 "$(hdr 08000000 100)$(ip4frame 0)"
+inject_tos 3 "$(hdr 08000000 100)$(ip4frame 2)"
+sleep 0.5
+ktap_expect "outer CE over a Not-ECT inner packet: dropped, counted rx_ecn_ce_not_ect" 1 \
+	"$(counter mb rx0 rx_ecn_ce_not_ect)"
+ktap_expect "outer CE over an ECT(0) inner packet: delivered (marked CE)" $((base + 1)) "$(rx)"
+base=$((base + 1))
 
 inject "$(hdr 08000000 100)$(frame 1018)" "$(hdr 08000000 100)$(frame 60 020000000002)"
 sleep 0.5

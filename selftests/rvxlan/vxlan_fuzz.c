@@ -301,6 +301,16 @@ int main(int argc, char **argv)
 			cls = 5;
 		else
 			cls = 4;
+		/* Now and then another outer TOS: ECN codepoints (CE over a
+		 * Not-ECT inner packet is dropped) and DSCP. */
+		if (below(16) == 0) {
+			int tos = (int)below(256);
+
+			if (ai->ai_family == AF_INET)
+				setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+			else
+				setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+		}
 		if (sendto(fd, buf, len, 0, ai->ai_addr, ai->ai_addrlen) != (ssize_t)len) {
 			perror("sendto");
 			return 1;

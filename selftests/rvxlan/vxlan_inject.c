@@ -4,12 +4,13 @@
  * selftests can put malformed VXLAN on the wire (clear I flag, reserved
  * bits, unknown VNI, truncated headers, short or oversize inner frames).
  *
- *   vxlan_inject DEST_ADDR PORT HEX...
+ *   vxlan_inject [-t TOS] DEST_ADDR PORT HEX...
  *
  * To IPv4, from a raw socket: the program writes the UDP header itself
  * (source port 4789, checksum zero, as a VTEP sends), the kernel only
  * adds the IP header. To IPv6 (whose UDP needs a checksum), from a UDP
- * socket. Exits 0 when every datagram was sent.
+ * socket. -t sets the outer TOS / traffic class (ECN tests). Exits 0
+ * when every datagram was sent.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -38,10 +39,15 @@ int main(int argc, char **argv)
 	static unsigned char buf[65536];
 	struct addrinfo *ai;
 	size_t hdr = 0;
-	int fd, i;
+	int fd, i, tos = -1;
 
+	if (argc > 2 && !strcmp(argv[1], "-t")) {
+		tos = (int)strtol(argv[2], NULL, 0);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s DEST_ADDR PORT HEX...\n", argv[0]);
+		fprintf(stderr, "usage: %s [-t TOS] DEST_ADDR PORT HEX...\n", argv[0]);
 		return 64;
 	}
 	if (getaddrinfo(argv[1], argv[2], &hints, &ai)) {
@@ -56,6 +62,12 @@ int main(int argc, char **argv)
 	}
 	if (fd < 0) {
 		perror("socket");
+		return 1;
+	}
+	if (tos >= 0 && (ai->ai_family == AF_INET ?
+			 setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) :
+			 setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos)))) {
+		perror("setsockopt TOS");
 		return 1;
 	}
 	for (i = 3; i < argc; i++) {

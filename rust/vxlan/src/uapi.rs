@@ -94,6 +94,10 @@ pub enum Counter {
     /// tunnel's socket (the configuration rules make it impossible; the
     /// data path checks again rather than send through the wrong one).
     TxWrongFamily,
+    /// Receive: the outer header says CE (congestion experienced) but the
+    /// inner packet is not ECN-capable: dropped, as RFC 6040 section 4.2
+    /// and Linux tunnels say (the congestion signal cannot be passed on).
+    RxEcnCeNotEct,
     /// Shared underlay socket (same for every device on it): datagrams
     /// shorter than a VXLAN header.
     SockRxTruncated,
@@ -125,6 +129,7 @@ pub const COUNTER_NAMES: [&CStr; COUNTERS] = [
     c"learned_moved",
     c"learn_full",
     c"tx_wrong_family",
+    c"rx_ecn_ce_not_ect",
     c"sock_rx_truncated",
     c"sock_rx_no_vni_flag",
     c"sock_rx_unknown_vni",
