@@ -294,6 +294,34 @@ static bool rvx_too_big(const struct sk_buff *skb, struct dst_entry *dst, int ip
 	       skb->len + RVX_VXLAN_HLEN + sizeof(struct udphdr) + iphdr_len > dst_mtu(dst);
 }
 
+/* rvx_tx_v4/v6: too big, and the skb was turned into the ICMP reply
+ * (consumed): charged as RVX_TX_TOO_BIG. */
+#define RVX_TX_TOO_BIG_REPLIED (-1)
+
+/*
+ * A frame too big for the path: tells its sender, as Linux tunnels do
+ * (skb_tunnel_check_pmtu with reply): the skb becomes an ICMP "fragmentation
+ * needed" / ICMPv6 "packet too big" with the path MTU less the
+ * encapsulation, from the inner destination to the inner source, and is
+ * received on the device as if it came through the tunnel. The device
+ * keeps no dst (no netif_keep_dst), so the sender's stack learns the path
+ * MTU from that message, whether it is local or behind a bridge. False
+ * when no reply is due (no DF, an ICMP error, not IP): the caller drops.
+ */
+static bool rvx_pmtu_reply(struct sk_buff *skb, struct rvx_dev *rd, struct dst_entry *dst,
+			   int iphdr_len)
+{
+	int headroom = ETH_HLEN + RVX_VXLAN_HLEN + sizeof(struct udphdr) + iphdr_len;
+
+	skb_set_network_header(skb, ETH_HLEN);
+	if (skb_tunnel_check_pmtu(skb, dst, headroom, true) <= 0)
+		return false;
+	skb->protocol = eth_type_trans(skb, rd->dev);
+	dev_sw_netstats_rx_add(rd->dev, skb->len);
+	netif_rx(skb);
+	return true;
+}
+
 static int rvx_tx_v4(struct sk_buff *skb, struct rvx_dev *rd, struct socket *sock,
 		     const struct rvx_tx_params *p, u8 tos)
 {
@@ -322,8 +350,10 @@ static int rvx_tx_v4(struct sk_buff *skb, struct rvx_dev *rd, struct socket *soc
 			df = htons(IP_DF);
 	}
 	if (df && rvx_too_big(skb, &rt->dst, sizeof(struct iphdr))) {
+		bool replied = rvx_pmtu_reply(skb, rd, &rt->dst, sizeof(struct iphdr));
+
 		ip_rt_put(rt);
-		return RVX_TX_TOO_BIG;
+		return replied ? RVX_TX_TOO_BIG_REPLIED : RVX_TX_TOO_BIG;
 	}
 	ttl = p->ttl ?: ip4_dst_hoplimit(&rt->dst);
 	/* IPv4 underlay: UDP checksum zero, as Linux vxlan by default. */
@@ -356,8 +386,10 @@ static int rvx_tx_v6(struct sk_buff *skb, struct rvx_dev *rd, struct socket *soc
 		return RVX_TX_NO_ROUTE;
 	/* IPv6 never fragments in the network: too big is too big. */
 	if (rvx_too_big(skb, dst, sizeof(struct ipv6hdr))) {
+		bool replied = rvx_pmtu_reply(skb, rd, dst, sizeof(struct ipv6hdr));
+
 		dst_release(dst);
-		return RVX_TX_TOO_BIG;
+		return replied ? RVX_TX_TOO_BIG_REPLIED : RVX_TX_TOO_BIG;
 	}
 	ttl = p->ttl ?: ip6_dst_hoplimit(dst);
 	/* udp_tunnel6_xmit_skb(), unlike the IPv4 path's iptunnel_xmit(),
@@ -422,6 +454,11 @@ int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
 #endif
 	if (rc == RVX_TX_OK)
 		return rc;
+	if (rc == RVX_TX_TOO_BIG_REPLIED) {
+		/* Not sent; the skb went back to its sender as the ICMP. */
+		dev_core_stats_tx_dropped_inc(rd->dev);
+		return RVX_TX_TOO_BIG;
+	}
 drop:
 	dev_core_stats_tx_dropped_inc(rd->dev);
 	kfree_skb(skb);
