@@ -246,7 +246,8 @@ unsafe extern "C" fn rvxlan_rx_header(hdr: *const u8) -> c_long {
     crate::datapath::classify_header(hdr) as c_long
 }
 
-/// Judges a decapsulated frame; nonzero means deliver.
+/// Judges a decapsulated frame: 0 to deliver it, else why it is dropped
+/// (`RVX_RX_DROP_*`).
 ///
 /// # Safety
 ///
@@ -265,11 +266,16 @@ unsafe extern "C" fn rvxlan_rx_frame(
     // SAFETY: readable as stated (caller).
     let (eth, own_mac, src) =
         unsafe { (&*eth.cast::<[u8; 14]>(), &*own_mac.cast::<[u8; 6]>(), &*src) };
+    // The glue always gives the outer source an address family.
     let Some(src) = src.get() else {
-        return 0;
+        return glue::RVX_RX_DROP_OWN_SOURCE;
     };
     // SAFETY: live (caller).
-    c_int::from(unsafe { tunnel(tunnel_ptr) }.receive(eth, own_mac, len, mtu, gso != 0, src))
+    match unsafe { tunnel(tunnel_ptr) }.receive(eth, own_mac, len, mtu, gso != 0, src) {
+        Ok(()) => 0,
+        Err(crate::datapath::RxDrop::TooBig) => glue::RVX_RX_DROP_TOO_BIG,
+        Err(crate::datapath::RxDrop::OwnSource) => glue::RVX_RX_DROP_OWN_SOURCE,
+    }
 }
 
 /// Adds one to device counter `counter`.

@@ -16,6 +16,16 @@ use crate::uapi::Counter;
 use core::net::IpAddr;
 
 const ETH_HLEN: u32 = 14;
+
+/// Why [`Tunnel::receive`] drops a frame; the C glue turns it into the
+/// skb drop reason (`glue::RVX_RX_DROP_*`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RxDrop {
+    /// Longer than the MTU allows.
+    TooBig,
+    /// The device's own MAC as source: a loop.
+    OwnSource,
+}
 /// Room for one 802.1Q tag beyond the MTU, as Ethernet devices allow.
 const VLAN_HLEN: u32 = 4;
 
@@ -121,7 +131,7 @@ impl Tunnel {
 
     /// Judges a decapsulated frame (`eth`: its Ethernet header, `len`
     /// bytes in all) from the outer source `src`, and learns its source
-    /// MAC. Returns whether to deliver it.
+    /// MAC. Returns whether to deliver it, or why not (counted).
     pub(crate) fn receive(
         &self,
         eth: &[u8; 14],
@@ -130,29 +140,29 @@ impl Tunnel {
         mtu: u32,
         gso: bool,
         src: IpAddr,
-    ) -> bool {
+    ) -> Result<(), RxDrop> {
         if !gso && len > mtu + ETH_HLEN + VLAN_HLEN {
             self.count(Counter::RxTooBig);
-            return false;
+            return Err(RxDrop::TooBig);
         }
         let mut smac = [0; 6];
         smac.copy_from_slice(&eth[6..12]);
         if smac == *own_mac {
             self.count(Counter::RxOwnSource);
-            return false;
+            return Err(RxDrop::OwnSource);
         }
         if !fdb::is_unicast(&smac) {
-            return true;
+            return Ok(());
         }
         // SAFETY: plain clock read.
         let now = unsafe { glue::rvx_now_ms() };
         if self.recent_source.is_recent(&smac, &src, now) {
-            return true;
+            return Ok(());
         }
         let (learned, grow) = {
             let mut st = self.lock();
             if !st.config.learning {
-                return true;
+                return Ok(());
             }
             let ageing_ms = u64::from(st.config.ageing) * 1000;
             let learned = st.fdb.learn(smac, src, now, ageing_ms);
@@ -172,6 +182,6 @@ impl Tunnel {
             Learned::Full => self.count(Counter::LearnFull),
             Learned::Refreshed | Learned::Ignored => {}
         }
-        true
+        Ok(())
     }
 }

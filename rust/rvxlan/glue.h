@@ -103,6 +103,12 @@ enum {
 	RVX_TX_WRONG_FAMILY = 4,
 };
 
+/* rvxlan_rx_frame() results besides 0 (deliver). */
+enum {
+	RVX_RX_DROP_TOO_BIG = 1,
+	RVX_RX_DROP_OWN_SOURCE = 2,
+};
+
 /* rvxlan_rx_header() results beyond a plain VNI (bits 0-23). */
 #define RVX_RX_RESERVED_BITS (1L << 24)
 #define RVX_RX_NO_VNI_FLAG (-1L)

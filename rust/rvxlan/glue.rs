@@ -127,6 +127,10 @@ pub(crate) const RVX_TX_NO_BUFFER: c_int = 2;
 pub(crate) const RVX_TX_TOO_BIG: c_int = 3;
 pub(crate) const RVX_TX_WRONG_FAMILY: c_int = 4;
 
+/// `rvxlan_rx_frame()` results besides 0 (deliver).
+pub(crate) const RVX_RX_DROP_TOO_BIG: c_int = 1;
+pub(crate) const RVX_RX_DROP_OWN_SOURCE: c_int = 2;
+
 /// `rvxlan_rx_header()` results beyond a plain VNI.
 pub(crate) const RVX_RX_RESERVED_BITS: i64 = 1 << 24;
 pub(crate) const RVX_RX_NO_VNI_FLAG: i64 = -1;

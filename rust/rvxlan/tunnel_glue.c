@@ -162,32 +162,40 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	/* The outer IP header, as an offset: pulls may move skb->head. */
 	unsigned int nh = skb_network_header(skb) - skb->head;
 	struct rvx_addr src;
+	/* Each drop has a counter (the accounting) and, for drop
+	 * monitors (skb:kfree_skb), the kernel's reason, as vxlan_rcv's. */
+	enum skb_drop_reason reason = SKB_DROP_REASON_DEV_READY;
 	struct rvx_dev *rd;
-	int ecn = 0;
+	int ecn = 0, rc;
 	long v;
 
 	if (!ep)
 		goto drop;
 	if (!pskb_may_pull(skb, sizeof(struct udphdr) + RVX_VXLAN_HLEN)) {
 		atomic64_inc(&ep->counters[RVX_EP_TRUNCATED]);
+		reason = SKB_DROP_REASON_PKT_TOO_SMALL;
 		goto drop;
 	}
 	v = rvxlan_rx_header(skb->data + sizeof(struct udphdr));
 	if (v == RVX_RX_NO_VNI_FLAG) {
 		atomic64_inc(&ep->counters[RVX_EP_NO_VNI_FLAG]);
+		reason = SKB_DROP_REASON_VXLAN_INVALID_HDR;
 		goto drop;
 	}
 	rd = xa_load(&ep->vnis, v & ~RVX_RX_RESERVED_BITS);
 	if (!rd) {
 		atomic64_inc(&ep->counters[RVX_EP_UNKNOWN_VNI]);
+		reason = SKB_DROP_REASON_VXLAN_VNI_NOT_FOUND;
 		goto drop;
 	}
 	if (xa_is_value(rd)) {
 		atomic64_inc(&ep->counters[RVX_EP_VNI_DOWN]);
+		reason = SKB_DROP_REASON_DEV_READY;
 		goto drop;
 	}
 	if (v & RVX_RX_RESERVED_BITS) {
 		rvxlan_count(rd->tunnel, RVX_CNT_RX_RESERVED_BITS);
+		reason = SKB_DROP_REASON_VXLAN_INVALID_HDR;
 		goto drop_dev;
 	}
 	rvx_outer_source(skb, &src);
@@ -196,16 +204,22 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	if (__iptunnel_pull_header(skb, sizeof(struct udphdr) + RVX_VXLAN_HLEN, htons(ETH_P_TEB),
 				   false, !net_eq(rd->underlay, dev_net(rd->dev)))) {
 		rvxlan_count(rd->tunnel, RVX_CNT_RX_INNER_TOO_SHORT);
+		reason = SKB_DROP_REASON_PKT_TOO_SMALL;
 		goto drop_dev;
 	}
 	if (unlikely(!(READ_ONCE(rd->dev->flags) & IFF_UP))) {
 		rvxlan_count(rd->tunnel, RVX_CNT_RX_DEVICE_DOWN);
+		reason = SKB_DROP_REASON_DEV_READY;
 		goto drop_dev;
 	}
 	/* Counts its own drop reasons (too big, own source). */
-	if (!rvxlan_rx_frame(rd->tunnel, skb->data, rd->dev->dev_addr, skb->len,
-			     READ_ONCE(rd->dev->mtu), skb_is_gso(skb), &src))
+	rc = rvxlan_rx_frame(rd->tunnel, skb->data, rd->dev->dev_addr, skb->len,
+			     READ_ONCE(rd->dev->mtu), skb_is_gso(skb), &src);
+	if (rc) {
+		reason = rc == RVX_RX_DROP_TOO_BIG ? SKB_DROP_REASON_PKT_TOO_BIG :
+						     SKB_DROP_REASON_MAC_INVALID_SOURCE;
 		goto drop_dev;
+	}
 	skb->protocol = eth_type_trans(skb, rd->dev);
 	skb_postpull_rcsum(skb, eth_hdr(skb), ETH_HLEN);
 	skb_reset_network_header(skb);
@@ -213,6 +227,7 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	 * pulls it; a frame too short for the header it announces. */
 	if (!pskb_inet_may_pull(skb)) {
 		rvxlan_count(rd->tunnel, RVX_CNT_RX_INNER_TOO_SHORT);
+		reason = SKB_DROP_REASON_PKT_TOO_SMALL;
 		goto drop_dev;
 	}
 	/* RFC 6040 section 4.2, as vxlan_ecn_decapsulate: CE outside
@@ -228,6 +243,7 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 		rvxlan_count(rd->tunnel, RVX_CNT_RX_ECN_CE_NOT_ECT);
 		DEV_STATS_INC(rd->dev, rx_frame_errors);
 		DEV_STATS_INC(rd->dev, rx_errors);
+		reason = SKB_DROP_REASON_IP_TUNNEL_ECN;
 		goto drop_dev;
 	}
 	dev_sw_netstats_rx_add(rd->dev, skb->len);
@@ -238,7 +254,7 @@ drop_dev:
 	 * too (ip -s link: rx_dropped), besides its reason's counter. */
 	dev_core_stats_rx_dropped_inc(rd->dev);
 drop:
-	kfree_skb(skb);
+	kfree_skb_reason(skb, reason);
 	return 0;
 }
 
