@@ -84,6 +84,7 @@ impl Tunnel {
                 tos: c.tos,
                 df: c.df,
                 use_dst_cache: 0,
+                pmtu_reply: 0,
             };
             (params, ep, c.remotes.as_slice().first().copied(), dests)
         };
@@ -106,6 +107,9 @@ impl Tunnel {
             };
             params.daddr = RvxAddr::from_ip(Some(dest));
             params.use_dst_cache = u8::from(Some(*dest) == cached);
+            // One ICMP "too big" per frame, however many remotes it is
+            // flooded to: only the last copy may answer.
+            params.pmtu_reply = u8::from(i + 1 == n);
             // SAFETY: `copy` is ours and consumed by the call; `me` is
             // this tunnel; `ep` is its endpoint, whose socket is open
             // while the device is up (and we are transmitting).
@@ -159,15 +163,21 @@ impl Tunnel {
         if self.recent_source.is_recent(&smac, &src, now) {
             return Ok(());
         }
-        let (learned, grow) = {
+        let (learned, grow, old_storage) = {
             let mut st = self.lock();
             if !st.config.learning {
                 return Ok(());
             }
             let ageing_ms = u64::from(st.config.ageing) * 1000;
-            let learned = st.fdb.learn(smac, src, now, ageing_ms);
-            (learned, learned == Learned::Full && st.fdb.growth_blocked())
+            let (learned, old) = st.fdb.learn(smac, src, now, ageing_ms);
+            (
+                learned,
+                learned == Learned::Full && st.fdb.growth_blocked(),
+                old,
+            )
         };
+        // Freed outside the lock.
+        drop(old_storage);
         if grow {
             // SAFETY: `me()` is this tunnel in its live device (type
             // invariant); the glue cancels the work before freeing it.

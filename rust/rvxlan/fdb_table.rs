@@ -53,21 +53,19 @@ impl FdbTable {
     }
 
     /// Makes room for one more entry if the table is getting full, from
-    /// the receive path: only while the bigger storage is small. False if
-    /// it cannot (too big for softirq, bound reached, or no memory).
-    fn reserve_atomic(&mut self) -> bool {
+    /// the receive path: only while the bigger storage is small. `Err` if
+    /// it cannot (too big for softirq, bound reached, or no memory);
+    /// otherwise the old storage, for the caller to free unlocked.
+    fn reserve_atomic(&mut self) -> Result<Option<Storage>, ()> {
         if !self.fdb.needs_room() {
-            return true;
+            return Ok(None);
         }
         let slots = self.fdb.capacity() * 2;
         if slots > MAX_SLOTS || slots * core::mem::size_of::<Option<Entry>>() > ATOMIC_MAX_BYTES {
-            return false;
+            return Err(());
         }
-        let Ok(new) = storage(slots, GFP_ATOMIC) else {
-            return false;
-        };
-        self.move_into(new);
-        true
+        let new = storage(slots, GFP_ATOMIC).map_err(|_| ())?;
+        Ok(Some(self.move_into(new)))
     }
 
     fn move_into(&mut self, new: Storage) -> Storage {
@@ -124,27 +122,32 @@ impl FdbTable {
 
     /// Learns `mac` behind `remote` (softirq). Sweeps out aged entries now
     /// and then (every half ageing period, at most once a second).
+    /// Returns what it did and storage the table moved out of, to be
+    /// freed once the caller dropped its lock.
     pub(crate) fn learn(
         &mut self,
         mac: Mac,
         remote: IpAddr,
         now_ms: u64,
         ageing_ms: u64,
-    ) -> Learned {
+    ) -> (Learned, Option<Storage>) {
         if ageing_ms != 0 && now_ms.saturating_sub(self.last_sweep_ms) > (ageing_ms / 2).max(1000) {
             self.fdb.age(now_ms, ageing_ms);
             self.last_sweep_ms = now_ms;
         }
         // Growing is only for a new MAC, and only needed when the table
         // is getting full: look the MAC up only then.
+        let mut old = None;
         if self.fdb.needs_room()
             && self.fdb.learned() < self.fdb.max_learned()
             && self.fdb.lookup(&mac).is_none()
-            && !self.reserve_atomic()
         {
-            return Learned::Full;
+            match self.reserve_atomic() {
+                Ok(o) => old = o,
+                Err(()) => return (Learned::Full, None),
+            }
         }
-        self.fdb.learn(mac, remote, now_ms)
+        (self.fdb.learn(mac, remote, now_ms), old)
     }
 
     /// Adds a static entry; `replace` allows overwriting a static one.

@@ -83,6 +83,7 @@ struct rvx_tx_params {
 	u8 tos;
 	u8 df;
 	u8 use_dst_cache;
+	u8 pmtu_reply;	/* the copy that may answer "too big" (the last) */
 };
 
 /* What C tells Rust about a frame to send. */

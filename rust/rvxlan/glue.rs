@@ -108,6 +108,7 @@ pub(crate) struct RvxTxParams {
     pub(crate) tos: u8,
     pub(crate) df: u8,
     pub(crate) use_dst_cache: u8,
+    pub(crate) pmtu_reply: u8,
 }
 
 /// `struct rvx_tx_frame`.

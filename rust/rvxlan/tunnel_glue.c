@@ -233,12 +233,29 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	/* RFC 6040 section 4.2, as vxlan_ecn_decapsulate: CE outside
 	 * marks an ECN-capable inner packet CE; over a Not-ECT one, the
 	 * signal cannot be passed on and the packet is dropped. */
-	if (sk->sk_family == AF_INET)
-		ecn = IP_ECN_decapsulate((struct iphdr *)(skb->head + nh), skb);
+	/* Only on an untagged inner IPv4/IPv6 packet, whose header
+	 * pskb_inet_may_pull made linear: the decapsulate helpers look past
+	 * VLAN tags with the outer mac_len and would read (and mark) payload
+	 * bytes. Marking CE writes the inner header: unshare it first. */
+	if (skb->protocol == htons(ETH_P_IP) || skb->protocol == htons(ETH_P_IPV6)) {
+		u8 outer = sk->sk_family == AF_INET ?
+			   ((struct iphdr *)(skb->head + nh))->tos :
+			   ipv6_get_dsfield((struct ipv6hdr *)(skb->head + nh));
+
+		if (INET_ECN_is_ce(outer) &&
+		    skb_ensure_writable(skb, skb_network_offset(skb) +
+					(skb->protocol == htons(ETH_P_IP) ?
+					 sizeof(struct iphdr) : sizeof(struct ipv6hdr)))) {
+			reason = SKB_DROP_REASON_NOMEM;
+			goto drop_dev;
+		}
+		if (sk->sk_family == AF_INET)
+			ecn = IP_ECN_decapsulate((struct iphdr *)(skb->head + nh), skb);
 #if IS_ENABLED(CONFIG_IPV6)
-	else
-		ecn = IP6_ECN_decapsulate((struct ipv6hdr *)(skb->head + nh), skb);
+		else
+			ecn = IP6_ECN_decapsulate((struct ipv6hdr *)(skb->head + nh), skb);
 #endif
+	}
 	if (unlikely(ecn > 1)) {
 		rvxlan_count(rd->tunnel, RVX_CNT_RX_ECN_CE_NOT_ECT);
 		DEV_STATS_INC(rd->dev, rx_frame_errors);
@@ -304,38 +321,40 @@ static int rvx_push_header(struct sk_buff *skb, struct dst_entry *dst, int iphdr
 	return 0;
 }
 
-static bool rvx_too_big(const struct sk_buff *skb, struct dst_entry *dst, int iphdr_len)
-{
-	return !skb_is_gso(skb) &&
-	       skb->len + RVX_VXLAN_HLEN + sizeof(struct udphdr) + iphdr_len > dst_mtu(dst);
-}
-
 /* rvx_tx_v4/v6: too big, and the skb was turned into the ICMP reply
  * (consumed): charged as RVX_TX_TOO_BIG. */
 #define RVX_TX_TOO_BIG_REPLIED (-1)
 
 /*
- * A frame too big for the path: tells its sender, as Linux tunnels do
- * (skb_tunnel_check_pmtu with reply): the skb becomes an ICMP "fragmentation
- * needed" / ICMPv6 "packet too big" with the path MTU less the
- * encapsulation, from the inner destination to the inner source, and is
- * received on the device as if it came through the tunnel. The device
+ * Whether the frame fits the path once encapsulated (GSO frames by their
+ * segments), and if not, tells its sender, as Linux tunnels do
+ * (skb_tunnel_check_pmtu with reply): the skb becomes an ICMP
+ * "fragmentation needed" / ICMPv6 "packet too big" with the path MTU less
+ * the encapsulation, from the inner destination to the inner source, and
+ * is received on the device as if it came through the tunnel. The device
  * keeps no dst (no netif_keep_dst), so the sender's stack learns the path
- * MTU from that message, whether it is local or behind a bridge. False
- * when no reply is due (no DF, an ICMP error, not IP): the caller drops.
+ * MTU from that message, whether it is local or behind a bridge. Returns
+ * 0 (fits), RVX_TX_TOO_BIG (drop: no reply due, e.g. no DF, an ICMP
+ * error, not IP, or not this copy's turn) or RVX_TX_TOO_BIG_REPLIED.
  */
-static bool rvx_pmtu_reply(struct sk_buff *skb, struct rvx_dev *rd, struct dst_entry *dst,
-			   int iphdr_len)
+static int rvx_check_size(struct sk_buff *skb, struct rvx_dev *rd, struct dst_entry *dst,
+			  int iphdr_len, const struct rvx_tx_params *p)
 {
 	int headroom = ETH_HLEN + RVX_VXLAN_HLEN + sizeof(struct udphdr) + iphdr_len;
+	int mtu = (int)dst_mtu(dst) - headroom;
 
 	skb_set_network_header(skb, ETH_HLEN);
-	if (skb_tunnel_check_pmtu(skb, dst, headroom, true) <= 0)
-		return false;
+	if (skb_is_gso(skb) ? skb_gso_validate_network_len(skb, mtu) :
+			      (int)(skb->len - ETH_HLEN) <= mtu)
+		return 0;
+	if (!p->pmtu_reply || skb_tunnel_check_pmtu(skb, dst, headroom, true) <= 0)
+		return RVX_TX_TOO_BIG;
+	/* Now a fresh ICMP: none of the tunnel's offload state. */
+	skb->encapsulation = 0;
 	skb->protocol = eth_type_trans(skb, rd->dev);
 	dev_sw_netstats_rx_add(rd->dev, skb->len);
 	netif_rx(skb);
-	return true;
+	return RVX_TX_TOO_BIG_REPLIED;
 }
 
 static int rvx_tx_v4(struct sk_buff *skb, struct rvx_dev *rd, struct socket *sock,
@@ -365,11 +384,13 @@ static int rvx_tx_v4(struct sk_buff *skb, struct rvx_dev *rd, struct socket *soc
 		if (inner && (inner->frag_off & htons(IP_DF)))
 			df = htons(IP_DF);
 	}
-	if (df && rvx_too_big(skb, &rt->dst, sizeof(struct iphdr))) {
-		bool replied = rvx_pmtu_reply(skb, rd, &rt->dst, sizeof(struct iphdr));
+	if (df) {
+		int big = rvx_check_size(skb, rd, &rt->dst, sizeof(struct iphdr), p);
 
-		ip_rt_put(rt);
-		return replied ? RVX_TX_TOO_BIG_REPLIED : RVX_TX_TOO_BIG;
+		if (big) {
+			ip_rt_put(rt);
+			return big;
+		}
 	}
 	ttl = p->ttl ?: ip4_dst_hoplimit(&rt->dst);
 	/* IPv4 underlay: UDP checksum zero, as Linux vxlan by default. */
@@ -401,11 +422,13 @@ static int rvx_tx_v6(struct sk_buff *skb, struct rvx_dev *rd, struct socket *soc
 	if (IS_ERR(dst))
 		return RVX_TX_NO_ROUTE;
 	/* IPv6 never fragments in the network: too big is too big. */
-	if (rvx_too_big(skb, dst, sizeof(struct ipv6hdr))) {
-		bool replied = rvx_pmtu_reply(skb, rd, dst, sizeof(struct ipv6hdr));
+	{
+		int big = rvx_check_size(skb, rd, dst, sizeof(struct ipv6hdr), p);
 
-		dst_release(dst);
-		return replied ? RVX_TX_TOO_BIG_REPLIED : RVX_TX_TOO_BIG;
+		if (big) {
+			dst_release(dst);
+			return big;
+		}
 	}
 	ttl = p->ttl ?: ip6_dst_hoplimit(dst);
 	/* udp_tunnel6_xmit_skb(), unlike the IPv4 path's iptunnel_xmit(),

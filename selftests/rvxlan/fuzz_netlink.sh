@@ -18,7 +18,7 @@
 # RVISOR_FUZZ_SEED (default 1).
 . "$(dirname "$0")/tunnel_lib.sh"
 
-ktap_plan 9
+ktap_plan 10
 FUZZ=$RVISOR_BIN/rtnl_fuzz
 N=${RVISOR_FUZZ_REQUESTS:-80000}
 NT=${RVISOR_FUZZ_TENANT_REQUESTS:-20000}
@@ -33,7 +33,7 @@ ip -n za addr add fd4d::1/64 dev ul0 nodad
 
 unshare --user --net sleep 900 &
 TENANT=$!
-trap 'kill $TENANT $CHAOS $FLOOD 2>/dev/null; cleanup' EXIT
+trap 'kill $TENANT $CHAOS $FLOOD $LOAD 2>/dev/null; cleanup' EXIT
 for _ in $(seq 100); do
 	[ "$(readlink /proc/$TENANT/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
 	sleep 0.1
@@ -43,7 +43,7 @@ echo "0 100000 1" >/proc/$TENANT/gid_map
 mkdir -p /tmp/rvx-tenant && cp "$FUZZ" /tmp/rvx-tenant/rtnl_fuzz && chmod -R a+rx /tmp/rvx-tenant
 
 # A pair carrying traffic throughout (its own VNI, not in the fuzzers'
-# name pools).
+# name pools), 200 pings a second.
 pair() {
 	rvx za add st0 vni 4000 remote 10.77.0.2 && rvx zb add st0 vni 4000 remote 10.77.0.1 &&
 		overlay za st0 192.168.77.1/24 && overlay zb st0 192.168.77.2/24
@@ -71,10 +71,14 @@ tconfig() {
 }
 pair
 tenant_devices
-ip netns exec za timeout 600 ping -q -f 192.168.77.2 >/dev/null 2>&1 &
+ip netns exec za timeout 600 ping -q -i 0.005 192.168.77.2 >/dev/null 2>&1 &
 FLOOD=$!
 
 before=$(tconfig)
+# What the host sends on the underlay meanwhile: only the tenant's VNIs
+# (100-103) and the host pair's (4000) may appear.
+pcap=/tmp/rvx-fuzz-netlink.pcap
+capture zb ul0 $pcap 30
 start=$(date +%s)
 # Without deletions, so the host's devices stay under attack throughout
 # (deleting a device in its own namespace is the tenant's right; the
@@ -92,6 +96,12 @@ ktap_check "tenant: the host's view of its 4 devices' tunnels is unchanged" sh -
 	'[ "$(echo "$1" | grep -c .)" = 4 ] && [ "$1" = "$2" ]' _ "$before" "$after"
 ktap_expect "tenant: the underlay's sockets are the host's only (one, on 4789)" \
 	"1" "$(ip netns exec za ss -Huln | grep -c .)"
+kill -INT $CAPTURE_PID 2>/dev/null
+wait $CAPTURE_PID 2>/dev/null
+vnis=$(tshark -r $pcap -Y "vxlan && ip.src == 10.77.0.1" -T fields -e vxlan.vni 2>/dev/null | sort -un | tr '\n' ' ')
+ktap_diag "VNIs the host sent while the tenant attacked: $vnis"
+ktap_check "tenant: every frame the host sent meanwhile carried the tenant's VNIs or the host pair's (the flood: positive control)" \
+	sh -c "echo '$vnis' | grep -qw 4000 && ! echo '$vnis' | tr ' ' '\n' | grep -vxE '|100|101|102|103|4000' | grep -q ."
 
 # The underlay fuzzer, with device deletion, namespace deletion and
 # module reloads running under it.
@@ -111,11 +121,17 @@ chaos() {
 }
 chaos &
 CHAOS=$!
+# Receive load on the VNIs the fuzzer's devices get (and those of
+# devices that fail to register after ndo_init, which must never be
+# reached).
+ip netns exec zb timeout 600 "$RVISOR_BIN/vxlan_fuzz" "$SEED" 100000000 10.77.0.1 4789 \
+	0,1,2,3,4,5,6,7,8,9,10,100,200,255,256,299 02:00:00:00:00:01 >/dev/null 2>&1 &
+LOAD=$!
 start=$(date +%s)
 out=$(ip netns exec za "$FUZZ" "$SEED" "$N" fz)
 rc=$?
-kill $CHAOS
-wait $CHAOS 2>/dev/null
+kill $CHAOS $LOAD
+wait $CHAOS $LOAD 2>/dev/null
 echo "$out" | grep '^#'
 ktap_diag "underlay: $N requests in $(($(date +%s) - start)) s, with deletions, namespace deletions and module reloads"
 ktap_check "underlay: $N random requests sent and answered" sh -c "[ $rc -eq 0 ] && echo '$out' | grep -qx 'sent $N'"

@@ -8,7 +8,7 @@
 # underlays carry jumbo frames.
 . "$(dirname "$0")/tunnel_lib.sh"
 
-ktap_plan 14
+ktap_plan 15
 
 # dfping NS ADDR SIZE: one ping of SIZE payload bytes, never fragmented.
 dfping() {
@@ -41,6 +41,18 @@ ktap_expect "... is counted tx_too_big (the first ping; the sender refuses the s
 	$((before + 1)) "$(counter ma rx0 tx_too_big)"
 ktap_check "... and the sender learned the path MTU 1450 from the tunnel's ICMP (as Linux tunnels)" sh -c \
 	"ip -n ma route get 192.168.60.2 | grep -qw 'mtu 1450'"
+ip -n ma route flush cache
+# TCP hands the device large (GSO) frames: those too are checked against
+# the path by their segments, and the sender is told (else a PMTU black
+# hole: the segments die in the underlay's ip_fragment with DF set).
+ip netns exec mb timeout 40 iperf3 -s -1 >/dev/null 2>&1 &
+sleep 1
+mbit=$(ip netns exec ma timeout 30 iperf3 -c 192.168.60.2 -t 3 2>/dev/null |
+	awk '/receiver$/ { v = $7; u = $8 } END { if (u == "Gbits/sec") v *= 1000; if (u == "Kbits/sec") v /= 1000; print v + 0 }')
+ktap_diag "IPv4, DF set, tunnel MTU 1500 over 1500: TCP $mbit Mbit/s"
+ktap_check "... TCP (GSO) adapts to the path MTU the tunnel reports and flows" \
+	awk -v v="$mbit" 'BEGIN { exit !(v > 1) }'
+wait
 ip -n ma route flush cache
 rvx ma set rx0 df unset
 ktap_check "IPv4, same with DF clear: the outer packet is fragmented and the frame crosses" dfping ma 192.168.60.2 1472

@@ -203,6 +203,10 @@ static void newlink(struct msg *m, const char *prefix, int create)
 	start(m, RTM_NEWLINK, flags);
 	ifi = put(m, NULL, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
+	/* Now and then an ifindex that exists (1 is lo): register_netdevice
+	 * then fails late, after ndo_init, with the VNI configured. */
+	if (create && below(8) == 0)
+		ifi->ifi_index = (int)below(4);
 	name_attr(m, prefix, below(8));
 	if (below(8) == 0) {
 		int32_t id = (int32_t)below(4) - 1;	/* -1 .. 2 */
