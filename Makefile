@@ -37,7 +37,7 @@ $(BUILD)/selftests/%: selftests/rvisor/%.c selftests/rvisor/vmtest.h
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 
-$(BUILD)/selftests/%: selftests/rvxlan/%.c
+$(BUILD)/selftests/%: selftests/rvxlan/%.c selftests/rvxlan/fuzz_rng.h
 	@mkdir -p $(@D)
 	gcc -O2 -Wall -Wextra -Werror -o $@ $<
 

@@ -31,16 +31,8 @@ netns za zb zc
 underlay za 10.77.0.1 zb 10.77.0.2 24
 ip -n za addr add fd4d::1/64 dev ul0 nodad
 
-unshare --user --net sleep 900 &
-TENANT=$!
-trap 'kill $TENANT $CHAOS $FLOOD $LOAD 2>/dev/null; cleanup' EXIT
-for _ in $(seq 100); do
-	[ "$(readlink /proc/$TENANT/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
-	sleep 0.1
-done
-echo "0 100000 1" >/proc/$TENANT/uid_map
-echo "0 100000 1" >/proc/$TENANT/gid_map
-mkdir -p /tmp/rvx-tenant && cp "$FUZZ" /tmp/rvx-tenant/rtnl_fuzz && chmod -R a+rx /tmp/rvx-tenant
+tenant_ns "$FUZZ" || exit 1
+trap 'kill $CHAOS $FLOOD $LOAD 2>/dev/null; cleanup' EXIT
 
 # A pair carrying traffic throughout (its own VNI, not in the fuzzers'
 # name pools), 200 pings a second.

@@ -55,13 +55,13 @@ for fam in 4 6; do
 	# ECN-capable (ECT(0)) inner packets, for the outer ECN field.
 	ip netns exec ia$fam ping -q -c 2 -i 0.2 -W 2 -Q 2 $ib >/dev/null 2>&1
 	wait $CAPTURE_PID
-	src="ip.src == $A"
-	[ $fam = 6 ] && src="ipv6.src == $A"
+	src="ip.src == $A" ecn=ip.dsfield.ecn
+	[ $fam = 6 ] && src="ipv6.src == $A" ecn=ipv6.tclass.ecn
 	fields=$(tshark -r $pcap -o udp.check_checksum:TRUE -Y "vxlan && $src" -T fields -E separator=, \
 		-e vxlan.flags -e vxlan.vni -e vxlan.reserved_16 -e vxlan.reserved8 -e udp.srcport -e udp.dstport \
-		-e udp.checksum -e udp.checksum.status -e udp.payload 2>/dev/null |
+		-e udp.checksum -e udp.checksum.status -e udp.payload -e $ecn 2>/dev/null |
 		awk -F, -v OFS=, '{ gsub(/:/, "", $9); $9 = substr($9, 1, 16); print }' | sort -u)
-	ktap_diag "IPv$fam: decoded (flags vni reserved16 reserved8 sport dport csum csum-status header-bytes):"
+	ktap_diag "IPv$fam: decoded (flags vni reserved16 reserved8 sport dport csum csum-status header-bytes ecn):"
 	echo "$fields" | head -n 3 | sed 's/^/# /'
 	ip netns exec ia$fam ethtool -K ul0 tx on >/dev/null
 	n=$(echo "$fields" | grep -c .)
@@ -76,10 +76,8 @@ for fam in 4 6; do
 		ktap_check "IPv6: UDP checksum present and verified good by tshark" \
 			sh -c "echo \"\$1\" | awk -F, '\$7 == \"0x0000\" || \$8 != 1 { bad = 1 } END { exit bad }'" _ "$fields"
 	fi
-	ecn=ip.dsfield.ecn
-	[ $fam = 6 ] && ecn=ipv6.tclass.ecn
 	ktap_expect "IPv$fam: outer ECN follows the inner (RFC 6040): ECT(0) inside gives ECT(0) outside, Not-ECT gives Not-ECT" \
-		"yes yes" "$(tshark -r $pcap -Y "vxlan && $src && $ecn == 2" 2>/dev/null | grep -q . && echo yes) $(tshark -r $pcap -Y "vxlan && $src && $ecn == 0" 2>/dev/null | grep -q . && echo yes)"
+		"0 2" "$(echo "$fields" | awk -F, '{ print $10 }' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 	drops=$(($(counter ia$fam rx0 tx_no_route) + $(counter ia$fam rx0 tx_no_buffer) + $(counter ia$fam rx0 rx_inner_too_short)))
 	ktap_expect "IPv$fam: no transmit or receive errors counted" 0 "$drops"
 done

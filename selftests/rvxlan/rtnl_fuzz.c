@@ -29,23 +29,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fuzz_rng.h"
+
 #define RVX_ATTR_MAX 12		/* IFLA_RVXLAN_REMOTES */
 #define BUF 8192
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
-static uint32_t below(uint32_t n)
-{
-	return (uint32_t)(rnd() % n);
-}
 
 struct msg {
 	unsigned char buf[BUF];
@@ -83,12 +70,6 @@ static size_t attr(struct msg *m, uint16_t type, const void *data, size_t n)
 static void nest_end(struct msg *m, size_t off)
 {
 	((struct nlattr *)(m->buf + off))->nla_len = (uint16_t)(m->len - off);
-}
-
-static void fill(unsigned char *p, size_t n)
-{
-	while (n--)
-		*p++ = (unsigned char)rnd();
 }
 
 /* A length: mostly the right one, else a neighbour or anything. */
@@ -392,7 +373,7 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	nodel = argc == 5;
-	rng_state = strtoull(argv[1], NULL, 0) | 1;
+	rng_seed(strtoull(argv[1], NULL, 0));
 	count = strtoull(argv[2], NULL, 0);
 	prefix = argv[3];
 	if (strlen(prefix) > 8) {

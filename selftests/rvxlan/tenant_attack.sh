@@ -20,25 +20,9 @@ dmesg_mark
 netns h1 h2
 underlay h1 10.9.0.1 h2 10.9.0.2 24
 
-# The tenant: `sleep` holds a new user namespace and the network namespace
-# it owns; its uid and gid 0 are 100000 on the host. tn runs a command as
-# the tenant's root (every capability in its user namespace, none
-# outside), host_tn as the host's root in the tenant's network namespace.
-# The tenant runs its own copy of the CLI (the tree may be unreadable to
-# uid 100000).
-unshare --user --net sleep 900 &
-TENANT=$!
-trap 'kill $TENANT 2>/dev/null; cleanup' EXIT
-for _ in $(seq 100); do
-	[ "$(readlink /proc/$TENANT/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
-	sleep 0.1
-done
-echo "0 100000 1" >/proc/$TENANT/uid_map
-echo "0 100000 1" >/proc/$TENANT/gid_map
-mkdir -p /tmp/rvx-tenant && cp "$RVXLAN" /tmp/rvx-tenant/rvxlan && chmod -R a+rx /tmp/rvx-tenant
+# The tenant, with its own copy of the CLI.
+tenant_ns "$RVXLAN" || exit 1
 TRVXLAN=/tmp/rvx-tenant/rvxlan
-tn() { nsenter -t "$TENANT" -U -n -- "$@"; }
-host_tn() { nsenter -t "$TENANT" -n -- "$@"; }
 
 # refused_by WHO DESCRIPTION EXPECTED_MESSAGE COMMAND...: COMMAND, run by
 # WHO (tn, host_tn or rvx), fails and says why.

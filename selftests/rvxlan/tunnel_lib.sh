@@ -75,6 +75,27 @@ capture() {
 	return 1
 }
 
+# tenant_ns PROGRAM...: a tenant: `sleep` holds a new user namespace and
+# the network namespace it owns, uid and gid 0 there being 100000 on the
+# host; TENANT is its pid (killed by cleanup). tn runs a command as the
+# tenant's root (every capability in its user namespace, none outside),
+# host_tn as the host's root in the tenant's network namespace. The
+# PROGRAMs are copied to /tmp/rvx-tenant, readable by the tenant (the
+# tree may not be).
+tenant_ns() {
+	unshare --user --net sleep 900 &
+	TENANT=$!
+	for _ in $(seq 100); do
+		[ "$(readlink /proc/$TENANT/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
+		sleep 0.1
+	done
+	echo "0 100000 1" >/proc/$TENANT/uid_map &&
+		echo "0 100000 1" >/proc/$TENANT/gid_map &&
+		mkdir -p /tmp/rvx-tenant && cp "$@" /tmp/rvx-tenant/ && chmod -R a+rx /tmp/rvx-tenant
+}
+tn() { nsenter -t "$TENANT" -U -n -- "$@"; }
+host_tn() { nsenter -t "$TENANT" -n -- "$@"; }
+
 fresh_module() {
 	unload_quietly rvxlan
 	insmod "$RVISOR_MODULES/rvxlan.ko"
@@ -82,6 +103,7 @@ fresh_module() {
 
 cleanup() {
 	local ns
+	[ -n "${TENANT:-}" ] && kill "$TENANT" 2>/dev/null
 	for ns in $RVX_NAMESPACES; do
 		ip netns del "$ns" 2>/dev/null
 	done

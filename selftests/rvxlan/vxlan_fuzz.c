@@ -31,29 +31,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fuzz_rng.h"
+
 #define MAX_VNIS 64
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
-/* A value below n. */
-static uint32_t below(uint32_t n)
-{
-	return (uint32_t)(rnd() % n);
-}
-
-static void fill(unsigned char *p, size_t n)
-{
-	while (n--)
-		*p++ = (unsigned char)rnd();
-}
 
 static int parse_mac(const char *s, unsigned char mac[6])
 {
@@ -213,7 +193,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s SEED COUNT DEST_ADDR PORT VNI[,VNI...] OWN_MAC\n", argv[0]);
 		return 64;
 	}
-	rng_state = strtoull(argv[1], NULL, 0) | 1;
+	rng_seed(strtoull(argv[1], NULL, 0));
 	count = strtoull(argv[2], NULL, 0);
 	if (getaddrinfo(argv[3], argv[4], &hints, &ai)) {
 		fprintf(stderr, "bad address %s port %s\n", argv[3], argv[4]);

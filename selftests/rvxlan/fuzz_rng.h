@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The fuzzers' random numbers: xorshift64*, seeded from the command line,
+ * so that a seed names one run exactly (same seed, same inputs).
+ */
+#ifndef RVXLAN_FUZZ_RNG_H
+#define RVXLAN_FUZZ_RNG_H
+
+#include <stdint.h>
+
+static uint64_t rng_state;
+
+static inline void rng_seed(uint64_t seed)
+{
+	rng_state = seed | 1;	/* never 0, which xorshift cannot leave */
+}
+
+static inline uint64_t rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+/* A value below n. */
+static inline uint32_t below(uint32_t n)
+{
+	return (uint32_t)(rnd() % n);
+}
+
+static inline void fill(unsigned char *p, size_t n)
+{
+	while (n--)
+		*p++ = (unsigned char)rnd();
+}
+
+#endif /* RVXLAN_FUZZ_RNG_H */
