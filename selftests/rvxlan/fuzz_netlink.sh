@@ -130,6 +130,8 @@ out=$(ip netns exec za "$FUZZ" "$SEED" "$N" fz)
 rc=$?
 kill $CHAOS $LOAD
 wait $CHAOS $LOAD 2>/dev/null
+# The chaos may have been stopped between its rmmod and insmod.
+module_loaded rvxlan || insmod "$RVISOR_MODULES/rvxlan.ko"
 echo "$out" | grep '^#'
 ktap_diag "underlay: $N requests in $(($(date +%s) - start)) s, with deletions, namespace deletions and module reloads"
 ktap_check "underlay: $N random requests sent and answered" sh -c "[ $rc -eq 0 ] && echo '$out' | grep -qx 'sent $N'"
