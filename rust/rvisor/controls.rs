@@ -119,12 +119,20 @@ impl Controls {
             proc2::ENABLE_EPT
                 | proc2::UNRESTRICTED_GUEST
                 | if vpid { proc2::ENABLE_VPID } else { 0 },
-            0,
+            // A guest's WBINVD would flush the caches of a CPU other tenants
+            // share; with no non-coherent DMA it is a no-op, as on KVM
+            // (kvm_emulate_wbinvd()).
+            proc2::WBINVD_EXITING,
         )?;
         let exit = pick(
             "VM-exit",
             raw.exit,
             exit_ctl::HOST_ADDR_SPACE_SIZE
+                // The guest's DR7 and DEBUGCTL are its own (loaded at entry,
+                // saved at exit; exit sets DR7 to 0x400 and clears
+                // DEBUGCTL, and the host's are put back after the
+                // section), as KVM requires in setup_vmcs_config().
+                | exit_ctl::SAVE_DEBUG_CONTROLS
                 | exit_ctl::SAVE_IA32_EFER
                 | exit_ctl::LOAD_IA32_EFER
                 | exit_ctl::SAVE_IA32_PAT
@@ -134,7 +142,7 @@ impl Controls {
         let entry = pick(
             "VM-entry",
             raw.entry,
-            entry_ctl::LOAD_IA32_EFER | entry_ctl::LOAD_IA32_PAT,
+            entry_ctl::LOAD_DEBUG_CONTROLS | entry_ctl::LOAD_IA32_EFER | entry_ctl::LOAD_IA32_PAT,
             0,
         )?;
         let msr = |m| crate::arch::rdmsr(m).unwrap_or(0);

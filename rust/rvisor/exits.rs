@@ -138,6 +138,14 @@ pub(crate) fn handle(
                 // handler's IRET, as if it had arrived here.
                 unsafe { glue::rv_vmx_do_nmi_irqoff() };
                 Ok(Next::Resume)
+            } else if info & intr_info::VALID != 0 && info as u8 == vector::AC {
+                // #AC is intercepted only so that its delivery cannot loop
+                // in the processor without an exit (CVE-2015-5307: an #AC
+                // raised while delivering #AC, on a misaligned CPL3 stack,
+                // hangs the CPU); it goes back to the guest, which takes it
+                // at the next entry, as in KVM's handle_exception_nmi().
+                let ec = v.read32(field::VM_EXIT_INTR_ERROR_CODE);
+                inject(v, vector::AC, Some(ec))
             } else {
                 Ok(internal_error(
                     vcpu,
@@ -178,7 +186,9 @@ pub(crate) fn handle(
             let access = mmio::Access::capture(v, EptViolation(v.read(field::EXIT_QUALIFICATION)));
             Ok(Next::Leave(Outcome::EptViolation(access)))
         }
-        reason::INVD => skip(v),
+        // KVM treats both as no-ops (kvm_emulate_invd(), and
+        // kvm_emulate_wbinvd() without non-coherent DMA).
+        reason::INVD | reason::WBINVD => skip(v),
         // VMX instructions, GETSEC, MONITOR/MWAIT: not offered to guests.
         11 | 19..=27 | 50 | 53 | reason::MWAIT | reason::MONITOR => ud(v),
         reason::RDPMC => gp(v),
@@ -335,11 +345,20 @@ fn handle_dr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
         // Aliases of DR6/DR7 only without CR4.DE.
         return ud(v);
     }
+    if g.dr7 & DR7_GD != 0 {
+        // General detect: the exit took precedence over the #DB the access
+        // raises; deliver it as the processor would have (DR6.BD, GD
+        // cleared), as KVM's handle_dr() does.
+        g.dr6 = (g.dr6 & !0xf) | DR6_BD | 0xffff_0ff0;
+        g.dr7 &= !DR7_GD;
+        v.write(field::GUEST_DR7, guest_dr7_hw(g.dr7))?;
+        return inject(v, vector::DB, None);
+    }
     if from {
         let val = match dr {
             0..=3 => g.dr[dr],
             6 => g.dr6,
-            _ => v.read(field::GUEST_DR7),
+            _ => g.dr7,
         };
         write_gpr_sized(v, g, reg, val, 8);
     } else {
@@ -348,10 +367,31 @@ fn handle_dr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
             0..=3 => g.dr[dr] = val,
             _ if val >> 32 != 0 => return gp(v),
             6 => g.dr6 = (val & 0x0001_e00f) | 0xffff_0ff0,
-            _ => v.write(field::GUEST_DR7, (val & 0xffff_2bff) | 0x400)?,
+            _ => {
+                g.dr7 = (val & 0xffff_2bff) | 0x400;
+                v.write(field::GUEST_DR7, guest_dr7_hw(g.dr7))?;
+            }
         }
     }
     skip(v)
+}
+
+/// DR7.GD: general detect (SDM Vol. 3B, 18.2.4).
+const DR7_GD: u64 = 1 << 13;
+/// DR6.BD: the #DB came from general detect.
+const DR6_BD: u64 = 1 << 13;
+/// DR7's local and global enables of the four breakpoints.
+const DR7_ENABLES: u64 = 0xff;
+
+/// The DR7 the processor runs the guest with: the guest's, without its
+/// breakpoint enables. DR0-DR3 are not switched (the guest's stay in
+/// software, behind MOV-DR exiting), so an armed breakpoint would match
+/// the host's addresses; none is armed, which also keeps a guest from
+/// looping in #DB delivery on a data breakpoint over its own stack
+/// (CVE-2015-8104). KVM switches DR0-DR3 and arms them; the difference
+/// is listed in Documentation/uapi.rst.
+pub(crate) fn guest_dr7_hw(dr7: u64) -> u64 {
+    dr7 & !DR7_ENABLES
 }
 
 fn handle_rdmsr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {

@@ -38,6 +38,7 @@ struct rv_host_state {
 	u64 tr_base, gdt_base, idt_base;
 	u64 sysenter_cs, sysenter_esp, sysenter_eip;
 	u64 efer, pat;
+	u64 debugctl;
 	u16 cs_sel, ss_sel, ds_sel, es_sel, fs_sel, gs_sel, tr_sel, ldt_sel;
 };
 

@@ -27,6 +27,7 @@ pub(crate) struct HostStateRaw {
     pub(crate) sysenter_eip: u64,
     pub(crate) efer: u64,
     pub(crate) pat: u64,
+    pub(crate) debugctl: u64,
     pub(crate) cs_sel: u16,
     pub(crate) ss_sel: u16,
     pub(crate) ds_sel: u16,

@@ -4,10 +4,12 @@
  * VMCS host-state area must hold. Static inline kernel helpers only, with
  * no policy; rust/rvisor/host_state.rs decides when each is called.
  */
+#include <linux/hw_breakpoint.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
+#include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
@@ -32,6 +34,7 @@ void rv_host_state_save(struct rv_host_state *hs)
 	asm volatile("sldt %0" : "=g"(hs->ldt_sel));
 	rdmsrl(MSR_FS_BASE, hs->fs_base);
 	rdmsrl(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
+	hs->debugctl = get_debugctlmsr();
 }
 
 /*
@@ -76,6 +79,17 @@ void rv_host_state_restore(const struct rv_host_state *hs)
 	invalidate_tss_limit();
 	wrmsrl(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
 	load_fixmap_gdt(raw_smp_processor_id());
+	/*
+	 * VM exit cleared DEBUGCTL and set DR7 to 0x400 (the save/load debug
+	 * controls): the host's come back, as in vmx_vcpu_run() and
+	 * vcpu_enter_guest().
+	 */
+	if (hs->debugctl)
+		update_debugctlmsr(hs->debugctl);
+#ifdef CONFIG_HAVE_HW_BREAKPOINT
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+#endif
 }
 
 void rv_wrmsr(u32 msr, u64 val)

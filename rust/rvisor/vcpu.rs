@@ -84,6 +84,9 @@ pub(crate) struct Guest {
     /// exits; guest hardware breakpoints are not armed).
     pub(crate) dr: [u64; 4],
     pub(crate) dr6: u64,
+    /// DR7 as the guest wrote it; the VMCS holds it without the breakpoint
+    /// enables (see `exits::guest_dr7_hw`).
+    pub(crate) dr7: u64,
     /// PDPTEs to load before the next entry (PAE paging turned on by an
     /// emulated instruction).
     pub(crate) pdptrs: Option<[u64; 4]>,
@@ -210,6 +213,7 @@ impl Vcpu {
             cr8: 0,
             dr: [0; 4],
             dr6: 0xffff_0ff0,
+            dr7: 0x400,
             pdptrs: None,
         };
         let state = VcpuState { vmcs, g };

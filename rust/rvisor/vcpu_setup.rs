@@ -8,7 +8,7 @@ use crate::controls::CR0_HOST_OWNED;
 use crate::glue;
 use crate::vcpu::{write_cr0, write_cr4, write_efer};
 use crate::vm::Vm;
-use crate::vmcs::{field, Segment};
+use crate::vmcs::{field, vector, Segment};
 use crate::vmcs_region::LoadedVmcs;
 use kernel::prelude::*;
 
@@ -26,7 +26,10 @@ pub(crate) fn init_vmcs(v: &mut LoadedVmcs<'_>, vm: &Vm, vpid: Option<u16>) -> R
     v.write(field::SECONDARY_VM_EXEC_CONTROL, u64::from(ctl.proc2))?;
     v.write(field::VM_EXIT_CONTROLS, u64::from(ctl.exit))?;
     v.write(field::VM_ENTRY_CONTROLS, u64::from(ctl.entry))?;
-    v.write(field::EXCEPTION_BITMAP, 0)?;
+    // #AC only, so that its delivery cannot loop without an exit (see the
+    // EXCEPTION_NMI exit); KVM also takes #DB, which cannot loop here: no
+    // guest breakpoint is armed (exits::guest_dr7_hw).
+    v.write(field::EXCEPTION_BITMAP, 1 << vector::AC)?;
     v.write(field::PAGE_FAULT_ERROR_CODE_MASK, 0)?;
     v.write(field::PAGE_FAULT_ERROR_CODE_MATCH, 0)?;
     v.write(field::CR3_TARGET_COUNT, 0)?;

@@ -84,6 +84,43 @@ asm(".pushsection .rodata\n.code64\n"
     "g_avx_end:\n"
     ".code64\n.popsection\n");
 
+/* 64-bit: DR7 written and read back; DR0 too. */
+VT_GUEST(g_dr7);
+asm(".pushsection .rodata\n.code64\n"
+    "g_dr7_start:\n"
+    "  mov $0x1100, %rax\n"
+    "  mov %rax, %dr0\n"
+    "  mov $0x0f0401, %rax\n" /* L0, R/W0 = 11 (data), LEN0 = 11 */
+    "  mov %rax, %dr7\n"
+    "  mov %dr7, %rbx\n"
+    "  mov %dr0, %rcx\n"
+    "  hlt\n"
+    "g_dr7_end:\n"
+    ".code64\n.popsection\n");
+
+/* 64-bit: DR7.GD set, then any MOV DR raises #DB (no IDT: triple fault). */
+VT_GUEST(g_gd);
+asm(".pushsection .rodata\n.code64\n"
+    "g_gd_start:\n"
+    "  mov $0x2400, %rax\n"
+    "  mov %rax, %dr7\n"
+    "  mov %dr0, %rbx\n"
+    "  mov $0x5a, %ebx\n"
+    "  hlt\n"
+    "g_gd_end:\n"
+    ".code64\n.popsection\n");
+
+/* 32-bit, CPL3, CR0.AM and EFLAGS.AC: a misaligned load raises #AC. */
+VT_GUEST(g_ac);
+asm(".pushsection .rodata\n.code32\n"
+    "g_ac_start:\n"
+    "  mov 0x2000, %eax\n"  /* aligned: fine */
+    "  mov 0x2001, %ebx\n"  /* misaligned: #AC */
+    "  mov $0x5a, %ecx\n"
+    "  hlt\n"
+    "g_ac_end:\n"
+    ".code64\n.popsection\n");
+
 static const char *dev;
 
 /* KVM_SET_MSRS or KVM_GET_MSRS of one MSR; returns the ioctl's result. */
@@ -433,6 +470,102 @@ static void test_avx_leak(void)
 	vt_vm_destroy(&vm);
 }
 
+/*
+ * DR7 is the guest's: what it writes it reads back (with KVM's fixed bits),
+ * and DR0 too. rvisor ran guests without the load/save debug controls, so
+ * the processor's DR7 in the guest was the host's.
+ */
+static void test_dr7(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	struct vt_vcpu v;
+	uint8_t *mem = long_mode_vm(&vm, &v, 0x500);
+	struct kvm_regs r;
+	int exit;
+
+	VT_LOAD(mem, CODE, g_dr7);
+	enter(&v, CODE, 2, 0);
+	exit = vt_run(&v);
+	r = vt_regs(&v);
+	printf("# guest: DR7 round trip: exit %s dr7 %#llx dr0 %#llx\n", vt_exit_name(exit),
+	       (unsigned long long)r.rbx, (unsigned long long)r.rcx);
+	vt_result(exit == KVM_EXIT_HLT && r.rbx == 0xf0401 && r.rcx == 0x1100,
+		  "guest DR7 and DR0 read back what the guest wrote (%#llx, %#llx)",
+		  (unsigned long long)r.rbx, (unsigned long long)r.rcx);
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/*
+ * DR7.GD: the next MOV DR raises #DB before it executes (here: no IDT, so a
+ * triple fault at that instruction). The MOV-DR exit takes precedence, so
+ * the hypervisor must raise it; rvisor ignored GD and the guest read DR0
+ * and went on to HLT.
+ */
+static void test_dr_general_detect(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	struct vt_vcpu v;
+	uint8_t *mem = long_mode_vm(&vm, &v, 0x500);
+	struct kvm_regs r;
+	int exit;
+
+	VT_LOAD(mem, CODE, g_gd);
+	enter(&v, CODE, 2, 0);
+	exit = vt_run(&v);
+	r = vt_regs(&v);
+	printf("# guest: DR7.GD: exit %s rip %#llx rbx %#llx\n", vt_exit_name(exit),
+	       (unsigned long long)r.rip, (unsigned long long)r.rbx);
+	vt_result(exit == KVM_EXIT_SHUTDOWN && r.rbx != 0x5a,
+		  "MOV DR with DR7.GD set raises #DB (exit %s)", vt_exit_name(exit));
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/*
+ * #AC at CPL3 (CR0.AM, EFLAGS.AC, a misaligned load). rvisor intercepts it
+ * and gives it back, so that a guest cannot keep the processor delivering
+ * #AC without an exit (CVE-2015-5307); the guest must not notice: with no
+ * IDT, a triple fault at the load, as on KVM.
+ */
+static void test_ac_cpl3(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	uint8_t *mem = vt_mem(&vm, 0, 0, 0x10000, 0);
+	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x1b, .type = 11,
+		.present = 1, .dpl = 3, .db = 1, .s = 1, .g = 1,
+	};
+	struct kvm_segment data = code;
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	int exit;
+
+	VT_LOAD(mem, CODE, g_ac);
+	data.type = 3;
+	data.selector = 0x23;
+	if (ioctl(v.fd, KVM_GET_SREGS, &s))
+		vt_die("KVM_GET_SREGS");
+	s.cs = code;
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.cr0 |= 1 | (1u << 18); /* PE, AM */
+	s.idt.base = 0;
+	s.idt.limit = 0;
+	if (ioctl(v.fd, KVM_SET_SREGS, &s))
+		vt_die("KVM_SET_SREGS CPL3");
+	enter(&v, CODE, 2 | (1u << 18), 0); /* EFLAGS.AC */
+	exit = vt_run(&v);
+	r = vt_regs(&v);
+	printf("# guest: #AC at CPL3: exit %s rip %#llx rcx %#llx\n", vt_exit_name(exit),
+	       (unsigned long long)r.rip, (unsigned long long)r.rcx);
+	vt_result(exit == KVM_EXIT_SHUTDOWN && r.rip == CODE + 5 && r.rcx != 0x5a,
+		  "a misaligned load at CPL3 with AC raises #AC in the guest (exit %s rip %#llx)",
+		  vt_exit_name(exit), (unsigned long long)r.rip);
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
 /* Whether this (host) CPU has AVX state enabled in XCR0. */
 static int host_has_avx(void)
 {
@@ -461,13 +594,16 @@ int main(int argc, char **argv)
 	}
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..15\n");
+	printf("KTAP version 1\n1..18\n");
 	printf("# device %s\n", dev);
 	test_rip_wrap_32();
 	test_syscall_reset_lstar();
 	test_syscall_fresh_lstar();
 	test_syscall_guest_sets_sce();
 	test_fd_other_process();
+	test_dr7();
+	test_dr_general_detect();
+	test_ac_cpl3();
 	/* Last: before their fixes these panic the host. */
 	test_mmio_top();
 	test_rip_wrap_64();

@@ -247,6 +247,8 @@ pub mod proc2 {
     pub const ENABLE_RDTSCP: u32 = 1 << 3;
     /// VPID.
     pub const ENABLE_VPID: u32 = 1 << 5;
+    /// WBINVD exits.
+    pub const WBINVD_EXITING: u32 = 1 << 6;
     /// Unrestricted guest.
     pub const UNRESTRICTED_GUEST: u32 = 1 << 7;
     /// INVPCID is allowed (else #UD).
@@ -313,6 +315,7 @@ pub mod reason {
     pub const MONITOR: u16 = 39;
     pub const PAUSE: u16 = 40;
     pub const MCE_DURING_VMENTRY: u16 = 41;
+    pub const WBINVD: u16 = 54;
     pub const EPT_VIOLATION: u16 = 48;
     pub const EPT_MISCONFIG: u16 = 49;
     pub const PREEMPTION_TIMER: u16 = 52;
@@ -456,8 +459,12 @@ pub mod intr_info {
 
 /// Exception vectors rvisor injects.
 pub mod vector {
+    /// Debug exception.
+    pub const DB: u8 = 1;
     /// Invalid opcode.
     pub const UD: u8 = 6;
+    /// Alignment check.
+    pub const AC: u8 = 17;
     /// General protection.
     pub const GP: u8 = 13;
     /// NMI (reported through the exception-or-NMI exit).
