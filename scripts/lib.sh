@@ -36,20 +36,40 @@ log() {
 	printf '%s: %s\n' "$(basename "$0")" "$*" >&2
 }
 
+# Which test kernel: RVISOR_KERNEL=debug selects the debug kernel
+# (kconfig/rvisor.config plus kconfig/debug.config: KASAN, lockdep,
+# kmemleak, UBSAN), anything else or unset the test kernel.
+RVISOR_KERNEL=${RVISOR_KERNEL:-test}
+[ "$RVISOR_KERNEL" = debug ] || RVISOR_KERNEL=test
+export RVISOR_KERNEL
+
+# The config fragments of the selected kernel, in the order they apply.
+kernel_fragments() {
+	echo "$RVISOR_ROOT/kconfig/rvisor.config"
+	[ "$RVISOR_KERNEL" = debug ] && echo "$RVISOR_ROOT/kconfig/debug.config"
+	return 0
+}
+
 # The build key: everything that changes the kernel image or the Rust
 # metadata that modules are compiled against.
 kernel_key() {
 	{
 		dpkg-query -W -f='${Version}\n' "$KERNEL_SRC_PKG"
-		cat "$RVISOR_ROOT/kconfig/rvisor.config"
+		# shellcheck disable=SC2046
+		cat $(kernel_fragments)
 		/usr/bin/rustc --version
 		clang-19 --version | head -n1
 		bindgen --version
 	} | sha256sum | cut -c1-16
 }
 
+# The cache entries of the selected kernel are named PREFIX-KEY.
+kernel_prefix() {
+	if [ "$RVISOR_KERNEL" = debug ]; then echo debug-kernel; else echo kernel; fi
+}
+
 # Where the kernel for the current key is built; it must never move after
 # the build (modules reference it by absolute path).
 kernel_dir() {
-	echo "$RVISOR_CACHE/kernel-$(kernel_key)/linux"
+	echo "$RVISOR_CACHE/$(kernel_prefix)-$(kernel_key)/linux"
 }

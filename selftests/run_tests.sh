@@ -17,6 +17,20 @@ cd "$(dirname "$0")" || exit 1
 # Kernel log lines before this point belong to boot, not to the tests
 # (kernel_log.sh judges only what comes after).
 dmesg | wc -l >/tmp/rvisor-dmesg-baseline
+# Likewise for kmemleak (debug kernel): what boot allocated and never
+# freed is not the tests' (kernel_log.sh scans after them): "clear"
+# greys only what a scan has reported, so scan first.
+[ -e /sys/kernel/debug/kmemleak ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	echo clear >/sys/kernel/debug/kmemleak
+fi
+# RVISOR_PANIC_ON_WARN=1 (the debug suites): from here on a WARN panics
+# the guest. Not from the kernel command line: Bochs' CPU models make
+# boot warn (the XSAVE size check) before any test runs.
+if [ "${RVISOR_PANIC_ON_WARN:-0}" = 1 ]; then
+	echo 1 >/proc/sys/kernel/panic_on_warn || echo "# could not set panic_on_warn"
+fi
 
 echo "KTAP version 1"
 echo "# rvisor selftests: $suite"
