@@ -10,6 +10,7 @@
 # second check: a scan finds no unreferenced object allocated since the
 # runner started (run_tests.sh clears what boot left).
 . "$(dirname "$0")/lib/ktap.sh"
+. "$(dirname "$0")/lib/kmemleak.sh"
 
 # KASAN, UBSAN, lockdep ("WARNING: possible circular locking..."),
 # DEBUG_ATOMIC_SLEEP ("BUG: sleeping function called...") and
@@ -17,9 +18,9 @@
 # shows as "unregister_netdevice: waiting for DEV to become free".
 PATTERN='WARNING:|BUG:|Oops|general protection|Call Trace|UBSAN|refcount_t|suspected memory leak|to become free'
 baseline=$(cat /tmp/rvisor-dmesg-baseline 2>/dev/null || echo 0)
-KMEMLEAK=/sys/kernel/debug/kmemleak
-[ -e $KMEMLEAK ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-if [ -w $KMEMLEAK ]; then ktap_plan 2; else ktap_plan 1; fi
+leakcheck=0
+kmemleak_available && leakcheck=1
+ktap_plan $((1 + leakcheck))
 boot=$(dmesg | head -n "$baseline" | grep -E "$PATTERN" || true)
 if [ -n "$boot" ]; then
 	ktap_diag "at boot, before any test (not judged):"
@@ -32,14 +33,8 @@ if [ -n "$bad" ]; then
 else
 	ktap_pass "kernel log free of warnings, bugs and oopses during the tests"
 fi
-if [ -w $KMEMLEAK ]; then
-	# Two scans: an object whose contents changed since the previous scan
-	# is not reported (kmemleak's checksum), and one younger than 5 s is
-	# not either; the first scan settles both.
-	echo scan >$KMEMLEAK
-	sleep 6
-	echo scan >$KMEMLEAK
-	leaks=$(cat $KMEMLEAK)
+if [ "$leakcheck" = 1 ]; then
+	leaks=$(kmemleak_report)
 	if [ -n "$leaks" ]; then
 		echo "$leaks" | head -n 60 | sed 's/^/# /'
 		ktap_fail "kmemleak: no object leaked during the tests" \

@@ -18,13 +18,9 @@ cd "$(dirname "$0")" || exit 1
 # (kernel_log.sh judges only what comes after).
 dmesg | wc -l >/tmp/rvisor-dmesg-baseline
 # Likewise for kmemleak (debug kernel): what boot allocated and never
-# freed is not the tests' (kernel_log.sh scans after them): "clear"
-# greys only what a scan has reported, so scan first.
-[ -e /sys/kernel/debug/kmemleak ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	echo scan >/sys/kernel/debug/kmemleak
-	echo clear >/sys/kernel/debug/kmemleak
-fi
+# freed is not the tests' (kernel_log.sh scans after them).
+. lib/kmemleak.sh
+kmemleak_available && kmemleak_clear
 # RVISOR_PANIC_ON_WARN=1 (the debug suites): from here on a WARN panics
 # the guest. Not from the kernel command line: Bochs' CPU models make
 # boot warn (the XSAVE size check) before any test runs.

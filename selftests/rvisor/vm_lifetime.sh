@@ -5,6 +5,7 @@
 # (with pages pinned, in KVM_RUN) leaves nothing behind: every pinned page
 # is released, memory is given back and rvisor unloads.
 . "$(dirname "$0")/../lib/env.sh"
+. "$(dirname "$0")/../lib/kmemleak.sh"
 
 ktap_plan 10
 require_vmx
@@ -65,16 +66,13 @@ ktap_expect "killed mid-KVM_RUN: every pinned page released" yes \
 echo 3 >/proc/sys/vm/drop_caches
 slab2=$(slab_kb)
 ktap_diag "slab before $slab0 kB, after $slab2 kB"
-if [ -w /sys/kernel/debug/kmemleak ]; then
+if kmemleak_available; then
 	# The debug kernel: KASAN's quarantine keeps freed objects counted as
 	# slab for a while, so the level says nothing there; kmemleak says
-	# whether anything the killed VM allocated is left unreferenced (two
-	# scans: its checksum and age rules need the first).
-	echo scan >/sys/kernel/debug/kmemleak
-	sleep 6
-	echo scan >/sys/kernel/debug/kmemleak
-	leaked=$(grep -c '^unreferenced object' /sys/kernel/debug/kmemleak)
-	[ "$leaked" -eq 0 ] || head -n 40 /sys/kernel/debug/kmemleak | sed 's/^/# /'
+	# whether anything the killed VM allocated is left unreferenced.
+	report=$(kmemleak_report)
+	leaked=$(printf '%s\n' "$report" | grep -c '^unreferenced object')
+	[ "$leaked" -eq 0 ] || printf '%s\n' "$report" | head -n 40 | sed 's/^/# /'
 	ktap_expect "kmemleak: nothing left unreferenced after the kill (slab level not judged under KASAN)" \
 		0 "$leaked"
 else
