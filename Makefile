@@ -33,11 +33,11 @@ modules: kernel
 selftests: $(SELFTEST_PROGS)
 
 # Static, so that they run in the busybox initramfs of the Bochs guest.
-$(BUILD)/selftests/%: selftests/rvisor/%.c selftests/rvisor/vmtest.h
+$(BUILD)/selftests/%: selftests/rvisor/%.c selftests/rvisor/vmtest.h selftests/lib/fuzz_rng.h
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 
-$(BUILD)/selftests/%: selftests/rvxlan/%.c selftests/rvxlan/fuzz_rng.h
+$(BUILD)/selftests/%: selftests/rvxlan/%.c selftests/lib/fuzz_rng.h
 	@mkdir -p $(@D)
 	gcc -O2 -Wall -Wextra -Werror -o $@ $<
 

@@ -45,6 +45,8 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 
+#include "../lib/fuzz_rng.h"
+
 #define THREADS 4
 #define NVM 2
 #define NVCPU 3
@@ -58,8 +60,6 @@ enum op {
 	OP_RUN, OP_GET_REGS, OP_SET_REGS, OP_GET_SREGS, OP_SET_SREGS,
 	OP_SET_CPUID, OP_GET_CPUID, OP_GET_MSRS, OP_SET_MSRS, OP_UNKNOWN,
 	OP_MAP_RUN, OP_NR,
-	/* not ioctls, not counted per op */
-	OP_CLOSE_VM = OP_NR, OP_CLOSE_VCPU, OP_RAM, OP_FORK, OP_ALL
 };
 
 static const char *const op_name[OP_NR] = {
@@ -96,20 +96,6 @@ struct vm_slot {
 };
 static struct vm_slot vms[NVM];
 
-static __thread uint64_t rs;
-
-static uint64_t rnd(void)
-{
-	rs ^= rs >> 12;
-	rs ^= rs << 25;
-	rs ^= rs >> 27;
-	return rs * 0x2545F4914F6CDD1DULL;
-}
-
-static uint32_t below(uint32_t n)
-{
-	return (uint32_t)(rnd() % n);
-}
 
 /* Boundary values first, then anything. */
 static uint64_t pick64(void)
@@ -325,13 +311,16 @@ static void op_sregs(int fd, int set)
 	do_ioctl(OP_SET_SREGS, fd, KVM_SET_SREGS, pick_ptr(&s));
 }
 
+/* A kvm_cpuid2 with room for more entries than any device has. */
+struct cpuid_buf {
+	struct kvm_cpuid2 c;
+	struct kvm_cpuid_entry2 e[260];
+};
+
 static void op_cpuid(int fd, int set)
 {
 	static const uint32_t nents[] = { 0, 1, 2, 80, 256, 257, 0x7fffffff, 0xffffffff };
-	struct {
-		struct kvm_cpuid2 c;
-		struct kvm_cpuid_entry2 e[260];
-	} *b = calloc(1, sizeof(*b));
+	struct cpuid_buf *b = calloc(1, sizeof(*b));
 
 	if (!b)
 		return;
@@ -415,13 +404,9 @@ static void op_sys(void)
 	}
 }
 
-/* The "supported CPUID" case of op_cpuid goes through the same buffers. */
 static void op_sup_cpuid(void)
 {
-	struct {
-		struct kvm_cpuid2 c;
-		struct kvm_cpuid_entry2 e[260];
-	} *b = calloc(1, sizeof(*b));
+	struct cpuid_buf *b = calloc(1, sizeof(*b));
 
 	if (!b)
 		return;
@@ -652,7 +637,7 @@ static void *worker(void *p)
 {
 	struct worker_arg *a = p;
 
-	rs = (a->seed * 0x9E3779B97F4A7C15ULL) | 1;
+	rng_seed(a->seed * 0x9E3779B97F4A7C15ULL);
 	for (long n = a->n; n > 0; n--)
 		one_op();
 	return NULL;

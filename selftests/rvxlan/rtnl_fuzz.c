@@ -29,7 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fuzz_rng.h"
+#include "../lib/fuzz_rng.h"
 
 #define RVX_ATTR_MAX 12		/* IFLA_RVXLAN_REMOTES */
 #define BUF 8192

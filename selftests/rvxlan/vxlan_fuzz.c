@@ -31,7 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fuzz_rng.h"
+#include "../lib/fuzz_rng.h"
 
 #define MAX_VNIS 64
 

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The fuzzers' random numbers: xorshift64*, seeded from the command line,
- * so that a seed names one run exactly (same seed, same inputs).
+ * so that a seed names one run exactly (same seed, same inputs). The state
+ * is per thread: each thread of a threaded fuzzer seeds its own sequence.
  */
-#ifndef RVXLAN_FUZZ_RNG_H
-#define RVXLAN_FUZZ_RNG_H
+#ifndef RVISOR_FUZZ_RNG_H
+#define RVISOR_FUZZ_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-static uint64_t rng_state;
+static __thread uint64_t rng_state;
 
 static inline void rng_seed(uint64_t seed)
 {
@@ -35,4 +37,4 @@ static inline void fill(unsigned char *p, size_t n)
 		*p++ = (unsigned char)rnd();
 }
 
-#endif /* RVXLAN_FUZZ_RNG_H */
+#endif /* RVISOR_FUZZ_RNG_H */
