@@ -390,7 +390,7 @@ const DR7_ENABLES: u64 = 0xff;
 /// looping in #DB delivery on a data breakpoint over its own stack
 /// (CVE-2015-8104). KVM switches DR0-DR3 and arms them; the difference
 /// is listed in Documentation/uapi.rst.
-pub(crate) fn guest_dr7_hw(dr7: u64) -> u64 {
+fn guest_dr7_hw(dr7: u64) -> u64 {
     dr7 & !DR7_ENABLES
 }
 

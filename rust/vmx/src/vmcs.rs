@@ -315,10 +315,10 @@ pub mod reason {
     pub const MONITOR: u16 = 39;
     pub const PAUSE: u16 = 40;
     pub const MCE_DURING_VMENTRY: u16 = 41;
-    pub const WBINVD: u16 = 54;
     pub const EPT_VIOLATION: u16 = 48;
     pub const EPT_MISCONFIG: u16 = 49;
     pub const PREEMPTION_TIMER: u16 = 52;
+    pub const WBINVD: u16 = 54;
     pub const XSETBV: u16 = 55;
 }
 
