@@ -68,7 +68,7 @@ pub(crate) fn supported() -> Result<KVec<KvmCpuidEntry2>> {
     let max_basic = core::cmp::min(host(0, 0)[0], 0xd);
     let mut r = host(0, 0);
     r[0] = max_basic;
-    v.push(entry(0, 0, 0, r), GFP_KERNEL)?;
+    v.push(entry(0, 0, 0, r), GFP_KERNEL_ACCOUNT)?;
     let mut r = host(1, 0);
     // APIC id and logical count are per guest; user space sets them.
     r[1] &= 0x0000_ffff;
@@ -80,7 +80,7 @@ pub(crate) fn supported() -> Result<KVec<KvmCpuidEntry2>> {
     } else if xcr0 & 4 == 0 {
         r[2] &= !((1 << 28) | (1 << 12) | (1 << 29));
     }
-    v.push(entry(1, 0, 0, r), GFP_KERNEL)?;
+    v.push(entry(1, 0, 0, r), GFP_KERNEL_ACCOUNT)?;
     if max_basic >= 7 {
         let mut r = host(7, 0);
         r[0] = 0;
@@ -90,7 +90,10 @@ pub(crate) fn supported() -> Result<KVec<KvmCpuidEntry2>> {
         }
         r[2] = 0;
         r[3] = 0;
-        v.push(entry(7, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, r), GFP_KERNEL)?;
+        v.push(
+            entry(7, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, r),
+            GFP_KERNEL_ACCOUNT,
+        )?;
     }
     if max_basic >= 0xd && xcr0 != 0 {
         // Sub-leaf 0: supported XCR0 bits and the area size they need.
@@ -98,12 +101,12 @@ pub(crate) fn supported() -> Result<KVec<KvmCpuidEntry2>> {
         let r0 = [(xcr0 & XCR0_GUEST_MAX) as u32, size, size, 0];
         v.push(
             entry(0xd, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, r0),
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )?;
         // Sub-leaf 1: no XSAVEOPT/XSAVEC/XSAVES offered.
         v.push(
             entry(0xd, 1, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, [0; 4]),
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )?;
         if xcr0 & 4 != 0 {
             let r2 = host(0xd, 2);
@@ -114,30 +117,30 @@ pub(crate) fn supported() -> Result<KVec<KvmCpuidEntry2>> {
                     KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
                     [r2[0], r2[1], 0, 0],
                 ),
-                GFP_KERNEL,
+                GFP_KERNEL_ACCOUNT,
             )?;
         }
     }
     let max_ext = core::cmp::min(host(0x8000_0000, 0)[0], 0x8000_0008);
     let mut r = host(0x8000_0000, 0);
     r[0] = max_ext;
-    v.push(entry(0x8000_0000, 0, 0, r), GFP_KERNEL)?;
+    v.push(entry(0x8000_0000, 0, 0, r), GFP_KERNEL_ACCOUNT)?;
     if max_ext >= 0x8000_0001 {
         let mut r = host(0x8000_0001, 0);
         r[2] &= EXT1_ECX;
         r[3] &= EXT1_EDX;
-        v.push(entry(0x8000_0001, 0, 0, r), GFP_KERNEL)?;
+        v.push(entry(0x8000_0001, 0, 0, r), GFP_KERNEL_ACCOUNT)?;
     }
     // Brand string.
     for leaf in 0x8000_0002..=core::cmp::min(max_ext, 0x8000_0004) {
-        v.push(entry(leaf, 0, 0, host(leaf, 0)), GFP_KERNEL)?;
+        v.push(entry(leaf, 0, 0, host(leaf, 0)), GFP_KERNEL_ACCOUNT)?;
     }
     if max_ext >= 0x8000_0008 {
         // Address sizes only.
         let r = host(0x8000_0008, 0);
         v.push(
             entry(0x8000_0008, 0, 0, [r[0] & 0xffff, 0, 0, 0]),
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )?;
     }
     Ok(v)

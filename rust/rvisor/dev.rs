@@ -93,6 +93,11 @@ fn show(root: &VmxRoot, name: &[u8], out: &mut SysfsBuf<'_>) -> Result {
         b"ept" => writeln!(out, "{}", flag(caps.ept())),
         b"vpid" => writeln!(out, "{}", flag(caps.vpid())),
         b"unrestricted_guest" => writeln!(out, "{}", flag(caps.unrestricted_guest())),
+        b"l1d_flush" => {
+            // SAFETY: returns a static NUL-terminated string.
+            let mode = unsafe { CStr::from_char_ptr(glue::rv_l1d_flush_mode()) };
+            writeln!(out, "{}", mode.to_str().unwrap_or("?"))
+        }
         b"cpus" => write_cpulist(out, root.nr_cpus(), |cpu| root.cpu_in_vmx(cpu))
             .and_then(|()| out.write_str("\n")),
         _ => return Err(ENOENT),

@@ -121,6 +121,14 @@ pub(crate) fn handle(
     cpu: usize,
 ) -> Result<Next> {
     let why = ExitReason(v.read32(field::VM_EXIT_REASON));
+    if why.basic() == reason::MCE_DURING_VMENTRY {
+        // A machine check during VM entry is the host's, as in
+        // vmx_vcpu_enter_exit(); then the entry is tried again
+        // (handle_machine_check()).
+        // SAFETY: interrupts are off, as for a #MC the host took itself.
+        unsafe { glue::rv_machine_check() };
+        return Ok(Next::Leave(Outcome::Reenter));
+    }
     if why.entry_failed() {
         // KVM reports the whole exit reason (bit 31 set) as the hardware
         // reason.
@@ -136,8 +144,16 @@ pub(crate) fn handle(
             if info & intr_info::VALID != 0 && info & (7 << 8) == intr_info::TYPE_NMI {
                 // SAFETY: interrupts are off and the NMI is blocked until the
                 // handler's IRET, as if it had arrived here.
-                unsafe { glue::rv_vmx_do_nmi_irqoff() };
+                unsafe { glue::rv_handle_nmi_irqoff() };
                 Ok(Next::Resume)
+            } else if info & intr_info::VALID != 0 && info as u8 == vector::MC {
+                // Handled by the host before interrupts are enabled, as in
+                // KVM's handle_exception_irqoff(); the guest never sees it.
+                // What the handler decides for the task (memory_failure(),
+                // a signal) happens on its way back to user space.
+                // SAFETY: interrupts are off, as for a #MC the host took.
+                unsafe { glue::rv_machine_check() };
+                Ok(Next::Leave(Outcome::Reenter))
             } else if info & intr_info::VALID != 0 && info as u8 == vector::AC {
                 // #AC is intercepted only so that its delivery cannot loop
                 // in the processor without an exit (CVE-2015-5307: an #AC

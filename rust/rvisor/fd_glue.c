@@ -2,16 +2,18 @@
 /*
  * VM and vCPU file descriptors: anonymous-inode files whose operations
  * forward to Rust with the object in file->private_data, plus the few
- * memory-management helpers the VM needs (pinning guest pages, the vCPU
- * run-page mapping, kicking CPUs out of guest mode). bindgen in 6.12 does
+ * memory-management helpers the VM needs (pinning guest pages, the MMU
+ * notifier, the vCPU run-page mapping, kicking CPUs out of guest mode). bindgen in 6.12 does
  * not give Rust file_operations or vm_operations_struct in a usable form.
  */
 #include <linux/anon_inodes.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
 #include <asm/io.h>
@@ -95,14 +97,14 @@ bool rv_user_range_ok(u64 addr, u64 size)
 }
 
 /*
- * Pins the user page at @addr for as long as the guest may map it
- * (FOLL_LONGTERM: it is not in a movable zone or CMA area afterwards).
- * Returns 0 and the page, or a negative errno (-EFAULT if unmapped).
+ * Pins the user page at @addr while an EPT violation maps it (the pin is
+ * dropped once the leaf is in place: the VM's MMU notifier keeps the leaf
+ * right from then on). Returns 0 and the page, or a negative errno
+ * (-EFAULT if unmapped).
  */
 int rv_pin_user_page(u64 addr, bool writable, struct page **page)
 {
-	unsigned int flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
-	int n = pin_user_pages_fast(addr, 1, flags, page);
+	int n = pin_user_pages_fast(addr, 1, writable ? FOLL_WRITE : 0, page);
 
 	if (n == 1)
 		return 0;
@@ -112,6 +114,108 @@ int rv_pin_user_page(u64 addr, bool writable, struct page **page)
 void rv_unpin_user_page(struct page *page, bool dirty)
 {
 	unpin_user_pages_dirty_lock(&page, 1, dirty);
+}
+
+/*
+ * Without sleeping, so under the VM's spinlock and in the MMU notifier:
+ * the dirty flag alone, as kvm_set_page_dirty() sets it (and like it, not
+ * on reserved pages).
+ */
+void rv_set_page_dirty(u64 phys)
+{
+	struct page *page = pfn_to_page(PHYS_PFN(phys));
+
+	if (!PageReserved(page))
+		SetPageDirty(page);
+}
+
+/* Frees an EPT table page (one Page::alloc_page() allocated). */
+void rv_free_page(u64 phys)
+{
+	__free_page(pfn_to_page(PHYS_PFN(phys)));
+}
+
+/*
+ * The VM's subscription to changes of its owner's address space, as
+ * kvm_init_mmu_notifier() makes one: every callback runs the VM's Rust
+ * handler, which never fails and sleeps only where the range allows it,
+ * so it serves the non-blockable calls (the OOM reaper) too.
+ */
+struct rv_mmu_notifier {
+	struct mmu_notifier mn;
+	struct mm_struct *mm;
+	void *vm;
+	bool registered;
+};
+
+static struct rv_mmu_notifier *to_rv_mn(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct rv_mmu_notifier, mn);
+}
+
+static int rv_mn_invalidate_range_start(struct mmu_notifier *mn,
+					const struct mmu_notifier_range *range)
+{
+	rvisor_mm_invalidate_start(to_rv_mn(mn)->vm, range->start, range->end,
+				   mmu_notifier_range_blockable(range));
+	return 0;
+}
+
+static void rv_mn_invalidate_range_end(struct mmu_notifier *mn,
+				       const struct mmu_notifier_range *range)
+{
+	rvisor_mm_invalidate_end(to_rv_mn(mn)->vm);
+}
+
+/* The address space is going away (exit_mmap()): unmap the whole guest. */
+static void rv_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	rvisor_mm_invalidate_start(to_rv_mn(mn)->vm, 0, ULONG_MAX, true);
+	rvisor_mm_invalidate_end(to_rv_mn(mn)->vm);
+}
+
+static const struct mmu_notifier_ops rv_mmu_notifier_ops = {
+	.invalidate_range_start = rv_mn_invalidate_range_start,
+	.invalidate_range_end = rv_mn_invalidate_range_end,
+	.release = rv_mn_release,
+};
+
+void *rv_mmu_notifier_alloc(void)
+{
+	return kzalloc(sizeof(struct rv_mmu_notifier), GFP_KERNEL_ACCOUNT);
+}
+
+/* Subscribes @vm to the calling task's address space. */
+int rv_mmu_notifier_register(void *notifier, void *vm)
+{
+	struct rv_mmu_notifier *n = notifier;
+	int ret;
+
+	n->mn.ops = &rv_mmu_notifier_ops;
+	n->vm = vm;
+	n->mm = current->mm;
+	ret = mmu_notifier_register(&n->mn, n->mm);
+	n->registered = !ret;
+	return ret;
+}
+
+/*
+ * Ends the subscription, if any: when this returns no callback runs any
+ * more (mmu_notifier_unregister() waits for them).
+ */
+void rv_mmu_notifier_unregister(void *notifier)
+{
+	struct rv_mmu_notifier *n = notifier;
+
+	if (n->registered)
+		mmu_notifier_unregister(&n->mn, n->mm);
+	n->registered = false;
+}
+
+void rv_mmu_notifier_free(void *notifier)
+{
+	rv_mmu_notifier_unregister(notifier);
+	kfree(notifier);
 }
 
 void *rv_page_address(struct page *page)
@@ -174,11 +278,6 @@ void rv_mm_drop(void *mm)
 bool rv_mm_is_current(const void *mm)
 {
 	return current->mm == mm;
-}
-
-struct page *rv_phys_to_page(u64 phys)
-{
-	return pfn_to_page(PHYS_PFN(phys));
 }
 
 void *rv_phys_to_virt(u64 phys)

@@ -179,6 +179,7 @@ static RV_ATTR(ept);
 static RV_ATTR(vpid);
 static RV_ATTR(unrestricted_guest);
 static RV_ATTR(cpus);
+static RV_ATTR(l1d_flush);
 
 static struct attribute *rv_vmx_attrs[] = {
 	&dev_attr_revision_id.attr,
@@ -187,6 +188,7 @@ static struct attribute *rv_vmx_attrs[] = {
 	&dev_attr_vpid.attr,
 	&dev_attr_unrestricted_guest.attr,
 	&dev_attr_cpus.attr,
+	&dev_attr_l1d_flush.attr,
 	NULL,
 };
 

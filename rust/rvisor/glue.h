@@ -9,6 +9,7 @@
 
 #include <linux/types.h>
 
+struct mutex;
 struct page;
 
 /* Implemented in C (glue.c), called by Rust. */
@@ -46,6 +47,14 @@ void rv_host_state_save(struct rv_host_state *hs);
 void rv_host_cpu_state_save(struct rv_host_state *hs);
 void rv_host_state_restore(const struct rv_host_state *hs);
 unsigned long rv_vmx_host_rip(void);
+void rv_machine_check(void);
+int rv_mitigations_init(void);
+void rv_mitigations_exit(void);
+const char *rv_l1d_flush_mode(void);
+void rv_l1d_flush(bool host_ran);
+void rv_vmcs_switch(u64 vmcs);
+void rv_vmcs_forget(u64 vmcs);
+void rv_guest_ran(void);
 void rv_wrmsr(u32 msr, u64 val);
 u64 rv_rdmsr(u32 msr);
 void rv_kernel_fpu_begin(void);
@@ -59,12 +68,19 @@ void rv_local_irq_enable(void);
 void rv_preempt_disable(void);
 void rv_preempt_enable(void);
 bool rv_signal_pending(void);
+bool rv_notify_resume_pending(void);
+void rv_vcpu_mutex_init(struct mutex *lock);
+int rv_mutex_lock_killable(struct mutex *lock);
+void rv_mutex_unlock(struct mutex *lock);
 void rv_cond_resched(void);
 bool rv_need_resched(void);
 
 /* VM entry (vmenter.S). */
 int rv_vmx_run(u64 *regs, bool resume);
 void rv_vmx_do_nmi_irqoff(void);
+void rv_handle_nmi_irqoff(void);
+const char *rv_nmi_path(void);
+bool rv_nmi_path_ok(void);
 
 /* VM and vCPU files, guest pages, kicks (fd_glue.c). */
 int rv_vm_fd(void *vm);
@@ -72,8 +88,13 @@ int rv_vcpu_fd(void *vcpu);
 bool rv_user_range_ok(u64 addr, u64 size);
 int rv_pin_user_page(u64 addr, bool writable, struct page **page);
 void rv_unpin_user_page(struct page *page, bool dirty);
+void rv_free_page(u64 phys);
+void rv_set_page_dirty(u64 phys);
+void *rv_mmu_notifier_alloc(void);
+int rv_mmu_notifier_register(void *notifier, void *vm);
+void rv_mmu_notifier_unregister(void *notifier);
+void rv_mmu_notifier_free(void *notifier);
 void *rv_page_address(struct page *page);
-struct page *rv_phys_to_page(u64 phys);
 void *rv_phys_to_virt(u64 phys);
 void rv_kick_cpu(int cpu);
 unsigned long rv_copy_from_user(void *to, u64 from, unsigned long n);
@@ -92,5 +113,8 @@ long rvisor_vcpu_ioctl(void *vcpu, unsigned int cmd, unsigned long arg);
 void rvisor_vcpu_release(void *vcpu);
 struct page *rvisor_vcpu_page(void *vcpu, unsigned long pgoff);
 void rvisor_invept_all_this_cpu(void);
+void rvisor_mm_invalidate_start(void *vm, unsigned long start, unsigned long end,
+				bool may_block);
+void rvisor_mm_invalidate_end(void *vm);
 
 #endif /* RVISOR_GLUE_H */

@@ -68,6 +68,14 @@ extern "C" {
     pub(crate) fn rv_host_cpu_state_save(hs: *mut HostStateRaw);
     pub(crate) fn rv_host_state_restore(hs: *const HostStateRaw);
     pub(crate) fn rv_vmx_host_rip() -> c_ulong;
+    pub(crate) fn rv_machine_check();
+    pub(crate) fn rv_mitigations_init() -> c_int;
+    pub(crate) fn rv_mitigations_exit();
+    pub(crate) fn rv_l1d_flush_mode() -> *const c_char;
+    pub(crate) fn rv_l1d_flush(host_ran: bool);
+    pub(crate) fn rv_vmcs_switch(vmcs: u64);
+    pub(crate) fn rv_vmcs_forget(vmcs: u64);
+    pub(crate) fn rv_guest_ran();
     pub(crate) fn rv_wrmsr(msr: u32, val: u64);
     pub(crate) fn rv_rdmsr(msr: u32) -> u64;
     pub(crate) fn rv_kernel_fpu_begin();
@@ -81,11 +89,17 @@ extern "C" {
     pub(crate) fn rv_preempt_disable();
     pub(crate) fn rv_preempt_enable();
     pub(crate) fn rv_signal_pending() -> bool;
+    pub(crate) fn rv_notify_resume_pending() -> bool;
+    pub(crate) fn rv_vcpu_mutex_init(lock: *mut bindings::mutex);
+    pub(crate) fn rv_mutex_lock_killable(lock: *mut bindings::mutex) -> c_int;
+    pub(crate) fn rv_mutex_unlock(lock: *mut bindings::mutex);
     pub(crate) fn rv_cond_resched();
     pub(crate) fn rv_need_resched() -> bool;
 
     pub(crate) fn rv_vmx_run(regs: *mut u64, resume: bool) -> c_int;
-    pub(crate) fn rv_vmx_do_nmi_irqoff();
+    pub(crate) fn rv_handle_nmi_irqoff();
+    pub(crate) fn rv_nmi_path() -> *const c_char;
+    pub(crate) fn rv_nmi_path_ok() -> bool;
 
     pub(crate) fn rv_vm_fd(vm: *mut c_void) -> c_int;
     pub(crate) fn rv_vcpu_fd(vcpu: *mut c_void) -> c_int;
@@ -96,8 +110,13 @@ extern "C" {
         page: *mut *mut bindings::page,
     ) -> c_int;
     pub(crate) fn rv_unpin_user_page(page: *mut bindings::page, dirty: bool);
+    pub(crate) fn rv_free_page(phys: u64);
+    pub(crate) fn rv_set_page_dirty(phys: u64);
+    pub(crate) fn rv_mmu_notifier_alloc() -> *mut c_void;
+    pub(crate) fn rv_mmu_notifier_register(notifier: *mut c_void, vm: *mut c_void) -> c_int;
+    pub(crate) fn rv_mmu_notifier_unregister(notifier: *mut c_void);
+    pub(crate) fn rv_mmu_notifier_free(notifier: *mut c_void);
     pub(crate) fn rv_page_address(page: *mut bindings::page) -> *mut c_void;
-    pub(crate) fn rv_phys_to_page(phys: u64) -> *mut bindings::page;
     pub(crate) fn rv_phys_to_virt(phys: u64) -> *mut c_void;
     pub(crate) fn rv_kick_cpu(cpu: c_int);
     pub(crate) fn rv_copy_from_user(to: *mut c_void, from: u64, n: c_ulong) -> c_ulong;

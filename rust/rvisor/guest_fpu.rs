@@ -35,7 +35,7 @@ pub(crate) struct GuestFpu {
 impl GuestFpu {
     /// The reset state: x87 enabled, every register in its init state.
     pub(crate) fn new(xsave: bool) -> Result<Self> {
-        let area = Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?;
+        let area = Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO)?;
         // FCW = 0x37f and MXCSR = 0x1f80, the values after FNINIT/reset, for
         // the FXRSTOR path (XRSTOR uses the init state for XSTATE_BV 0).
         let fcw = 0x37fu16.to_ne_bytes();

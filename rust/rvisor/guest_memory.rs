@@ -2,23 +2,41 @@
 
 //! A VM's guest memory: its slots and the EPT that maps them.
 //!
-//! Pages are mapped lazily: an EPT violation on a slot's page pins the
-//! user page behind it (`pin_user_pages_fast(FOLL_LONGTERM)`) and installs
-//! a 4 KiB write-back leaf. The leaf is the only record of the pin.
+//! Pages are mapped lazily: an EPT violation on a slot's page looks up
+//! the user page behind it (`pin_user_pages_fast()`) and installs a 4 KiB
+//! write-back leaf, then drops the pin, as KVM holds no reference on the
+//! pages its EPT maps (a held pin would make them unreclaimable: reclaim
+//! and compaction skip pinned anonymous pages, so it would amount to
+//! unaccounted mlock). What keeps a leaf right is the VM's MMU notifier
+//! ([`crate::vm`]): it hears of every change to the VMM's mapping of an
+//! address (munmap, `MAP_FIXED`, `MADV_DONTNEED`, mprotect, reclaim,
+//! migration, COW after fork) before the change is made, and unmaps the
+//! guest pages behind it first, as KVM's
+//! `kvm_mmu_notifier_invalidate_range_start()` does. So a leaf exists only
+//! while the VMM maps that page at that address, which keeps the page
+//! allocated, and the guest always sees what the VMM sees.
 //!
-//! Tearing a range down takes two steps around a TLB flush, so that no CPU
-//! can reach a page after its pin is dropped (which may free it, if user
-//! space unmapped it already): [`GuestMemory::set_region`] revokes the
-//! leaves (permissions cleared, the address kept as the record of the
-//! pin); the caller flushes every CPU's EPT translations; then
-//! [`GuestMemory::release_revoked`] unpins the pages (dirty if they were
-//! writable) and zeroes the entries. See
-//! [`crate::vm::Vm::set_memory_region`].
+//! Everything here is changed under the VM's spinlock, which the notifier
+//! takes. So nothing done under it may sleep, allocate with reclaim, touch
+//! user memory or pin pages (all of which can run the notifier): a fault
+//! looks up under the lock, pins and allocates table pages outside it,
+//! and installs under it again, unless an invalidation ran meanwhile
+//! (KVM's `mmu_invalidate_seq` and `mmu_invalidate_in_progress`, checked
+//! by `mmu_invalidate_retry_gfn()`), in which case the guest retries. The
+//! pin is dropped only after the lock, once the leaf is in place.
+//!
+//! Removing leaves takes two steps around a TLB flush, all under the lock
+//! and before the notifier returns (so before the VMM's page can go):
+//! leaves are revoked (permissions cleared, the address and write bit
+//! kept); the caller flushes every CPU's EPT translations; then the
+//! revoked leaves are released (the page marked dirty if it was mapped
+//! writable, as `kvm_set_page_dirty()` does, and the entry zeroed).
 
 use crate::ept::{self, EptEntry, ENTRIES, LEVELS};
 use crate::glue;
-use crate::memslot::{MemSlots, Slot, SlotChange, SlotError, PAGE_SIZE};
+use crate::memslot::{MemSlots, Slot, SlotChange, SlotError, MAX_SLOTS, PAGE_SIZE};
 use crate::uapi::KvmUserspaceMemoryRegion;
+use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::page::Page;
 use kernel::prelude::*;
@@ -34,7 +52,7 @@ fn phys_of(page: &Page) -> u64 {
 /// # Safety
 ///
 /// `pa` must be an EPT table page owned by the [`EptTables`] the caller
-/// borrows, so that it stays allocated while the slice is used.
+/// borrows, so that it stays allocated while the pointer is used.
 unsafe fn table_at(pa: u64) -> *mut u64 {
     // SAFETY: table pages are ordinary kernel pages in the direct map.
     unsafe { glue::rv_phys_to_virt(pa) as *mut u64 }
@@ -52,18 +70,83 @@ fn write_entry(table: *mut u64, i: usize, e: EptEntry) {
     unsafe { table.add(i).write_volatile(e.0) }
 }
 
+/// Table pages for the levels a fault may have to add (at most one per
+/// level below the root), allocated before the VM's lock is taken.
+pub(crate) struct SpareTables([Option<Page>; LEVELS as usize - 1]);
+
+impl SpareTables {
+    /// `n` zeroed pages, charged to the VMM's memory cgroup.
+    pub(crate) fn alloc(n: usize) -> Result<Self> {
+        let mut spare = Self([const { None }; LEVELS as usize - 1]);
+        for slot in spare.0.iter_mut().take(n) {
+            *slot = Some(Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO)?);
+        }
+        Ok(spare)
+    }
+
+    fn take(&mut self) -> Option<Page> {
+        self.0.iter_mut().find_map(Option::take)
+    }
+}
+
+/// A user page pinned while an EPT violation maps it.
+///
+/// # Invariants
+///
+/// `page` holds one pin taken by `pin_user_pages_fast()`, given back when
+/// this value is dropped (after the leaf, if any, is in place).
+pub(crate) struct PinnedPage {
+    page: NonNull<bindings::page>,
+}
+
+impl PinnedPage {
+    /// Pins the VMM's page at `hva`, for writing if `writable`. Fails as
+    /// GUP does (`EFAULT` where nothing is mapped); never call it with the
+    /// VM's lock held (faulting the page in may run the MMU notifier).
+    pub(crate) fn pin(hva: u64, writable: bool) -> Result<Self> {
+        let mut page: *mut bindings::page = core::ptr::null_mut();
+        // SAFETY: `page` is a valid out pointer; the address is a user
+        // address of the calling task, which is the VM's owner (checked on
+        // every ioctl), checked by `access_ok` when the slot was set.
+        let ret = unsafe { glue::rv_pin_user_page(hva, writable, &mut page) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+        // INVARIANT: the call succeeded, so `page` is pinned once.
+        NonNull::new(page).map(|page| Self { page }).ok_or(EFAULT)
+    }
+
+    /// The leaf mapping this page.
+    fn leaf(&self, read_only: bool) -> EptEntry {
+        // SAFETY: `page` is pinned, so valid.
+        let pa = unsafe { glue::rv_page_to_phys(self.page.as_ptr()) };
+        EptEntry::page(pa, read_only)
+    }
+}
+
+impl Drop for PinnedPage {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant this value holds one pin, released
+        // once, here.
+        unsafe { glue::rv_unpin_user_page(self.page.as_ptr(), false) };
+    }
+}
+
 /// The EPT paging structures of one VM.
+///
+/// # Invariants
+///
+/// Every present non-leaf entry below `root` points at a page allocated
+/// with [`Page::alloc_page`] that the tree owns: it is freed once, in
+/// [`Drop`], and table pages are never unlinked before that.
 pub(crate) struct EptTables {
     root: Page,
-    /// Every non-root table, freed with the VM.
-    tables: KVec<Page>,
 }
 
 impl EptTables {
     fn new() -> Result<Self> {
         Ok(Self {
-            root: Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?,
-            tables: KVec::new(),
+            root: Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO)?,
         })
     }
 
@@ -72,8 +155,26 @@ impl EptTables {
         ept::eptp(phys_of(&self.root))
     }
 
-    /// The page table (level 1) covering `gpa`, allocating missing levels.
-    fn leaf_table(&mut self, gpa: u64) -> Result<*mut u64> {
+    /// How many tables mapping `gpa` do not exist yet (so many pages a
+    /// fault at `gpa` needs). Tables are never removed, so the count only
+    /// falls until the lock is taken again.
+    fn missing_tables(&self, gpa: u64) -> usize {
+        // SAFETY: the root is ours.
+        let mut table = unsafe { table_at(phys_of(&self.root)) };
+        for level in (2..=LEVELS).rev() {
+            let e = read_entry(table, ept::index(gpa, level));
+            if !e.present() {
+                return level as usize - 1;
+            }
+            // SAFETY: `e` is a non-leaf entry: one of our table pages.
+            table = unsafe { table_at(e.addr()) };
+        }
+        0
+    }
+
+    /// The page table (level 1) covering `gpa`, linking missing levels
+    /// from `spare`; `None` if `spare` ran out.
+    fn leaf_table(&mut self, gpa: u64, spare: &mut SpareTables) -> Option<*mut u64> {
         // SAFETY: the root is ours.
         let mut table = unsafe { table_at(phys_of(&self.root)) };
         for level in (2..=LEVELS).rev() {
@@ -82,16 +183,17 @@ impl EptTables {
             let next = if e.present() {
                 e.addr()
             } else {
-                let page = Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?;
+                let page = spare.take()?;
                 let pa = phys_of(&page);
-                self.tables.push(page, GFP_KERNEL)?;
+                // INVARIANT: the page is zeroed and now owned by the tree.
+                core::mem::forget(page);
                 write_entry(table, i, EptEntry::table(pa));
                 pa
             };
             // SAFETY: `next` is one of our table pages.
             table = unsafe { table_at(next) };
         }
-        Ok(table)
+        Some(table)
     }
 
     /// Visits every leaf slot in `[start, end)` whose entry is not zero,
@@ -100,6 +202,31 @@ impl EptTables {
         // SAFETY: the root is ours.
         let root = unsafe { table_at(phys_of(&self.root)) };
         walk_level(root, LEVELS, 0, start, end, &mut f);
+    }
+}
+
+impl Drop for EptTables {
+    fn drop(&mut self) {
+        // SAFETY: the root is ours.
+        let root = unsafe { table_at(phys_of(&self.root)) };
+        free_tables(root, LEVELS);
+    }
+}
+
+/// Frees the tables below `table`, a table of `level`.
+fn free_tables(table: *mut u64, level: u32) {
+    if level < 2 {
+        return;
+    }
+    for i in 0..ENTRIES {
+        let e = read_entry(table, i);
+        if e.present() {
+            // SAFETY: non-leaf entries point at our table pages.
+            free_tables(unsafe { table_at(e.addr()) }, level - 1);
+            // SAFETY: by the `EptTables` invariant the page is the tree's,
+            // allocated by `Page::alloc_page`, and freed only here.
+            unsafe { glue::rv_free_page(e.addr()) };
+        }
     }
 }
 
@@ -146,34 +273,63 @@ fn revoke(e: &mut EptEntry) {
     }
 }
 
-/// Unpins the page of a revoked leaf and zeroes the entry.
+/// Zeroes a revoked leaf, marking its page dirty if it was writable.
 fn release(e: &mut EptEntry) {
     if let Some(writable) = e.revoked_writable() {
-        unpin(e.addr(), writable);
+        if writable {
+            // SAFETY: a leaf exists only while the VMM maps its page (the
+            // notifier removes it before any change to that mapping, and
+            // waits on the lock this runs under), so the page is allocated.
+            unsafe { glue::rv_set_page_dirty(e.addr()) };
+        }
         *e = EptEntry::default();
     }
 }
 
-/// Unpins the guest page at `pa`.
-fn unpin(pa: u64, dirty: bool) {
-    // SAFETY: every leaf records a page pinned by `GuestMemory::map`,
-    // exactly once; the caller zeroes the leaf, so this is the only release.
-    unsafe { glue::rv_unpin_user_page(glue::rv_phys_to_page(pa), dirty) };
-}
-
 /// What an EPT violation at a guest-physical address is.
 pub(crate) enum Fault {
-    /// The page is now mapped (or already was): re-enter the guest.
+    /// The page is now mapped (or already was, or the guest should fault
+    /// again after an invalidation): re-enter the guest.
     Mapped,
     /// No slot backs the address, or the guest wrote a read-only slot:
     /// the access goes to user space as MMIO.
     Mmio,
 }
 
+/// What an EPT violation at a guest-physical address needs.
+pub(crate) enum Lookup {
+    /// No slot backs the address, or the guest wrote a read-only slot:
+    /// the access goes to user space as MMIO.
+    Mmio,
+    /// The page is mapped (another vCPU did it meanwhile).
+    Mapped,
+    /// The page must be pinned and mapped: see [`GuestMemory::install`].
+    Missing(Missing),
+}
+
+/// A page to map, as looked up under the lock.
+pub(crate) struct Missing {
+    /// The user address to pin.
+    pub(crate) hva: u64,
+    /// Pin for writing (a writable slot).
+    pub(crate) writable: bool,
+    /// Table pages to allocate.
+    pub(crate) tables: usize,
+    page_gpa: u64,
+    seq: u64,
+}
+
 /// Slots plus EPT.
 pub(crate) struct GuestMemory {
     slots: MemSlots,
     ept: EptTables,
+    /// Bumped when an invalidation ends and when the slots change: a fault
+    /// that looked up under an older value retries (KVM's
+    /// `mmu_invalidate_seq`).
+    seq: u64,
+    /// Invalidations started and not yet ended; no page is mapped while
+    /// one is (KVM's `mmu_invalidate_in_progress`).
+    in_progress: u32,
 }
 
 impl GuestMemory {
@@ -181,6 +337,8 @@ impl GuestMemory {
         Ok(Self {
             slots: MemSlots::new(),
             ept: EptTables::new()?,
+            seq: 0,
+            in_progress: 0,
         })
     }
 
@@ -190,8 +348,9 @@ impl GuestMemory {
     }
 
     /// Applies `KVM_SET_USER_MEMORY_REGION`. Returns the guest-physical
-    /// range whose mappings were revoked, if any: the caller flushes every
-    /// CPU's EPT translations, then calls [`GuestMemory::release_revoked`].
+    /// range that lost its slot, if any: nothing is mapped there any more
+    /// (the slot is gone, and faults that looked it up before retry), and
+    /// the caller removes its leaves ([`GuestMemory::revoke_range`]).
     pub(crate) fn set_region(
         &mut self,
         region: &KvmUserspaceMemoryRegion,
@@ -207,95 +366,155 @@ impl GuestMemory {
                 SlotError::Invalid => EINVAL,
                 SlotError::Overlap => EEXIST,
             })?;
-        let revoked = match change {
-            SlotChange::Delete(old) | SlotChange::Move(old, _) => {
-                self.ept.for_each_leaf(old.gpa, old.end(), revoke);
-                Some((old.gpa, old.end()))
-            }
+        let removed = match change {
+            SlotChange::Delete(old) | SlotChange::Move(old, _) => Some((old.gpa, old.end())),
             SlotChange::Create(_) | SlotChange::Unchanged => None,
         };
         self.slots.apply(change);
-        Ok(revoked)
+        self.seq = self.seq.wrapping_add(1);
+        Ok(removed)
     }
 
-    /// Unpins the pages of the leaves revoked in `[start, end)`; only after
-    /// no CPU can hold translations of them any more.
+    /// Revokes the leaves in the guest-physical range `[start, end)`;
+    /// whether there were any. Then the caller flushes every CPU's EPT
+    /// translations, and calls [`GuestMemory::release_revoked`].
+    pub(crate) fn revoke_range(&mut self, start: u64, end: u64) -> bool {
+        let mut revoked = false;
+        self.ept.for_each_leaf(start, end, |e| {
+            revoked |= e.present();
+            revoke(e);
+        });
+        revoked
+    }
+
+    /// Releases the leaves revoked in `[start, end)`; only after no CPU can
+    /// hold translations of them any more.
     pub(crate) fn release_revoked(&mut self, start: u64, end: u64) {
         self.ept.for_each_leaf(start, end, release);
     }
 
-    /// Handles an EPT violation at `gpa` for a write (`write`) or other
-    /// access: maps the page if a slot backs it.
-    ///
-    /// Fails with `EFAULT` if the slot's user memory cannot be pinned.
-    pub(crate) fn fault(&mut self, gpa: u64, write: bool) -> Result<Fault> {
-        let Some(slot) = self.slots.find(gpa).copied() else {
-            return Ok(Fault::Mmio);
+    /// What an EPT violation at `gpa` for a write (`write`) or other access
+    /// needs.
+    pub(crate) fn lookup(&self, gpa: u64, write: bool) -> Lookup {
+        let Some(slot) = self.slots.find(gpa) else {
+            return Lookup::Mmio;
         };
         if write && slot.read_only {
-            return Ok(Fault::Mmio);
+            return Lookup::Mmio;
         }
         let page_gpa = gpa & !(PAGE_SIZE - 1);
-        let table = self.ept.leaf_table(page_gpa)?;
-        if read_entry(table, ept::index(page_gpa, 1)).present() {
-            // Another vCPU mapped it meanwhile.
-            return Ok(Fault::Mapped);
-        }
-        Self::map(table, &slot, page_gpa)?;
-        Ok(Fault::Mapped)
-    }
-
-    /// Pins the page backing `page_gpa` and installs its leaf in `table`,
-    /// the page table covering it.
-    fn map(table: *mut u64, slot: &Slot, page_gpa: u64) -> Result {
-        let mut page: *mut bindings::page = core::ptr::null_mut();
-        // SAFETY: `page` is a valid out pointer; the address is the user
-        // address backing the page in the slot, checked by `access_ok` when
-        // the slot was set.
-        let ret =
-            unsafe { glue::rv_pin_user_page(slot.hva_of(page_gpa), !slot.read_only, &mut page) };
-        if ret < 0 {
-            return Err(Error::from_errno(ret));
-        }
-        // SAFETY: `page` was just pinned.
-        let pa = unsafe { glue::rv_page_to_phys(page) };
-        write_entry(
-            table,
-            ept::index(page_gpa, 1),
-            EptEntry::page(pa, slot.read_only),
-        );
-        Ok(())
-    }
-
-    /// Reads guest-physical memory through the slots (not the EPT), for
-    /// instruction fetches and page walks. `EFAULT` if some byte is not in
-    /// a slot or its user memory is unreadable.
-    pub(crate) fn read(&self, gpa: u64, buf: &mut [u8]) -> Result {
-        let mut done = 0;
-        while done < buf.len() {
-            let at = gpa + done as u64;
-            let slot = self.slots.find(at).ok_or(EFAULT)?;
-            let n = core::cmp::min(buf.len() - done, (slot.end() - at) as usize);
-            // SAFETY: `buf[done..done + n]` is writable kernel memory.
-            let left = unsafe {
-                glue::rv_copy_from_user(buf[done..].as_mut_ptr().cast(), slot.hva_of(at), n as _)
-            };
-            if left != 0 {
-                return Err(EFAULT);
+        let tables = self.ept.missing_tables(page_gpa);
+        if tables == 0 {
+            // SAFETY: the tables exist, so this is our page table.
+            let table = unsafe { self.leaf_table_present(page_gpa) };
+            if read_entry(table, ept::index(page_gpa, 1)).present() {
+                return Lookup::Mapped;
             }
-            done += n;
         }
-        Ok(())
+        Lookup::Missing(Missing {
+            hva: slot.hva_of(page_gpa),
+            writable: !slot.read_only,
+            tables,
+            page_gpa,
+            seq: self.seq,
+        })
+    }
+
+    /// The page table covering `gpa`.
+    ///
+    /// # Safety
+    ///
+    /// Every table down to level 1 must exist (`missing_tables` is 0).
+    unsafe fn leaf_table_present(&self, gpa: u64) -> *mut u64 {
+        // SAFETY: the root is ours.
+        let mut table = unsafe { table_at(phys_of(&self.ept.root)) };
+        for level in (2..=LEVELS).rev() {
+            // SAFETY: present by the caller's guarantee: our table page.
+            table = unsafe { table_at(read_entry(table, ept::index(gpa, level)).addr()) };
+        }
+        table
+    }
+
+    /// Maps `page` as `m` asked, unless the slots changed or the VMM's
+    /// mapping was invalidated since [`GuestMemory::lookup`] (then the
+    /// guest faults again, as KVM retries the fault when
+    /// `mmu_invalidate_retry_gfn()` says so). The caller unpins `page`
+    /// after releasing the lock.
+    pub(crate) fn install(&mut self, m: &Missing, page: &PinnedPage, spare: &mut SpareTables) {
+        if self.seq != m.seq || self.in_progress != 0 {
+            return;
+        }
+        let Some(slot) = self.slots.find(m.page_gpa).copied() else {
+            return;
+        };
+        let Some(table) = self.ept.leaf_table(m.page_gpa, spare) else {
+            return;
+        };
+        let i = ept::index(m.page_gpa, 1);
+        if read_entry(table, i).0 == 0 {
+            write_entry(table, i, page.leaf(slot.read_only));
+        }
+    }
+
+    /// Starts an invalidation of the VMM's addresses `[start, end)`: no
+    /// page is mapped again until [`GuestMemory::invalidate_end`]. Returns
+    /// the guest-physical ranges (one per slot, at most [`MAX_SLOTS`])
+    /// those addresses back, whose leaves the caller then removes.
+    pub(crate) fn invalidate_start(&mut self, start: u64, end: u64) -> GpaRanges {
+        self.in_progress = self.in_progress.saturating_add(1);
+        let mut ranges = GpaRanges {
+            ranges: [(0, 0); MAX_SLOTS],
+            len: 0,
+        };
+        for r in self
+            .slots
+            .iter()
+            .filter_map(|s: &Slot| s.gpa_range_of_hva(start, end))
+        {
+            if ranges.len < MAX_SLOTS {
+                ranges.ranges[ranges.len] = r;
+                ranges.len += 1;
+            }
+        }
+        ranges
+    }
+
+    /// Ends an invalidation: faults that looked up before it retry.
+    pub(crate) fn invalidate_end(&mut self) {
+        self.seq = self.seq.wrapping_add(1);
+        self.in_progress = self.in_progress.saturating_sub(1);
+    }
+
+    /// The user address backing `gpa` and how many bytes from there on, up
+    /// to `len`, the same slot backs; `EFAULT` outside every slot.
+    pub(crate) fn backing(&self, gpa: u64, len: usize) -> Result<(u64, usize)> {
+        let slot = self.slots.find(gpa).ok_or(EFAULT)?;
+        let n = core::cmp::min(len as u64, slot.end() - gpa) as usize;
+        Ok((slot.hva_of(gpa), n))
+    }
+}
+
+/// Guest-physical ranges, at most one per slot.
+pub(crate) struct GpaRanges {
+    ranges: [(u64, u64); MAX_SLOTS],
+    len: usize,
+}
+
+impl GpaRanges {
+    /// The ranges.
+    pub(crate) fn as_slice(&self) -> &[(u64, u64)] {
+        &self.ranges[..self.len]
     }
 }
 
 impl Drop for GuestMemory {
     fn drop(&mut self) {
-        // The VM is gone: no vCPU can run, and every CPU's translations of
-        // this EPT were flushed before this (see the VM's drop).
-        self.ept.for_each_leaf(0, ept::GPA_LIMIT, |e| {
-            revoke(e);
-            release(e);
-        });
+        // The VM is gone: no vCPU can run, and unregistering the notifier
+        // (or the death of the address space before) already removed every
+        // leaf through its `release`. Nothing is left to mark dirty, and
+        // the pages of any leaf left here could not be touched: they may
+        // be gone.
+        self.ept
+            .for_each_leaf(0, ept::GPA_LIMIT, |e| *e = EptEntry::default());
     }
 }

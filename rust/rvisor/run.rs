@@ -48,7 +48,7 @@ pub(crate) fn set_exit_reason(run: *mut KvmRun, reason: u32) {
 /// Runs the vCPU until an exit user space must handle.
 pub(crate) fn run(vcpu: &Vcpu) -> Result<isize> {
     let run = vcpu.run_struct();
-    let mut guard = vcpu.state.lock();
+    let mut guard = vcpu.state.lock()?;
     let st: &mut VcpuState = &mut guard;
     // SAFETY: a byte of the shared page; user space may change it at any
     // time, so it is read once, volatile.
@@ -62,8 +62,15 @@ pub(crate) fn run(vcpu: &Vcpu) -> Result<isize> {
         return Err(EINTR);
     }
     loop {
+        // Task work the kernel queued for this task's return to user space
+        // (above all the machine-check handler's kill_me_maybe() after a
+        // #MC in the guest) must run before the guest does again, or the
+        // guest re-executes the poisoned access until the host panics; KVM
+        // runs it in xfer_to_guest_mode_work(), which a module cannot call
+        // (nor task_work_run()), so rvisor returns to user space for it, as
+        // for a signal.
         // SAFETY: queries the current task.
-        if unsafe { glue::rv_signal_pending() } {
+        if unsafe { glue::rv_signal_pending() || glue::rv_notify_resume_pending() } {
             set_exit_reason(run, exit::INTR);
             return Err(EINTR);
         }
@@ -190,6 +197,11 @@ fn section(vcpu: &Vcpu, st: &mut VcpuState) -> Result<Outcome> {
     outcome
 }
 
+/// TSC cycles a section may handle exits with interrupts off before it
+/// ends and lets the host take its interrupts: the preemption timer's
+/// span (see `Controls`), about a millisecond.
+const SECTION_TSC_BUDGET: u64 = 1 << 22;
+
 /// The part of a section with the VMCS current and interrupts off.
 fn guest_section(
     vcpu: &Vcpu,
@@ -247,6 +259,11 @@ fn guest_section(
     unsafe { g.fpu.load() };
 
     let mut launched = false;
+    // The host ran other code before this section's first entry (see
+    // `rv_l1d_flush`); within the section only exit handlers with
+    // interrupts off run between entries.
+    let mut host_ran = true;
+    let section_start = arch::rdtsc();
     let outcome = loop {
         vm.set_running(vcpu.id, Some(cpu));
         let generation = vm.ept_generation();
@@ -260,9 +277,14 @@ fn guest_section(
         if arch::read_cr2() != g.cr2 {
             arch::write_cr2(g.cr2);
         }
+        // SAFETY: interrupts are off, right before entry.
+        unsafe { glue::rv_l1d_flush(host_ran) };
+        host_ran = false;
         // SAFETY: the VMCS is current and complete, interrupts are off, and
         // `regs` is the 16-register array vmenter.S expects.
         let ret = unsafe { glue::rv_vmx_run(g.regs.as_mut_ptr(), launched) };
+        // SAFETY: preemption is off: this is the CPU the guest ran on.
+        unsafe { glue::rv_guest_ran() };
         g.cr2 = arch::read_cr2();
         vm.set_running(vcpu.id, None);
         match ret {
@@ -276,8 +298,17 @@ fn guest_section(
         }
         match exits::handle(vcpu, v, g, cpu) {
             Ok(Next::Resume) => {
+                // Interrupts stay off while exits are handled in the
+                // section, so it must end now and then even if the guest
+                // never stops exiting: where external interrupts do not
+                // force an exit while the guest has RFLAGS.IF clear
+                // (Bochs), nothing else would, and the preemption timer
+                // restarts at every entry. KVM enables interrupts after
+                // every exit.
                 // SAFETY: reads this CPU's flags.
-                if unsafe { glue::rv_need_resched() } {
+                if unsafe { glue::rv_need_resched() }
+                    || arch::rdtsc().wrapping_sub(section_start) > SECTION_TSC_BUDGET
+                {
                     break Ok(Outcome::Reenter);
                 }
             }

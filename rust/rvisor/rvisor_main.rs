@@ -25,6 +25,7 @@ mod mmio;
 mod run;
 mod user_copy;
 mod vcpu;
+mod vcpu_lock;
 mod vcpu_setup;
 mod vm;
 mod vmcs_region;
@@ -82,24 +83,61 @@ module! {
     license: "GPL",
 }
 
+/// The mitigations rvisor.ko sets up for all VMs (the L1D flush buffer and
+/// mode: see `rv_mitigations_init()`), for the life of the module.
+struct Mitigations;
+
+impl Mitigations {
+    fn init() -> Result<Self> {
+        // SAFETY: only reads CPU features and symbol addresses.
+        if !unsafe { glue::rv_nmi_path_ok() } {
+            pr_err!("FRED host without KVM's FRED entry: NMIs in guests could not be handled\n");
+            return Err(ENODEV);
+        }
+        // SAFETY: called once, at module init, before any VM can run.
+        kernel::error::to_result(unsafe { glue::rv_mitigations_init() })?;
+        Ok(Self)
+    }
+}
+
+impl Drop for Mitigations {
+    fn drop(&mut self) {
+        // SAFETY: the VMX operation (and with it every VM) is gone: this
+        // field is dropped last.
+        unsafe { glue::rv_mitigations_exit() };
+    }
+}
+
 struct Rvisor {
     // Dropped first: the device's attributes read the VMX state.
     _dev: dev::Registration,
     _vmx: vmx_root::VmxOperation,
+    _mitigations: Mitigations,
 }
 
 impl kernel::Module for Rvisor {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let caps = vmx_root::probe()?;
+        let mitigations = Mitigations::init()?;
         let vmx = vmx_root::VmxOperation::start(caps)?;
         let dev = dev::Registration::new(&vmx)?;
+        // SAFETY: both return static NUL-terminated strings.
+        let (nmi, l1d) = unsafe {
+            (
+                CStr::from_char_ptr(glue::rv_nmi_path()),
+                CStr::from_char_ptr(glue::rv_l1d_flush_mode()),
+            )
+        };
         pr_info!(
-            "/dev/rvisor ready (KVM API version {})\n",
-            kvm_abi::KVM_API_VERSION
+            "/dev/rvisor ready (KVM API version {}; host NMIs through {}; L1D flush on entry: {})\n",
+            kvm_abi::KVM_API_VERSION,
+            nmi.to_str().unwrap_or("?"),
+            l1d.to_str().unwrap_or("?")
         );
         Ok(Self {
             _dev: dev,
             _vmx: vmx,
+            _mitigations: mitigations,
         })
     }
 }

@@ -12,16 +12,16 @@ use crate::uapi::{
     VCPU_MMAP_PAGES,
 };
 use crate::user_copy;
+use crate::vcpu_lock::VcpuLock;
 use crate::vm::Vm;
 use crate::vmcs::{entry_ctl, field, Segment};
 use crate::vmcs_region::{LoadedVmcs, NoPreempt, VmcsRegion};
 use crate::vpid::Vpid;
 use crate::{cpuid, glue};
 use kernel::ffi::{c_long, c_uint, c_ulong, c_void};
-use kernel::new_mutex;
 use kernel::page::Page;
 use kernel::prelude::*;
-use kernel::sync::{Arc, Mutex};
+use kernel::sync::Arc;
 
 /// Indices of the general-purpose registers in [`VcpuState::regs`]: the
 /// processor's encoding order, which exit qualifications use.
@@ -102,7 +102,7 @@ pub(crate) struct Vcpu {
     /// coalesced-MMIO page (unused, zero).
     run_pages: [Page; VCPU_MMAP_PAGES],
     #[pin]
-    pub(crate) state: Mutex<VcpuState>,
+    pub(crate) state: VcpuLock<VcpuState>,
 }
 
 /// The guest-owned bits of CR0 combined with the host-owned bits from the
@@ -193,9 +193,9 @@ impl Vcpu {
             crate::vcpu_setup::init_vmcs(&mut v, &vm, vpid.as_ref().map(Vpid::get))?;
         }
         let run_pages = [
-            Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?,
-            Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?,
-            Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?,
+            Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO)?,
+            Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO)?,
+            Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO)?,
         ];
         let mut regs = [0u64; 16];
         // After reset EDX holds the processor signature (KVM: 0x600 until
@@ -223,9 +223,9 @@ impl Vcpu {
                 id,
                 vpid,
                 run_pages,
-                state <- new_mutex!(state, "rvisor_vcpu"),
+                state <- VcpuLock::new(state),
             }),
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )
     }
 
@@ -252,7 +252,7 @@ impl Vcpu {
     }
 
     fn get_regs(&self, arg: u64) -> Result<isize> {
-        let mut st = self.state.lock();
+        let mut st = self.state.lock()?;
         let regs = Self::with_vmcs(&mut st, |v, st| {
             let r = &st.regs;
             Ok(KvmRegs {
@@ -283,7 +283,7 @@ impl Vcpu {
 
     fn set_regs(&self, arg: u64) -> Result<isize> {
         let regs: KvmRegs = user_copy::read(arg)?;
-        let mut st = self.state.lock();
+        let mut st = self.state.lock()?;
         Self::with_vmcs(&mut st, |v, st| {
             st.regs = [
                 regs.rax, regs.rcx, regs.rdx, regs.rbx, 0, regs.rbp, regs.rsi, regs.rdi, regs.r8,
@@ -301,7 +301,7 @@ impl Vcpu {
 
     fn get_sregs(&self, arg: u64) -> Result<isize> {
         let ctl = *self.vm.controls();
-        let mut st = self.state.lock();
+        let mut st = self.state.lock()?;
         let sregs = Self::with_vmcs(&mut st, |v, st| {
             let mut s = KvmSregs::default();
             for (seg, out) in Segment::ALL.iter().zip([
@@ -353,7 +353,7 @@ impl Vcpu {
         if !valid_cr0(s.cr0) || s.cr4 & ctl.cr4_host_owned != 0 || s.efer & !EFER_VALID != 0 {
             return Err(EINVAL);
         }
-        let mut st = self.state.lock();
+        let mut st = self.state.lock()?;
         if !crate::cpuid_table::efer_allowed(&st.g.cpuid, s.efer) {
             return Err(EINVAL);
         }
@@ -401,22 +401,22 @@ impl Vcpu {
             return Err(E2BIG);
         }
         let base = user_copy::element::<KvmCpuid2>(arg, 1)?;
-        let mut table = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut table = KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
         for i in 0..n {
             table.push(
                 user_copy::read::<KvmCpuidEntry2>(user_copy::element::<KvmCpuidEntry2>(base, i)?)?,
-                GFP_KERNEL,
+                GFP_KERNEL_ACCOUNT,
             )?;
         }
-        self.state.lock().g.cpuid = table;
+        self.state.lock()?.g.cpuid = table;
         Ok(0)
     }
 
     fn get_cpuid2(&self, arg: u64) -> Result<isize> {
-        let st = self.state.lock();
-        let mut copy = KVec::with_capacity(st.g.cpuid.len(), GFP_KERNEL)?;
+        let st = self.state.lock()?;
+        let mut copy = KVec::with_capacity(st.g.cpuid.len(), GFP_KERNEL_ACCOUNT)?;
         for e in st.g.cpuid.iter() {
-            copy.push(*e, GFP_KERNEL)?;
+            copy.push(*e, GFP_KERNEL_ACCOUNT)?;
         }
         drop(st);
         write_cpuid2(arg, &copy)
@@ -433,14 +433,14 @@ impl Vcpu {
             return Err(E2BIG);
         }
         let base = user_copy::element::<KvmMsrs>(arg, 1)?;
-        let mut entries = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut entries = KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
         for i in 0..n {
             let e: KvmMsrEntry = user_copy::read(user_copy::element::<KvmMsrEntry>(base, i)?)?;
-            entries.push(e, GFP_KERNEL)?;
+            entries.push(e, GFP_KERNEL_ACCOUNT)?;
         }
         // One VMCS load for the whole batch (user memory is only touched
         // outside it: copying may fault and sleep).
-        let mut st = self.state.lock();
+        let mut st = self.state.lock()?;
         let done = Self::with_vmcs(&mut st, |v, st| {
             let mut done = 0;
             for e in entries.iter_mut() {

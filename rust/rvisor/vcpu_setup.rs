@@ -26,10 +26,15 @@ pub(crate) fn init_vmcs(v: &mut LoadedVmcs<'_>, vm: &Vm, vpid: Option<u16>) -> R
     v.write(field::SECONDARY_VM_EXEC_CONTROL, u64::from(ctl.proc2))?;
     v.write(field::VM_EXIT_CONTROLS, u64::from(ctl.exit))?;
     v.write(field::VM_ENTRY_CONTROLS, u64::from(ctl.entry))?;
-    // #AC only, so that its delivery cannot loop without an exit (see the
-    // EXCEPTION_NMI exit); KVM also takes #DB, which cannot loop here: no
-    // guest breakpoint is armed (exits::guest_dr7_hw).
-    v.write(field::EXCEPTION_BITMAP, 1 << vector::AC)?;
+    // #AC, so that its delivery cannot loop without an exit, and #MC, so
+    // that the host's machine-check handler sees a machine check that hit
+    // while the guest ran (see the EXCEPTION_NMI exit). KVM also takes #DB,
+    // which cannot loop here: no guest breakpoint is armed
+    // (exits::guest_dr7_hw).
+    v.write(
+        field::EXCEPTION_BITMAP,
+        (1 << vector::AC) | (1 << vector::MC),
+    )?;
     v.write(field::PAGE_FAULT_ERROR_CODE_MASK, 0)?;
     v.write(field::PAGE_FAULT_ERROR_CODE_MATCH, 0)?;
     v.write(field::CR3_TARGET_COUNT, 0)?;

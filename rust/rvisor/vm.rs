@@ -8,7 +8,7 @@
 
 use crate::controls::Controls;
 use crate::glue;
-use crate::guest_memory::{Fault, GuestMemory};
+use crate::guest_memory::{Fault, GuestMemory, Lookup, PinnedPage, SpareTables};
 use crate::guest_msrs::msr;
 use crate::kvm_abi;
 use crate::msr_bitmap;
@@ -18,10 +18,10 @@ use crate::vcpu::Vcpu;
 use crate::vmx_insn;
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use kernel::ffi::{c_long, c_uint, c_ulong, c_void};
-use kernel::new_mutex;
+use kernel::new_spinlock;
 use kernel::page::Page;
 use kernel::prelude::*;
-use kernel::sync::{Arc, Mutex};
+use kernel::sync::{Arc, SpinLock};
 
 /// vCPUs per VM, and one more than the largest vCPU id
 /// (`KVM_CAP_NR_VCPUS`, `KVM_CAP_MAX_VCPUS`, `KVM_CAP_MAX_VCPU_ID`).
@@ -39,6 +39,9 @@ const PASS_THROUGH_MSRS: [u32; 6] = [
     msr::SYSENTER_ESP,
     msr::SYSENTER_EIP,
 ];
+
+/// Guest-physical span removed per lock hold (one level-3 EPT entry's).
+const ZAP_CHUNK: u64 = 1 << 30;
 
 /// Highest `KVM_SET_TSS_ADDR` address KVM accepts (3 pages below 4 GiB).
 const TSS_ADDR_MAX: u64 = 0xffff_d000;
@@ -87,7 +90,63 @@ impl Drop for OwnerMm {
     }
 }
 
-/// State that ioctls and EPT violations change, under [`Vm::inner`].
+/// The VM's MMU notifier on its owner's address space (KVM's
+/// `kvm->mmu_notifier`): each change of the VMM's mappings reaches
+/// [`Vm::mm_invalidate_start`] before the pages behind them can go.
+///
+/// # Invariants
+///
+/// `0` points to a notifier from `rv_mmu_notifier_alloc()`, freed (and
+/// unregistered first, if it was registered) only in [`Drop`].
+struct MmNotifier(core::ptr::NonNull<c_void>);
+
+// SAFETY: the notifier is not tied to a task; registration and
+// unregistration are serialised by the VM's life cycle.
+unsafe impl Send for MmNotifier {}
+// SAFETY: no method takes `&self` but to read the pointer.
+unsafe impl Sync for MmNotifier {}
+
+impl MmNotifier {
+    fn alloc() -> Result<Self> {
+        // SAFETY: allocates a zeroed, unregistered notifier.
+        let n = unsafe { glue::rv_mmu_notifier_alloc() };
+        // INVARIANT: a non-null pointer from the allocator above.
+        core::ptr::NonNull::new(n).map(Self).ok_or(ENOMEM)
+    }
+
+    /// Subscribes `vm` to the calling task's address space.
+    ///
+    /// # Safety
+    ///
+    /// `vm` must stay valid until [`MmNotifier::unregister`] has returned
+    /// (its callbacks use it).
+    unsafe fn register(&self, vm: *const Vm) -> Result {
+        // SAFETY: the notifier is ours (type invariant); the caller keeps
+        // `vm` valid for as long as callbacks may run.
+        let ret = unsafe { glue::rv_mmu_notifier_register(self.0.as_ptr(), vm as *mut c_void) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+        Ok(())
+    }
+
+    /// Ends the subscription; no callback runs once this returns.
+    fn unregister(&self) {
+        // SAFETY: the notifier is ours; unregistering twice is a no-op.
+        unsafe { glue::rv_mmu_notifier_unregister(self.0.as_ptr()) };
+    }
+}
+
+impl Drop for MmNotifier {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant, freed once, here.
+        unsafe { glue::rv_mmu_notifier_free(self.0.as_ptr()) };
+    }
+}
+
+/// State that ioctls, EPT violations and the MMU notifier change, under
+/// [`Vm::inner`]: a spinlock, since the notifier may be called from
+/// reclaim and must not sleep (see [`crate::guest_memory`]).
 struct VmInner {
     memory: GuestMemory,
     /// vCPU ids ever created (ids are not reused, as in KVM).
@@ -98,7 +157,7 @@ struct VmInner {
 #[pin_data(PinnedDrop)]
 pub(crate) struct Vm {
     #[pin]
-    inner: Mutex<VmInner>,
+    inner: SpinLock<VmInner>,
     /// The EPT pointer; the root table never changes.
     eptp: u64,
     /// Incremented whenever mappings are removed; a vCPU entering the
@@ -112,6 +171,8 @@ pub(crate) struct Vm {
     msr_bitmap_phys: u64,
     /// VM-execution controls chosen for this host.
     controls: Controls,
+    /// Subscribed to `owner`'s address space from [`Vm::new`] until drop.
+    notifier: MmNotifier,
     /// The process this VM serves.
     owner: OwnerMm,
 }
@@ -125,8 +186,8 @@ impl Vm {
         let owner = OwnerMm::current()?;
         let memory = GuestMemory::new()?;
         let eptp = memory.eptp();
-        let msr_bitmap = Page::alloc_page(GFP_KERNEL)?;
-        let mut bits = KBox::new(msr_bitmap::all_exiting(), GFP_KERNEL)?;
+        let msr_bitmap = Page::alloc_page(GFP_KERNEL_ACCOUNT)?;
+        let mut bits = KBox::new(msr_bitmap::all_exiting(), GFP_KERNEL_ACCOUNT)?;
         for msr in PASS_THROUGH_MSRS {
             msr_bitmap::pass_through(&mut bits, msr);
         }
@@ -134,9 +195,10 @@ impl Vm {
         unsafe { msr_bitmap.write_raw(bits.as_ptr(), 0, msr_bitmap::SIZE)? };
         // SAFETY: `msr_bitmap` is a valid page.
         let msr_bitmap_phys = unsafe { glue::rv_page_to_phys(msr_bitmap.as_ptr()) };
-        Arc::pin_init(
+        let notifier = MmNotifier::alloc()?;
+        let vm = Arc::pin_init(
             pin_init!(Self {
-                inner <- new_mutex!(VmInner {
+                inner <- new_spinlock!(VmInner {
                     memory,
                     vcpu_ids: 0,
                 }, "rvisor_vm"),
@@ -146,10 +208,15 @@ impl Vm {
                 msr_bitmap,
                 msr_bitmap_phys,
                 controls,
+                notifier,
                 owner,
             }),
-            GFP_KERNEL,
-        )
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        // SAFETY: the VM's drop unregisters the notifier before anything
+        // it uses is torn down, and the `Arc` does not move the VM.
+        unsafe { vm.notifier.register(&*vm)? };
+        Ok(vm)
     }
 
     /// The EPT pointer.
@@ -203,25 +270,98 @@ impl Vm {
     /// `KVM_SET_USER_MEMORY_REGION`.
     fn set_memory_region(&self, arg: u64) -> Result<isize> {
         let region: KvmUserspaceMemoryRegion = user_copy::read(arg)?;
-        let mut inner = self.inner.lock();
-        if let Some((start, end)) = inner.memory.set_region(&region)? {
-            // Revoked, but CPUs may still cache the translations: flush
-            // them everywhere before dropping the pins (a page whose user
-            // mapping is already gone would be freed by its unpin).
-            self.flush_remote_tlbs();
-            inner.memory.release_revoked(start, end);
+        let removed = self.inner.lock().memory.set_region(&region)?;
+        if let Some(range) = removed {
+            self.zap(&[range], true);
         }
         Ok(0)
     }
 
-    /// Handles an EPT violation of a vCPU at `gpa`.
-    pub(crate) fn ept_fault(&self, gpa: u64, write: bool) -> Result<Fault> {
-        self.inner.lock().memory.fault(gpa, write)
+    /// Removes every leaf in `ranges`, in chunks of [`ZAP_CHUNK`]: for
+    /// each, under the lock, revoke the leaves, flush every CPU's
+    /// translations (before the pages can go: a VMM's page may be freed
+    /// once the notifier returns), release them. Between chunks the lock
+    /// is dropped and, if `may_block`, the CPU yielded, so that a huge
+    /// range neither holds the lock nor keeps the CPU for long (as KVM's
+    /// zapping yields); no page can be mapped in the ranges meanwhile (the
+    /// caller made sure: slot gone, or an invalidation in progress).
+    fn zap(&self, ranges: &[(u64, u64)], may_block: bool) {
+        for &(lo, hi) in ranges {
+            let mut at = lo;
+            while at < hi {
+                let next = core::cmp::min(hi, (at | (ZAP_CHUNK - 1)).saturating_add(1));
+                {
+                    let mut inner = self.inner.lock();
+                    if inner.memory.revoke_range(at, next) {
+                        self.flush_remote_tlbs();
+                        inner.memory.release_revoked(at, next);
+                    }
+                }
+                at = next;
+                if may_block && at < hi {
+                    // SAFETY: may sleep: no lock held, and the caller allows it.
+                    unsafe { glue::rv_cond_resched() };
+                }
+            }
+        }
     }
 
-    /// Reads guest-physical memory through the slots.
+    /// Handles an EPT violation of a vCPU at `gpa`: looks the page up,
+    /// then pins it and allocates missing tables without the lock (either
+    /// may sleep, and faulting the page in may run the MMU notifier), then
+    /// maps it unless an invalidation came in between.
+    pub(crate) fn ept_fault(&self, gpa: u64, write: bool) -> Result<Fault> {
+        let missing = match self.inner.lock().memory.lookup(gpa, write) {
+            Lookup::Mmio => return Ok(Fault::Mmio),
+            Lookup::Mapped => return Ok(Fault::Mapped),
+            Lookup::Missing(m) => m,
+        };
+        let mut spare = SpareTables::alloc(missing.tables)?;
+        let page = PinnedPage::pin(missing.hva, missing.writable)?;
+        self.inner
+            .lock()
+            .memory
+            .install(&missing, &page, &mut spare);
+        // Unpinned here, after the lock: from now on the notifier keeps the
+        // leaf right (see `guest_memory`).
+        drop(page);
+        Ok(Fault::Mapped)
+    }
+
+    /// Reads guest-physical memory through the slots (not the EPT), for
+    /// instruction fetches and page walks: from the VMM's memory, without
+    /// the lock (copying may fault). `EFAULT` if some byte is not in a slot
+    /// or its user memory is unreadable.
     pub(crate) fn read_guest(&self, gpa: u64, buf: &mut [u8]) -> Result {
-        self.inner.lock().memory.read(gpa, buf)
+        let mut done = 0;
+        while done < buf.len() {
+            let at = gpa.wrapping_add(done as u64);
+            let (hva, n) = self.inner.lock().memory.backing(at, buf.len() - done)?;
+            // SAFETY: `buf[done..done + n]` is writable kernel memory.
+            let left =
+                unsafe { glue::rv_copy_from_user(buf[done..].as_mut_ptr().cast(), hva, n as _) };
+            if left != 0 {
+                return Err(EFAULT);
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// The MMU notifier's `invalidate_range_start` for the VMM's addresses
+    /// `[start, end)`: the guest pages they back are unmapped, every CPU's
+    /// translations of them flushed and the entries zeroed before this
+    /// returns (so before the VMM's pages can be freed or replaced), and
+    /// none is mapped again until [`Vm::mm_invalidate_end`]. Sleeps only
+    /// if `may_block` (the notifier's `mmu_notifier_range_blockable()`).
+    fn mm_invalidate_start(&self, start: u64, end: u64, may_block: bool) {
+        let ranges = self.inner.lock().memory.invalidate_start(start, end);
+        self.zap(ranges.as_slice(), may_block);
+    }
+
+    /// The MMU notifier's `invalidate_range_end`.
+    fn mm_invalidate_end(&self) {
+        self.inner.lock().memory.invalidate_end();
     }
 
     /// The four PDPTEs of the PAE page-directory-pointer table CR3 `cr3`
@@ -289,6 +429,9 @@ impl Vm {
 #[pinned_drop]
 impl PinnedDrop for Vm {
     fn drop(self: Pin<&mut Self>) {
+        // First, so that no notifier callback can run on a VM being torn
+        // down (unregistration waits for those running).
+        self.notifier.unregister();
         // No vCPU is left (each holds a reference). Drop every CPU's cached
         // translations of this EPT before the tables and pinned pages are
         // freed, so that a later VM reusing the root page starts clean.
@@ -303,6 +446,32 @@ extern "C" fn rvisor_invept_all_this_cpu() {
     if crate::vmx_root::this_cpu_in_vmx() {
         let _ = vmx_insn::invept_all();
     }
+}
+
+/// # Safety
+///
+/// `vm` is the VM a registered [`MmNotifier`] was given: valid until the
+/// notifier is unregistered, which waits for this call to return.
+#[no_mangle]
+unsafe extern "C" fn rvisor_mm_invalidate_start(
+    vm: *mut c_void,
+    start: c_ulong,
+    end: c_ulong,
+    may_block: bool,
+) {
+    // SAFETY: valid as the caller guarantees; only shared access.
+    let vm = unsafe { &*(vm as *const Vm) };
+    vm.mm_invalidate_start(start as u64, end as u64, may_block);
+}
+
+/// # Safety
+///
+/// As for [`rvisor_mm_invalidate_start`].
+#[no_mangle]
+unsafe extern "C" fn rvisor_mm_invalidate_end(vm: *mut c_void) {
+    // SAFETY: valid as the caller guarantees; only shared access.
+    let vm = unsafe { &*(vm as *const Vm) };
+    vm.mm_invalidate_end();
 }
 
 /// # Safety

@@ -29,7 +29,7 @@ pub(crate) struct VmcsRegion {
 impl VmcsRegion {
     /// Allocates a zeroed VMCS region stamped with `revision`.
     pub(crate) fn new(revision: u32) -> Result<Self> {
-        let page = Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?;
+        let page = Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO)?;
         let rev = revision.to_ne_bytes();
         // SAFETY: `rev` is 4 readable bytes and the page has room.
         unsafe { page.write_raw(rev.as_ptr(), 0, rev.len())? };
@@ -48,10 +48,21 @@ impl VmcsRegion {
         // active anywhere (every guard VMCLEARs it); preemption is off and
         // this CPU is in VMX operation.
         unsafe { vmx_insn::vmptrld(self.phys)? };
+        // SAFETY: preemption is off (`_np`); IBPB if this CPU last ran
+        // another VMCS.
+        unsafe { glue::rv_vmcs_switch(self.phys) };
         Ok(LoadedVmcs {
             phys: self.phys,
             _region: PhantomData,
         })
+    }
+}
+
+impl Drop for VmcsRegion {
+    fn drop(&mut self) {
+        // SAFETY: only compares and clears per-CPU records of this address,
+        // so that a VMCS allocated there later still gets its IBPB.
+        unsafe { glue::rv_vmcs_forget(self.phys) };
     }
 }
 

@@ -9,6 +9,8 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/msr-index.h>
+#include <asm/percpu.h>
 #include <asm/nospec-branch.h>
 #include <asm/segment.h>
 #include <asm/unwind_hints.h>
@@ -79,6 +81,14 @@ SYM_FUNC_START(rv_vmx_run)
 	mov G_R15(%rax), %r15
 	mov G_RAX(%rax), %rax
 
+	/*
+	 * MDS and MMIO stale data: VERW clears the CPU buffers last thing
+	 * before entry, as KVM's __vmx_vcpu_run() does (X86_FEATURE_CLEAR_CPU_BUF,
+	 * patched in by the host's mitigation choice). Clobbers ZF only: CF
+	 * still holds @resume.
+	 */
+	CLEAR_CPU_BUFFERS
+
 	jnc .Lvmlaunch
 
 	/* A successful entry continues at rv_vmx_vmexit, not below. */
@@ -138,6 +148,33 @@ SYM_INNER_LABEL_ALIGN(rv_vmx_vmexit, SYM_L_GLOBAL)
 	xor %r14d, %r14d
 	xor %r15d, %r15d
 
+	/*
+	 * Before the first unbalanced RET after the exit: overwrite the
+	 * guest's return stack buffer entries (retpoline/IBRS hosts; a single
+	 * entry with eIBRS, PBRSB), then clear the branch history (BHI), as
+	 * __vmx_vcpu_run() does.
+	 */
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
+			   X86_FEATURE_RSB_VMEXIT_LITE
+
+	/*
+	 * SPEC_CTRL, as vmx_spec_ctrl_restore_host(): the guest cannot write
+	 * it (its WRMSR exits and gets #GP) and VM exit does not change it, so
+	 * the host's value is still in place; but legacy IBRS (KERNEL_IBRS)
+	 * only protects when written after each entry to a more privileged
+	 * mode, which a VM exit is: write it again. Then LFENCE, so that no
+	 * RET runs speculatively ahead of that.
+	 */
+	ALTERNATIVE "jmp .Lspec_ctrl_done", "", X86_FEATURE_KERNEL_IBRS
+	mov $MSR_IA32_SPEC_CTRL, %ecx
+	movl PER_CPU_VAR(x86_spec_ctrl_current), %eax
+	movl PER_CPU_VAR(x86_spec_ctrl_current + 4), %edx
+	wrmsr
+.Lspec_ctrl_done:
+	ALTERNATIVE "", "lfence", X86_FEATURE_MSR_SPEC_CTRL
+
+	CLEAR_BRANCH_HISTORY_VMEXIT
+
 	mov %rbx, %rax
 	pop %rbx
 	pop %r12
@@ -157,10 +194,19 @@ SYM_INNER_LABEL_ALIGN(rv_vmx_vmexit, SYM_L_GLOBAL)
 
 SYM_FUNC_END(rv_vmx_run)
 
+/*
+ * KVM's VMX NMI entry, exported only when kvm_intel is a module: weak, so
+ * that rvisor.ko also loads on a kernel with KVM built in or absent (the
+ * module loader resolves a missing weak symbol to 0), where
+ * rv_handle_nmi_irqoff() does without it.
+ */
+.weak asm_exc_nmi_kvm_vmx
+
 /**
  * rv_vmx_do_nmi_irqoff - run the host NMI handler for an NMI that caused
  * a VM exit, on an interrupt frame as if the NMI had arrived here (its
- * IRET unblocks NMIs). Interrupts must be disabled.
+ * IRET unblocks NMIs). Interrupts must be disabled, and
+ * asm_exc_nmi_kvm_vmx present.
  */
 SYM_FUNC_START(rv_vmx_do_nmi_irqoff)
 	push %rbp

@@ -64,3 +64,53 @@ dmesg_mark() {
 dmesg_new() {
 	dmesg | tail -n +"$((DMESG_MARK + 1))"
 }
+
+# Around stack dumps a test asks the kernel for (sysrq-l): kernel_log.sh
+# does not count the Call Trace lines between these markers.
+kmsg_dump_begin() {
+	echo "rvisor-selftest: requested dump begin" >/dev/kmsg
+}
+
+kmsg_dump_end() {
+	echo "rvisor-selftest: requested dump end" >/dev/kmsg
+}
+
+# run_watched SECONDS OUT CMD...: runs CMD with output to OUT; if it has
+# not finished after SECONDS, reports where each of its tasks sleeps or
+# spins (state, wchan, kernel stack, and the kernel's own sysrq-w and
+# sysrq-l dumps) before killing it, so that a stall is diagnosable rather
+# than a silent timeout. Returns CMD's status (137 if killed).
+run_watched() {
+	limit=$1 out=$2
+	shift 2
+	"$@" >"$out" 2>&1 &
+	pid=$!
+	waited=0
+	while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$limit" ]; do
+		sleep 1
+		waited=$((waited + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "# $1 still running after $limit s: its tasks"
+		for t in /proc/[0-9]*; do
+			comm=$(cat "$t/comm" 2>/dev/null) || continue
+			[ "$comm" = "$(basename "$1")" ] || continue
+			for task in "$t"/task/*; do
+				echo "# task ${task##*/}: $(cut -d' ' -f3 "$task/stat" 2>/dev/null)" \
+					"wchan $(cat "$task/wchan" 2>/dev/null)"
+				sed 's/^/#   /' "$task/stack" 2>/dev/null
+			done
+		done
+		if [ -w /proc/sysrq-trigger ]; then
+			dmesg_mark
+			kmsg_dump_begin
+			echo w >/proc/sysrq-trigger
+			echo l >/proc/sysrq-trigger
+			sleep 2
+			kmsg_dump_end
+			dmesg_new | sed 's/^/# sysrq: /' | head -n 200
+		fi
+		kill -9 "$pid" 2>/dev/null
+	fi
+	wait "$pid"
+}

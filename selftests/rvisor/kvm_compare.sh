@@ -10,7 +10,7 @@
 # Sample guests the CLI runs on both: NAME:MODE:MEMORY.
 cli_guests="hello_real:real:1M hello_long:long:16M memtest:protected:64M"
 
-ktap_plan 11
+ktap_plan 12
 require_vmx
 require_kvm_modules
 unload_quietly rvisor
@@ -36,8 +36,18 @@ ktap_expect "kvm_intel refuses to load while rvisor holds VMX" yes "$refused"
 ktap_check "rvisor still works after KVM's failed load" sh -c \
 	"'$RVISOR_BIN/vm_exits' /dev/rvisor >/dev/null 2>&1"
 
+rvisor_l1d=$(cat /sys/class/misc/rvisor/vmx/l1d_flush 2>&1)
+
 ktap_check "rmmod rvisor" rmmod rvisor
 ktap_check "kvm_intel loads once rvisor is gone" insmod "$RVISOR_KMODS/kvm-intel.ko"
+# The host's speculative-execution state, and the L1D flush on VM entry:
+# rvisor decides it as kvm_intel does (vmentry_l1d_flush=auto).
+for v in l1tf mds mmio_stale_data spectre_v2 retbleed vmscape; do
+	[ -r "/sys/devices/system/cpu/vulnerabilities/$v" ] &&
+		ktap_diag "host $v: $(cat "/sys/devices/system/cpu/vulnerabilities/$v")"
+done
+ktap_expect "L1D flush on VM entry: rvisor's mode is kvm_intel's" \
+	"$(cat /sys/module/kvm_intel/parameters/vmentry_l1d_flush 2>&1)" "$rvisor_l1d"
 "$RVISOR_BIN/vm_exits" /dev/kvm >/tmp/cmp.kvm 2>&1
 rc=$?
 grep '^# guest:' /tmp/cmp.rvisor >/tmp/cmp.rvisor.guest

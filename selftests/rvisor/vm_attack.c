@@ -8,7 +8,12 @@
  *
  *   vm_attack DEVICE
  */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "vmtest.h"
 
@@ -119,6 +124,31 @@ asm(".pushsection .rodata\n.code32\n"
     "  mov $0x5a, %ecx\n"
     "  hlt\n"
     "g_ac_end:\n"
+    ".code64\n.popsection\n");
+
+/*
+ * Real mode: forever increment the dword at 0x2000 and report it on port
+ * 0x80. The VMM replaces, zaps and unmaps the page behind it between runs.
+ */
+VT_GUEST(g_remap);
+asm(".pushsection .rodata\n.code16\n"
+    "g_remap_start:\n"
+    "1: incl 0x2000\n"
+    "  movl 0x2000, %eax\n"
+    "  outl %eax, $0x80\n"
+    "  jmp 1b\n"
+    "g_remap_end:\n"
+    ".code64\n.popsection\n");
+
+/* Real mode, interrupts off: CPUID for ever (each one an exit). */
+VT_GUEST(g_cpuid_loop);
+asm(".pushsection .rodata\n.code16\n"
+    "g_cpuid_loop_start:\n"
+    "  cli\n"
+    "1: xor %eax, %eax\n"
+    "  cpuid\n"
+    "  jmp 1b\n"
+    "g_cpuid_loop_end:\n"
     ".code64\n.popsection\n");
 
 static const char *dev;
@@ -566,6 +596,241 @@ static void test_ac_cpl3(void)
 	vt_vm_destroy(&vm);
 }
 
+/* One run of g_remap: the value it reported, or -errno if KVM_RUN failed. */
+static long long remap_run(struct vt_vcpu *v, const char *what)
+{
+	int exit = vt_run(v);
+
+	if (exit < 0)
+		return exit;
+	if (exit != KVM_EXIT_IO || v->run->io.port != 0x80) {
+		vt_diag("%s: exit %s", what, vt_exit_name(exit));
+		return -1000;
+	}
+	return vt_io_u32(v);
+}
+
+/*
+ * The guest's view of its RAM follows the VMM's mapping of it, as on KVM
+ * (its MMU notifier): after a MAP_FIXED replacement of the page the guest
+ * reads and writes the new page; after MADV_DONTNEED, a zero page; after
+ * munmap, KVM_RUN fails with EFAULT, and a new mapping brings it back.
+ * rvisor kept the first page pinned in its EPT: the guest went on using a
+ * page the VMM no longer had, and the VMM's new page never saw a write.
+ */
+static void test_remap(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	uint8_t *mem = vt_mem(&vm, 0, 0, 0x10000, 0);
+	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+	volatile uint32_t *word = (volatile uint32_t *)(mem + 0x2000);
+	long long first, replaced, zapped, unmapped, back;
+	uint32_t seen_replaced, seen_back;
+
+	VT_LOAD(mem, CODE, g_remap);
+	*word = 0x11111110;
+	vt_real_mode(&v, CODE);
+	first = remap_run(&v, "first page");
+	if (mmap(mem + 0x2000, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0) == MAP_FAILED)
+		vt_die("mmap MAP_FIXED");
+	*word = 0x22222220;
+	replaced = remap_run(&v, "replaced page");
+	seen_replaced = *word;
+	if (madvise(mem + 0x2000, 4096, MADV_DONTNEED))
+		vt_die("madvise");
+	zapped = remap_run(&v, "zapped page");
+	if (munmap(mem + 0x2000, 4096))
+		vt_die("munmap");
+	unmapped = remap_run(&v, "unmapped page");
+	if (mmap(mem + 0x2000, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0) == MAP_FAILED)
+		vt_die("mmap again");
+	*word = 0x33333330;
+	/* After the EFAULT, the guest is still at its load (it retries it). */
+	back = remap_run(&v, "new page");
+	seen_back = *word;
+	printf("# guest: remap: first %#llx replaced %#llx (vmm %#x) zapped %#llx unmapped %lld "
+	       "back %#llx (vmm %#x)\n", first, replaced, seen_replaced, zapped, unmapped, back,
+	       seen_back);
+	vt_result(first == 0x11111111, "the guest increments its page (%#llx)", first);
+	vt_result(replaced == 0x22222221 && seen_replaced == 0x22222221,
+		  "after MAP_FIXED the guest uses the VMM's new page (guest %#llx, VMM %#x)", replaced,
+		  seen_replaced);
+	vt_result(zapped == 1, "after MADV_DONTNEED the guest sees a zero page (%#llx)", zapped);
+	vt_result(unmapped == -EFAULT, "after munmap KVM_RUN fails with EFAULT (%lld)", unmapped);
+	vt_result(back == 0x33333331 && seen_back == 0x33333331,
+		  "a new mapping at the same address is the guest's page again (guest %#llx, VMM %#x)",
+		  back, seen_back);
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/* The vCPU thread of test_killable_lock: KVM_RUN until a signal. */
+static void *spin_vcpu(void *arg)
+{
+	struct vt_vcpu *v = arg;
+
+	return (void *)(intptr_t)(ioctl(v->fd, KVM_RUN, 0) < 0 ? errno : 0);
+}
+
+/* The waiter of test_killable_lock: a second ioctl on the running vCPU. */
+static int waiter(void *arg)
+{
+	struct kvm_regs r;
+
+	_exit(ioctl(*(int *)arg, KVM_GET_REGS, &r) < 0 ? 2 : 3);
+}
+
+static void no_op(int sig)
+{
+	(void)sig;
+}
+
+/* The state letter of /proc/PID/stat, or '?'. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/*
+ * A task waiting for a running vCPU's lock dies when killed, as on KVM
+ * (mutex_lock_killable() in kvm_vcpu_ioctl()). The guest spins with no
+ * exit to user space, so its vCPU thread never lets go of the lock; the
+ * waiter shares the VMM's address space (clone(CLONE_VM), so its ioctl is
+ * served) but is another process, so killing it leaves the guest running.
+ * rvisor's waiter stayed in D state, unkillable, until the guest stopped.
+ */
+static void test_killable_lock(void)
+{
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+	struct vt_vm vm = vt_vm_create(dev);
+	uint8_t *mem = vt_mem(&vm, 0, 0, 0x10000, 0);
+	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+	struct sigaction sa = { .sa_handler = no_op };
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int i, reaped = 0, status = 0, fd = v.fd;
+	char state = '?';
+	pthread_t spinner;
+	void *run_err;
+	pid_t pid;
+
+	mem[CODE] = 0xeb; /* jmp . */
+	mem[CODE + 1] = 0xfe;
+	vt_real_mode(&v, CODE);
+	sigaction(SIGUSR1, &sa, NULL);
+	if (pthread_create(&spinner, NULL, spin_vcpu, &v))
+		vt_die("pthread_create");
+	nanosleep(&(struct timespec){ 0, 300 * 1000 * 1000 }, NULL);
+	pid = clone(waiter, stack + sizeof(stack), CLONE_VM | SIGCHLD, &fd);
+	if (pid < 0)
+		vt_die("clone");
+	/* Wait until it sleeps in the ioctl (or, wrongly, got an answer). */
+	for (i = 0; i < 300 && state != 'D'; i++) {
+		nanosleep(&tick, NULL);
+		state = proc_state(pid);
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			reaped = -1;
+			break;
+		}
+	}
+	if (!reaped) {
+		kill(pid, SIGKILL);
+		for (i = 0; i < 300 && !reaped; i++) {
+			if (waitpid(pid, &status, WNOHANG) == pid)
+				reaped = 1;
+			else
+				nanosleep(&tick, NULL);
+		}
+	}
+	pthread_kill(spinner, SIGUSR1);
+	pthread_join(spinner, &run_err);
+	if (!reaped)
+		waitpid(pid, &status, 0);
+	printf("# guest: killed waiter on a running vCPU: waited in %c, %s; KVM_RUN then errno %d\n",
+	       state, reaped == 1 ? "reaped at once" : reaped ? "answered" : "not reaped while the guest ran",
+	       (int)(intptr_t)run_err);
+	vt_result(state == 'D' && reaped == 1 && WIFSIGNALED(status),
+		  "a task waiting for a running vCPU's lock dies when killed (state %c)", state);
+	vt_result((intptr_t)run_err == EINTR, "the signalled vCPU thread's KVM_RUN returns EINTR (%d)",
+		  (int)(intptr_t)run_err);
+	signal(SIGUSR1, SIG_DFL);
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/* The vCPU thread of test_exit_storm: KVM_RUN until a signal, timed. */
+struct storm {
+	struct vt_vcpu *v;
+	volatile int done;
+	int err;
+};
+
+static void *storm_vcpu(void *arg)
+{
+	struct storm *st = arg;
+
+	st->err = ioctl(st->v->fd, KVM_RUN, 0) < 0 ? errno : 0;
+	st->done = 1;
+	return NULL;
+}
+
+/*
+ * A guest with interrupts off whose every instruction is an exit the
+ * hypervisor handles itself (CPUID) must still let its CPU go: the host's
+ * interrupts, IPIs and the signal that ends KVM_RUN get through within a
+ * moment, as on KVM (which enables interrupts after every exit). rvisor
+ * re-entered such a guest with interrupts off for as long as it kept
+ * exiting, and where external interrupts do not force an exit while the
+ * guest has RFLAGS.IF clear (Bochs), that was for ever: the CPU took no
+ * interrupt again, and the next IPI to it hung the host.
+ */
+static void test_exit_storm(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	uint8_t *mem = vt_mem(&vm, 0, 0, 0x10000, 0);
+	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+	struct sigaction sa = { .sa_handler = no_op };
+	struct storm st = { .v = &v };
+	struct timespec t0, t1;
+	pthread_t thread;
+	long ms;
+	int i;
+
+	VT_LOAD(mem, CODE, g_cpuid_loop);
+	vt_real_mode(&v, CODE);
+	vt_set_supported_cpuid(&vm, &v);
+	sigaction(SIGUSR1, &sa, NULL);
+	if (pthread_create(&thread, NULL, storm_vcpu, &st))
+		vt_die("pthread_create");
+	nanosleep(&(struct timespec){ 0, 500 * 1000 * 1000 }, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_kill(thread, SIGUSR1);
+	for (i = 0; i < 500 && !st.done; i++)
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	printf("# guest: CPUID storm with interrupts off: KVM_RUN %s, errno %d\n",
+	       st.done ? "returned on the signal" : "still running after 5 s", st.err);
+	vt_result(st.done && st.err == EINTR,
+		  "a guest exiting in a loop with interrupts off still lets a signal end KVM_RUN (%ld ms)",
+		  ms);
+	if (st.done)
+		pthread_join(thread, NULL);
+	signal(SIGUSR1, SIG_DFL);
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
 /* Whether this (host) CPU has AVX state enabled in XCR0. */
 static int host_has_avx(void)
 {
@@ -594,7 +859,7 @@ int main(int argc, char **argv)
 	}
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..18\n");
+	printf("KTAP version 1\n1..26\n");
 	printf("# device %s\n", dev);
 	test_rip_wrap_32();
 	test_syscall_reset_lstar();
@@ -604,6 +869,9 @@ int main(int argc, char **argv)
 	test_dr7();
 	test_dr_general_detect();
 	test_ac_cpl3();
+	test_remap();
+	test_killable_lock();
+	test_exit_storm();
 	/* Last: before their fixes these panic the host. */
 	test_mmio_top();
 	test_rip_wrap_64();

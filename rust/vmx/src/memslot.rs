@@ -54,6 +54,21 @@ impl Slot {
         self.gpa + self.size
     }
 
+    /// The guest-physical range `[start, end)` whose backing lies in the
+    /// user range `[hva_start, hva_end)`, page-aligned outwards, if any:
+    /// what must be unmapped when the VMM's mapping of those addresses
+    /// changes (KVM's `kvm_handle_hva_range()`).
+    pub fn gpa_range_of_hva(&self, hva_start: u64, hva_end: u64) -> Option<(u64, u64)> {
+        let lo = hva_start.max(self.hva);
+        let hi = hva_end.min(self.hva + self.size);
+        if lo >= hi {
+            return None;
+        }
+        let start = (lo - self.hva) & !(PAGE_SIZE - 1);
+        let end = (hi - self.hva).div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        Some((self.gpa + start, self.gpa + end.min(self.size)))
+    }
+
     fn overlaps(&self, gpa: u64, size: u64) -> bool {
         gpa < self.end() && self.gpa < gpa + size
     }
@@ -197,6 +212,39 @@ mod tests {
         let change = slots.plan(&r, any_user)?;
         slots.apply(change);
         Ok(change)
+    }
+
+    #[test]
+    fn gpa_range_of_hva() {
+        let s = Slot {
+            id: 0,
+            gpa: 0x10_0000,
+            size: 0x4000,
+            hva: 0x7000_0000,
+            read_only: false,
+        };
+        // Disjoint, touching at either end.
+        assert_eq!(s.gpa_range_of_hva(0, 0x7000_0000), None);
+        assert_eq!(s.gpa_range_of_hva(0x7000_4000, 0x8000_0000), None);
+        // Covering the slot, or more.
+        assert_eq!(
+            s.gpa_range_of_hva(0, u64::MAX),
+            Some((0x10_0000, 0x10_4000))
+        );
+        // One page inside.
+        assert_eq!(
+            s.gpa_range_of_hva(0x7000_2000, 0x7000_3000),
+            Some((0x10_2000, 0x10_3000))
+        );
+        // Unaligned bounds round outwards, and stop at the slot's end.
+        assert_eq!(
+            s.gpa_range_of_hva(0x7000_1fff, 0x7000_2001),
+            Some((0x10_1000, 0x10_3000))
+        );
+        assert_eq!(
+            s.gpa_range_of_hva(0x7000_3001, 0x7000_5000),
+            Some((0x10_3000, 0x10_4000))
+        );
     }
 
     #[test]

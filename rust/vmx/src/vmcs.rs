@@ -465,6 +465,8 @@ pub mod vector {
     pub const UD: u8 = 6;
     /// Alignment check.
     pub const AC: u8 = 17;
+    /// Machine check (intercepted, for the host's handler).
+    pub const MC: u8 = 18;
     /// General protection.
     pub const GP: u8 = 13;
     /// NMI (reported through the exception-or-NMI exit).

@@ -1,0 +1,57 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# NMIs that arrive while a guest runs reach the host's NMI handler: a guest
+# spins (vm_smp spin) while sysrq-l asks every CPU for a backtrace by NMI.
+# Each CPU must answer, one of them from inside rvisor (the NMI exit), and
+# the guest must go on running. On a kernel whose kvm_intel is built in
+# (the debug kernel) rvisor has no VMX NMI entry to call and sends the NMI
+# to itself again (see rv_handle_nmi_irqoff()).
+. "$(dirname "$0")/../lib/env.sh"
+
+ktap_plan 5
+require_vmx
+unload_quietly rvisor
+dmesg_mark
+ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
+dmesg_new | grep 'rvisor:' | sed 's/^/# /'
+ncpus=$(grep -c '^processor' /proc/cpuinfo)
+# One spinning guest per CPU, so that whichever CPU sysrq-l runs on, the
+# others are in a guest.
+pids=
+i=0
+while [ "$i" -lt "$ncpus" ]; do
+	"$RVISOR_BIN/vm_smp" /dev/rvisor spin 1 >"/tmp/nmi_spin.$i" 2>&1 &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+i=0
+while [ "$(cat /tmp/nmi_spin.* | grep -c touched)" -lt "$ncpus" ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ktap_expect "$ncpus spinning guests started" "$ncpus" "$(cat /tmp/nmi_spin.* | grep -c touched)"
+sleep 1
+dmesg_mark
+kmsg_dump_begin
+echo l >/proc/sysrq-trigger
+sleep 3
+kmsg_dump_end
+dmesg_new >/tmp/nmi_bt
+answered=$(grep -c 'NMI backtrace for cpu' /tmp/nmi_bt)
+ktap_diag "$answered of $ncpus CPUs answered the NMI backtrace request"
+grep -q "didn't respond" /tmp/nmi_bt && grep "didn't respond" /tmp/nmi_bt | sed 's/^/# /'
+# The CPU that triggered it prints its own without an NMI.
+ktap_expect "every CPU answered, none failed to respond" "$ncpus/0" \
+	"$answered/$(grep -c "didn't respond" /tmp/nmi_bt)"
+in_rvisor=$(grep -c '\[rvisor\]' /tmp/nmi_bt)
+grep -m 8 '\[rvisor\]' /tmp/nmi_bt | sed 's/^/# /'
+ktap_expect "an NMI taken in a guest was handled through rvisor" yes \
+	"$([ "$in_rvisor" -gt 0 ] && echo yes || echo no)"
+alive=0
+for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+ktap_expect "the guests still run after the NMIs" "$ncpus" "$alive"
+for p in $pids; do kill -9 "$p" 2>/dev/null; done
+for p in $pids; do wait "$p" 2>/dev/null; done
+rmmod rvisor
+ktap_finish
