@@ -29,14 +29,14 @@ fi
 # Stack dumps a test asked for itself (vm_nmi's sysrq-l backtraces) sit
 # between two markers it logs (kmsg_dump_begin/end in lib/env.sh) and are
 # not judged; anything else in that window is, but for Call Trace lines.
-# Each match is shown with the 4 lines before it: a bare "Call Trace"
+# Each match is shown with the 12 lines before it: a bare "Call Trace"
 # (an unchecked MSR access, an allocation failure...) says nothing alone.
 bad=$(dmesg | tail -n +"$((baseline + 1))" |
 	awk '/rvisor-selftest: requested dump begin/ { d = 1 }
 	     /rvisor-selftest: requested dump end/ { d = 0 }
-	     !d || !/Call Trace|NMI backtrace/' | grep -E -B4 "$PATTERN" || true)
+	     !d || !/Call Trace|NMI backtrace/' | grep -E -B12 "$PATTERN" || true)
 if [ -n "$bad" ]; then
-	echo "$bad" | head -n 60 | sed 's/^/# /'
+	echo "$bad" | head -n 80 | sed 's/^/# /'
 	ktap_fail "kernel log free of warnings, bugs and oopses during the tests"
 else
 	ktap_pass "kernel log free of warnings, bugs and oopses during the tests"

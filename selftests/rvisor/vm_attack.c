@@ -724,8 +724,16 @@ static void test_killable_lock(void)
 	void *run_err;
 	pid_t pid;
 
-	mem[CODE] = 0xeb; /* jmp . */
-	mem[CODE + 1] = 0xfe;
+	/*
+	 * sti; jmp .: with interrupts on, so that the host's interrupts
+	 * (the signal's kick) still make it exit to the hypervisor in Bochs,
+	 * which raises no external-interrupt exit while the guest has IF
+	 * clear; kvm_intel, which has no other means to stop it there, then
+	 * only got out on an RCU stall's NMI 21 s later.
+	 */
+	mem[CODE] = 0xfb;
+	mem[CODE + 1] = 0xeb;
+	mem[CODE + 2] = 0xfe;
 	vt_real_mode(&v, CODE);
 	sigaction(SIGUSR1, &sa, NULL);
 	if (pthread_create(&spinner, NULL, spin_vcpu, &v))
