@@ -111,9 +111,9 @@ int rv_pin_user_page(u64 addr, bool writable, struct page **page)
 	return n < 0 ? n : -EFAULT;
 }
 
-void rv_unpin_user_page(struct page *page, bool dirty)
+void rv_unpin_user_page(struct page *page)
 {
-	unpin_user_pages_dirty_lock(&page, 1, dirty);
+	unpin_user_page(page);
 }
 
 /*

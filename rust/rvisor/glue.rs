@@ -89,7 +89,7 @@ extern "C" {
     pub(crate) fn rv_preempt_disable();
     pub(crate) fn rv_preempt_enable();
     pub(crate) fn rv_signal_pending() -> bool;
-    pub(crate) fn rv_notify_resume_pending() -> bool;
+    pub(crate) fn rv_task_work_pending() -> bool;
     pub(crate) fn rv_vcpu_mutex_init(lock: *mut bindings::mutex);
     pub(crate) fn rv_mutex_lock_killable(lock: *mut bindings::mutex) -> c_int;
     pub(crate) fn rv_mutex_unlock(lock: *mut bindings::mutex);
@@ -109,7 +109,7 @@ extern "C" {
         writable: bool,
         page: *mut *mut bindings::page,
     ) -> c_int;
-    pub(crate) fn rv_unpin_user_page(page: *mut bindings::page, dirty: bool);
+    pub(crate) fn rv_unpin_user_page(page: *mut bindings::page);
     pub(crate) fn rv_free_page(phys: u64);
     pub(crate) fn rv_set_page_dirty(phys: u64);
     pub(crate) fn rv_mmu_notifier_alloc() -> *mut c_void;

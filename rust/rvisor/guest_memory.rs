@@ -128,11 +128,13 @@ impl Drop for PinnedPage {
     fn drop(&mut self) {
         // SAFETY: by the type invariant this value holds one pin, released
         // once, here.
-        unsafe { glue::rv_unpin_user_page(self.page.as_ptr(), false) };
+        unsafe { glue::rv_unpin_user_page(self.page.as_ptr()) };
     }
 }
 
-/// The EPT paging structures of one VM.
+/// The EPT paging structures of one VM. Its leaves need nothing done when
+/// it is dropped: unregistering the VM's notifier (or the death of the
+/// address space before) already removed every one through `release`.
 ///
 /// # Invariants
 ///
@@ -155,21 +157,22 @@ impl EptTables {
         ept::eptp(phys_of(&self.root))
     }
 
-    /// How many tables mapping `gpa` do not exist yet (so many pages a
-    /// fault at `gpa` needs). Tables are never removed, so the count only
-    /// falls until the lock is taken again.
-    fn missing_tables(&self, gpa: u64) -> usize {
+    /// The page table (level 1) covering `gpa`, or, if some table on the
+    /// way does not exist yet, how many are missing (so many pages a fault
+    /// at `gpa` needs). Tables are never removed, so the count only falls
+    /// until the lock is taken again.
+    fn find_leaf_table(&self, gpa: u64) -> core::result::Result<*mut u64, usize> {
         // SAFETY: the root is ours.
         let mut table = unsafe { table_at(phys_of(&self.root)) };
         for level in (2..=LEVELS).rev() {
             let e = read_entry(table, ept::index(gpa, level));
             if !e.present() {
-                return level as usize - 1;
+                return Err(level as usize - 1);
             }
             // SAFETY: `e` is a non-leaf entry: one of our table pages.
             table = unsafe { table_at(e.addr()) };
         }
-        0
+        Ok(table)
     }
 
     /// The page table (level 1) covering `gpa`, linking missing levels
@@ -403,14 +406,13 @@ impl GuestMemory {
             return Lookup::Mmio;
         }
         let page_gpa = gpa & !(PAGE_SIZE - 1);
-        let tables = self.ept.missing_tables(page_gpa);
-        if tables == 0 {
-            // SAFETY: the tables exist, so this is our page table.
-            let table = unsafe { self.leaf_table_present(page_gpa) };
-            if read_entry(table, ept::index(page_gpa, 1)).present() {
-                return Lookup::Mapped;
+        let tables = match self.ept.find_leaf_table(page_gpa) {
+            Ok(table) if read_entry(table, ept::index(page_gpa, 1)).present() => {
+                return Lookup::Mapped
             }
-        }
+            Ok(_) => 0,
+            Err(missing) => missing,
+        };
         Lookup::Missing(Missing {
             hva: slot.hva_of(page_gpa),
             writable: !slot.read_only,
@@ -420,39 +422,23 @@ impl GuestMemory {
         })
     }
 
-    /// The page table covering `gpa`.
-    ///
-    /// # Safety
-    ///
-    /// Every table down to level 1 must exist (`missing_tables` is 0).
-    unsafe fn leaf_table_present(&self, gpa: u64) -> *mut u64 {
-        // SAFETY: the root is ours.
-        let mut table = unsafe { table_at(phys_of(&self.ept.root)) };
-        for level in (2..=LEVELS).rev() {
-            // SAFETY: present by the caller's guarantee: our table page.
-            table = unsafe { table_at(read_entry(table, ept::index(gpa, level)).addr()) };
-        }
-        table
-    }
-
     /// Maps `page` as `m` asked, unless the slots changed or the VMM's
     /// mapping was invalidated since [`GuestMemory::lookup`] (then the
     /// guest faults again, as KVM retries the fault when
     /// `mmu_invalidate_retry_gfn()` says so). The caller unpins `page`
     /// after releasing the lock.
     pub(crate) fn install(&mut self, m: &Missing, page: &PinnedPage, spare: &mut SpareTables) {
+        // The same `seq` means the same slots (every slot change bumps it),
+        // so `m` still describes the slot backing the page.
         if self.seq != m.seq || self.in_progress != 0 {
             return;
         }
-        let Some(slot) = self.slots.find(m.page_gpa).copied() else {
-            return;
-        };
         let Some(table) = self.ept.leaf_table(m.page_gpa, spare) else {
             return;
         };
         let i = ept::index(m.page_gpa, 1);
         if read_entry(table, i).0 == 0 {
-            write_entry(table, i, page.leaf(slot.read_only));
+            write_entry(table, i, page.leaf(!m.writable));
         }
     }
 
@@ -504,17 +490,5 @@ impl GpaRanges {
     /// The ranges.
     pub(crate) fn as_slice(&self) -> &[(u64, u64)] {
         &self.ranges[..self.len]
-    }
-}
-
-impl Drop for GuestMemory {
-    fn drop(&mut self) {
-        // The VM is gone: no vCPU can run, and unregistering the notifier
-        // (or the death of the address space before) already removed every
-        // leaf through its `release`. Nothing is left to mark dirty, and
-        // the pages of any leaf left here could not be touched: they may
-        // be gone.
-        self.ept
-            .for_each_leaf(0, ept::GPA_LIMIT, |e| *e = EptEntry::default());
     }
 }

@@ -246,7 +246,7 @@ bool rv_signal_pending(void)
  * rseq sets it at every preemption of a thread with rseq registered
  * (glibc's), which must not end KVM_RUN.
  */
-bool rv_notify_resume_pending(void)
+bool rv_task_work_pending(void)
 {
 	return task_work_pending(current);
 }

@@ -70,7 +70,7 @@ pub(crate) fn run(vcpu: &Vcpu) -> Result<isize> {
         // (nor task_work_run()), so rvisor returns to user space for it, as
         // for a signal.
         // SAFETY: queries the current task.
-        if unsafe { glue::rv_signal_pending() || glue::rv_notify_resume_pending() } {
+        if unsafe { glue::rv_signal_pending() || glue::rv_task_work_pending() } {
             set_exit_reason(run, exit::INTR);
             return Err(EINTR);
         }

@@ -89,11 +89,6 @@ struct Mitigations;
 
 impl Mitigations {
     fn init() -> Result<Self> {
-        // SAFETY: only reads CPU features and symbol addresses.
-        if !unsafe { glue::rv_nmi_path_ok() } {
-            pr_err!("FRED host without KVM's FRED entry: NMIs in guests could not be handled\n");
-            return Err(ENODEV);
-        }
         // SAFETY: called once, at module init, before any VM can run.
         kernel::error::to_result(unsafe { glue::rv_mitigations_init() })?;
         Ok(Self)
@@ -118,6 +113,11 @@ struct Rvisor {
 impl kernel::Module for Rvisor {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let caps = vmx_root::probe()?;
+        // SAFETY: only reads CPU features and symbol addresses.
+        if !unsafe { glue::rv_nmi_path_ok() } {
+            pr_err!("FRED host without KVM's FRED entry: NMIs in guests could not be handled\n");
+            return Err(ENODEV);
+        }
         let mitigations = Mitigations::init()?;
         let vmx = vmx_root::VmxOperation::start(caps)?;
         let dev = dev::Registration::new(&vmx)?;

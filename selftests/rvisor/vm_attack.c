@@ -610,6 +610,15 @@ static long long remap_run(struct vt_vcpu *v, const char *what)
 	return vt_io_u32(v);
 }
 
+/* A fresh anonymous page at @page (MAP_FIXED), holding @value. */
+static void map_fresh(uint8_t *page, uint32_t value, const char *what)
+{
+	if (mmap(page, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		 0) == MAP_FAILED)
+		vt_die(what);
+	*(volatile uint32_t *)page = value;
+}
+
 /*
  * The guest's view of its RAM follows the VMM's mapping of it, as on KVM
  * (its MMU notifier): after a MAP_FIXED replacement of the page the guest
@@ -631,10 +640,7 @@ static void test_remap(void)
 	*word = 0x11111110;
 	vt_real_mode(&v, CODE);
 	first = remap_run(&v, "first page");
-	if (mmap(mem + 0x2000, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-		 -1, 0) == MAP_FAILED)
-		vt_die("mmap MAP_FIXED");
-	*word = 0x22222220;
+	map_fresh(mem + 0x2000, 0x22222220, "mmap MAP_FIXED");
 	replaced = remap_run(&v, "replaced page");
 	seen_replaced = *word;
 	if (madvise(mem + 0x2000, 4096, MADV_DONTNEED))
@@ -643,10 +649,7 @@ static void test_remap(void)
 	if (munmap(mem + 0x2000, 4096))
 		vt_die("munmap");
 	unmapped = remap_run(&v, "unmapped page");
-	if (mmap(mem + 0x2000, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-		 -1, 0) == MAP_FAILED)
-		vt_die("mmap again");
-	*word = 0x33333330;
+	map_fresh(mem + 0x2000, 0x33333330, "mmap again");
 	/* After the EFAULT, the guest is still at its load (it retries it). */
 	back = remap_run(&v, "new page");
 	seen_back = *word;
