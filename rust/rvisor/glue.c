@@ -127,6 +127,24 @@ void rv_cpuhp_remove(int state)
  */
 static void (*rv_reboot_callback)(void);
 
+/*
+ * Set before the notifier turns VMX off: from then on a VMX instruction of
+ * an ioctl still running may fault, and its fixup is expected (KVM's
+ * kvm_rebooting). Never cleared: the machine is going down.
+ */
+static bool rv_rebooting;
+
+void rv_vmx_fault(void)
+{
+	/*
+	 * Outside reboot nothing but rvisor turns VMX off on a CPU where it
+	 * holds it, so a fault is a bug: kvm_spurious_fault() BUG()s; the
+	 * fixup has already made the instruction fail, so warn and let the
+	 * ioctl return EIO.
+	 */
+	WARN_ONCE(!READ_ONCE(rv_rebooting), "rvisor: a VMX instruction faulted outside reboot\n");
+}
+
 static void rv_reboot_on_cpu(void *info)
 {
 	rv_reboot_callback();
@@ -134,6 +152,7 @@ static void rv_reboot_on_cpu(void *info)
 
 static int rv_reboot_notify(struct notifier_block *nb, unsigned long code, void *unused)
 {
+	WRITE_ONCE(rv_rebooting, true);
 	on_each_cpu(rv_reboot_on_cpu, NULL, 1);
 	return NOTIFY_OK;
 }

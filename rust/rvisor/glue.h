@@ -29,6 +29,7 @@ int rv_cpuhp_setup_dyn(const char *name, int (*startup)(unsigned int cpu),
 void rv_cpuhp_remove(int state);
 void rv_reboot_register(void (*callback)(void));
 void rv_reboot_unregister(void);
+void rv_vmx_fault(void);
 int rv_misc_register(void);
 void rv_misc_deregister(void);
 

@@ -61,6 +61,8 @@ extern "C" {
     pub(crate) fn rv_cpuhp_remove(state: c_int);
     pub(crate) fn rv_reboot_register(callback: unsafe extern "C" fn());
     pub(crate) fn rv_reboot_unregister();
+    /// Warns unless reboot has begun: a VMX instruction faulted.
+    pub(crate) fn rv_vmx_fault();
     pub(crate) fn rv_misc_register() -> c_int;
     pub(crate) fn rv_misc_deregister();
 

@@ -294,7 +294,11 @@ fn guest_section(
                 exits::fail_entry(vcpu, err, cpu);
                 break Ok(Outcome::User);
             }
-            _ => break Err(EIO),
+            _ => {
+                // VMLAUNCH/VMRESUME faulted: VMX is off (reboot).
+                vmx_insn::fault();
+                break Err(EIO);
+            }
         }
         match exits::handle(vcpu, v, g, cpu) {
             Ok(Next::Resume) => {

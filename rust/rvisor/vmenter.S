@@ -58,8 +58,11 @@ SYM_FUNC_START(rv_vmx_run)
 	push %rdi
 
 	mov $VMCS_HOST_RSP, %eax
+.Lhost_rsp:
 	vmwrite %rsp, %rax
 	jna .Lvmfail
+	/* VMX turned off under us (reboot): see rv_vmx_fault(). */
+	_ASM_EXTABLE(.Lhost_rsp, .Lfixup)
 
 	/* CF = @resume; nothing below changes the flags. */
 	bt $0, %esi

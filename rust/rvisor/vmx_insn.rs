@@ -7,9 +7,60 @@
 //! root operation, which the caller guarantees by holding a
 //! [`crate::vmcs_region::LoadedVmcs`] or running in a section where
 //! rvisor owns VMX on this CPU.
+//!
+//! One thing can take VMX away regardless: the reboot notifier executes
+//! VMXOFF on every CPU by IPI, which lands wherever interrupts are on, such
+//! as between two VMREADs of an ioctl. The instruction after that faults
+//! (#UD). Each one therefore has an exception-table entry, as KVM's
+//! `vmx_ops.h` does: the fault resumes after the instruction and reports
+//! `EIO`, and outside reboot it also warns (`rv_vmx_fault()`, KVM's
+//! `kvm_spurious_fault()`, which BUG()s there).
 
+use crate::glue;
 use core::arch::asm;
 use kernel::prelude::*;
+
+/// Executes one VMX instruction (at local label 2) with an exception-table
+/// entry whose fixup sets `{fail}` to 2; VMfail sets it to 1, success to 0.
+/// The entry is `_ASM_EXTABLE_TYPE(2b, 4b, EX_TYPE_DEFAULT)`: the handler
+/// only moves RIP to the fixup.
+macro_rules! vmx_asm {
+    ($insn:literal, $($operands:tt)*) => {
+        asm!(
+            concat!("2: ", $insn),
+            "setna {fail}",
+            "jmp 3f",
+            "4: mov {fail}, 2",
+            "3:",
+            ".pushsection __ex_table, \"a\"",
+            ".balign 4",
+            ".long 2b - .",
+            ".long 4b - .",
+            ".long 1",
+            ".popsection",
+            $($operands)*
+        )
+    };
+}
+
+/// The result of a VMX instruction from its `{fail}` byte.
+fn outcome(fail: u8) -> Result {
+    match fail {
+        0 => Ok(()),
+        1 => Err(EIO),
+        _ => {
+            fault();
+            Err(EIO)
+        }
+    }
+}
+
+/// Reports a VMX instruction that faulted: expected once reboot has begun,
+/// a bug otherwise.
+pub(crate) fn fault() {
+    // SAFETY: reads a flag and may warn; callable in any context.
+    unsafe { glue::rv_vmx_fault() };
+}
 
 /// Makes the VMCS at physical address `phys` current and active on this
 /// CPU.
@@ -23,13 +74,10 @@ pub(crate) unsafe fn vmptrld(phys: u64) -> Result {
     let fail: u8;
     // SAFETY: guaranteed by the caller; VMPTRLD reads the 8-byte operand.
     unsafe {
-        asm!("vmptrld [{0}]", "setna {1}", in(reg) &phys, out(reg_byte) fail,
-             options(nostack));
+        vmx_asm!("vmptrld [{phys}]", phys = in(reg) &phys, fail = out(reg_byte) fail,
+                 options(nostack));
     }
-    if fail != 0 {
-        return Err(EIO);
-    }
-    Ok(())
+    outcome(fail)
 }
 
 /// Flushes the VMCS at `phys` to memory and makes it inactive and not
@@ -43,13 +91,10 @@ pub(crate) unsafe fn vmclear(phys: u64) -> Result {
     let fail: u8;
     // SAFETY: guaranteed by the caller.
     unsafe {
-        asm!("vmclear [{0}]", "setna {1}", in(reg) &phys, out(reg_byte) fail,
-             options(nostack));
+        vmx_asm!("vmclear [{phys}]", phys = in(reg) &phys, fail = out(reg_byte) fail,
+                 options(nostack));
     }
-    if fail != 0 {
-        return Err(EIO);
-    }
-    Ok(())
+    outcome(fail)
 }
 
 /// Reads a field of the current VMCS.
@@ -63,12 +108,11 @@ pub(crate) unsafe fn vmread(field: u32) -> Result<u64> {
     let fail: u8;
     // SAFETY: guaranteed by the caller; VMREAD has no memory operand here.
     unsafe {
-        asm!("vmread {0}, {1}", "setna {2}", out(reg) value, in(reg) u64::from(field),
-             out(reg_byte) fail, options(nostack, nomem));
+        vmx_asm!("vmread {value}, {field}", value = out(reg) value,
+                 field = in(reg) u64::from(field), fail = out(reg_byte) fail,
+                 options(nostack, nomem));
     }
-    if fail != 0 {
-        return Err(EIO);
-    }
+    outcome(fail)?;
     Ok(value)
 }
 
@@ -83,13 +127,10 @@ pub(crate) unsafe fn vmwrite(field: u32, value: u64) -> Result {
     let fail: u8;
     // SAFETY: guaranteed by the caller.
     unsafe {
-        asm!("vmwrite {0}, {1}", "setna {2}", in(reg) u64::from(field), in(reg) value,
-             out(reg_byte) fail, options(nostack, nomem));
+        vmx_asm!("vmwrite {field}, {value}", field = in(reg) u64::from(field),
+                 value = in(reg) value, fail = out(reg_byte) fail, options(nostack, nomem));
     }
-    if fail != 0 {
-        return Err(EIO);
-    }
-    Ok(())
+    outcome(fail)
 }
 
 /// INVEPT/INVVPID type: one context.
@@ -103,13 +144,10 @@ fn invept(kind: u64, eptp: u64) -> Result {
     // SAFETY: INVEPT only drops cached translations; it reads the 16-byte
     // descriptor. Callers run in VMX root operation.
     unsafe {
-        asm!("invept {0}, [{1}]", "setna {2}", in(reg) kind, in(reg) &desc,
-             out(reg_byte) fail, options(nostack));
+        vmx_asm!("invept {kind}, [{desc}]", kind = in(reg) kind, desc = in(reg) &desc,
+                 fail = out(reg_byte) fail, options(nostack));
     }
-    if fail != 0 {
-        return Err(EIO);
-    }
-    Ok(())
+    outcome(fail)
 }
 
 /// Drops this CPU's cached translations derived from the EPT at `eptp`.
@@ -128,11 +166,8 @@ pub(crate) fn invvpid_single(vpid: u16) -> Result {
     let fail: u8;
     // SAFETY: as for INVEPT; the descriptor is 16 readable bytes.
     unsafe {
-        asm!("invvpid {0}, [{1}]", "setna {2}", in(reg) SINGLE_CONTEXT, in(reg) &desc,
-             out(reg_byte) fail, options(nostack));
+        vmx_asm!("invvpid {kind}, [{desc}]", kind = in(reg) SINGLE_CONTEXT,
+                 desc = in(reg) &desc, fail = out(reg_byte) fail, options(nostack));
     }
-    if fail != 0 {
-        return Err(EIO);
-    }
-    Ok(())
+    outcome(fail)
 }
