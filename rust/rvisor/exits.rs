@@ -13,8 +13,8 @@ use crate::vcpu::{
     gpr, read_cr0, read_cr4, valid_cr0, write_cr0, write_efer, Guest, Pending, Vcpu,
 };
 use crate::vmcs::{
-    field, intr_info, reason, vector, CrAccess, CrQualification, EptViolation, ExitReason,
-    IoQualification,
+    field, handles_vectoring, intr_info, reason, vector, CrAccess, CrQualification, EptViolation,
+    ExitReason, IoQualification, Redelivery,
 };
 use crate::vmcs_region::LoadedVmcs;
 use crate::{cpuid_table, glue, mmio};
@@ -105,6 +105,28 @@ fn inject(v: &mut LoadedVmcs<'_>, vec: u8, error_code: Option<u32>) -> Result<Ne
     Ok(Next::Resume)
 }
 
+/// Arms the next VM entry to deliver `r` again.
+fn redeliver(v: &mut LoadedVmcs<'_>, r: &Redelivery) -> Result {
+    v.write(field::VM_ENTRY_INTR_INFO_FIELD, u64::from(r.info))?;
+    if let Some(ec) = r.error_code {
+        v.write(field::VM_ENTRY_EXCEPTION_ERROR_CODE, u64::from(ec))?;
+    }
+    if let Some(len) = r.insn_len {
+        v.write(field::VM_ENTRY_INSTRUCTION_LEN, u64::from(len))?;
+    }
+    if r.unblock_nmi {
+        let state = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
+        v.write(
+            field::GUEST_INTERRUPTIBILITY_INFO,
+            u64::from(state & !GUEST_INTR_STATE_NMI),
+        )?;
+    }
+    Ok(())
+}
+
+/// Guest interruptibility state: blocking by NMI.
+const GUEST_INTR_STATE_NMI: u32 = 1 << 3;
+
 fn gp(v: &mut LoadedVmcs<'_>) -> Result<Next> {
     inject(v, vector::GP, Some(0))
 }
@@ -134,6 +156,32 @@ pub(crate) fn handle(
         // reason.
         fail_entry(vcpu, u64::from(why.0), cpu);
         return Ok(Next::Leave(Outcome::User));
+    }
+    // The exit came in the middle of delivering an event (an EPT violation
+    // on the IDT, the GDT or the stack; a host NMI or #MC): the next entry
+    // delivers it again, whatever this exit leads to, as KVM's
+    // vmx_complete_interrupts() requeues it before the exit is handled.
+    // Without this a trap (a single-step #DB, an injected event) is lost:
+    // re-executing the instruction raises only faults again.
+    let vectoring = v.read32(field::IDT_VECTORING_INFO_FIELD);
+    if let Some(r) = Redelivery::from_vectoring(
+        vectoring,
+        v.read32(field::IDT_VECTORING_ERROR_CODE),
+        v.read32(field::VM_EXIT_INSTRUCTION_LEN),
+    ) {
+        redeliver(v, &r)?;
+        if !handles_vectoring(why.basic()) {
+            return Ok(internal_error(
+                vcpu,
+                internal::DELIVERY_EV,
+                &[
+                    u64::from(vectoring),
+                    u64::from(why.0),
+                    v.read(field::EXIT_QUALIFICATION),
+                    cpu as u64,
+                ],
+            ));
+        }
     }
     match why.basic() {
         // Leave the section: the host takes the interrupt, or looks at

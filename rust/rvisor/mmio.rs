@@ -17,7 +17,7 @@ use crate::paging::{self, PagingMode};
 use crate::run::set_exit_reason;
 use crate::uapi::{exit, internal};
 use crate::vcpu::{gpr, read_cr0, Guest, Pending, Vcpu};
-use crate::vmcs::{field, EptViolation};
+use crate::vmcs::{field, intr_info, reason, EptViolation};
 use crate::vmcs_region::LoadedVmcs;
 use kernel::prelude::*;
 
@@ -25,8 +25,12 @@ use kernel::prelude::*;
 /// while the VMCS is current.
 pub(crate) struct Access {
     pub(crate) gpa: u64,
+    /// The exit qualification.
+    qual: EptViolation,
+    /// The IDT-vectoring information: whether the access was made by
+    /// event delivery.
+    vectoring: u32,
     pub(crate) write: bool,
-    fetch: bool,
     rip: u64,
     cs_base: u64,
     cs_ar: u32,
@@ -56,8 +60,9 @@ impl Access {
         };
         Self {
             gpa: v.read(field::GUEST_PHYSICAL_ADDRESS),
+            qual: q,
+            vectoring: v.read32(field::IDT_VECTORING_INFO_FIELD),
             write: q.write(),
-            fetch: q.fetch(),
             rip: v.read(field::GUEST_RIP),
             cs_base: v.read(field::GUEST_CS_BASE),
             cs_ar: v.read32(field::GUEST_CS_AR_BYTES),
@@ -92,6 +97,24 @@ impl Access {
 /// Emulates the MMIO access. Returns `true` if `kvm_run` now holds an exit
 /// for user space (MMIO or internal error), `false` to re-enter.
 pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
+    if a.vectoring & intr_info::VALID != 0 {
+        // Event delivery read the IDT or GDT, or pushed onto the stack, in
+        // MMIO: nothing to emulate (the instruction at RIP is not what made
+        // the access). KVM 6.12 emulates that instruction anyway; 6.14
+        // reports this (kvm_prepare_event_vectoring_exit()).
+        internal_error(
+            vcpu,
+            internal::DELIVERY_EV,
+            &[
+                u64::from(a.vectoring),
+                u64::from(reason::EPT_VIOLATION),
+                a.qual.0,
+                a.gpa,
+                g.last_cpu.unwrap_or(0) as u64,
+            ],
+        );
+        return Ok(true);
+    }
     let mode = a.cpu_mode();
     let linear = if mode == CpuMode::Long {
         a.rip
@@ -100,7 +123,7 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
     };
     let mut bytes = [0u8; insn::MAX_LEN];
     // An instruction fetch from MMIO cannot be emulated.
-    let fetched = if a.fetch {
+    let fetched = if a.qual.fetch() {
         None
     } else {
         fetch(vcpu, a, linear, &mut bytes)
@@ -115,7 +138,7 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
         internal_error(
             vcpu,
             internal::EMULATION,
-            &[a.gpa, a.rip, u64::from(a.fetch), word(0), word(8)],
+            &[a.gpa, a.rip, u64::from(a.qual.fetch()), word(0), word(8)],
         );
         return Ok(true);
     };

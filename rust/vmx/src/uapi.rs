@@ -101,6 +101,10 @@ pub mod io_dir {
 pub mod internal {
     /// An instruction could not be emulated.
     pub const EMULATION: u32 = 1;
+    /// An exit during event delivery that cannot be handled (data[0] the
+    /// IDT-vectoring information, data[1] the exit reason, data[2] the
+    /// exit qualification, then the GPA for an MMIO access, then the CPU).
+    pub const DELIVERY_EV: u32 = 3;
     /// An exit reason rvisor does not handle; data[0] is the reason.
     pub const UNEXPECTED_EXIT_REASON: u32 = 4;
 }

@@ -320,6 +320,9 @@ pub mod reason {
     pub const PREEMPTION_TIMER: u16 = 52;
     pub const WBINVD: u16 = 54;
     pub const XSETBV: u16 = 55;
+    pub const APIC_ACCESS: u16 = 44;
+    pub const PML_FULL: u16 = 62;
+    pub const NOTIFY: u16 = 75;
 }
 
 /// The exit reason field: basic reason in bits 15:0, bit 31 set when the
@@ -457,6 +460,67 @@ pub mod intr_info {
     }
 }
 
+/// The event a VM entry must deliver again because the last exit came in
+/// the middle of its delivery: what goes into the VM-entry
+/// interruption-information, exception error code and instruction length
+/// fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Redelivery {
+    /// VM-entry interruption information.
+    pub info: u32,
+    /// VM-entry exception error code, if the event pushes one.
+    pub error_code: Option<u32>,
+    /// VM-entry instruction length, for software interrupts and
+    /// exceptions (the return address pushed is past the instruction).
+    pub insn_len: Option<u32>,
+    /// An NMI is delivered again: its delivery did not complete, so it
+    /// blocks no NMI yet; "blocking by NMI" is cleared, as KVM does (and
+    /// with virtual NMIs the entry checks require it, SDM Vol. 3C 27.3.1.5).
+    pub unblock_nmi: bool,
+}
+
+impl Redelivery {
+    /// From the IDT-vectoring information, IDT-vectoring error code and
+    /// VM-exit instruction length of an exit (SDM Vol. 3C, 28.2.4), as KVM's
+    /// `__vmx_complete_interrupts()` requeues them; `None` if no event was
+    /// being delivered. Bit 12 is undefined in IDT-vectoring information and
+    /// reserved on entry, so only the vector, type, error-code and valid
+    /// bits are kept.
+    pub fn from_vectoring(idt_info: u32, error_code: u32, exit_insn_len: u32) -> Option<Self> {
+        if idt_info & intr_info::VALID == 0 {
+            return None;
+        }
+        let info = idt_info & (intr_info::VALID | intr_info::DELIVER_ERROR_CODE | 0x7ff);
+        let ty = info & (7 << 8);
+        // Types 4-6 (software interrupt, privileged and ordinary software
+        // exception) need the length (SDM Vol. 3C, 27.2.1.3). KVM drops type 5
+        // (INT1): re-executing it raises it again; delivering it again gives
+        // the guest the same, without a second exit.
+        let soft = matches!(ty >> 8, 4..=6);
+        Some(Self {
+            info,
+            error_code: (info & intr_info::DELIVER_ERROR_CODE != 0).then_some(error_code),
+            insn_len: soft.then_some(exit_insn_len),
+            unblock_nmi: ty == intr_info::TYPE_NMI,
+        })
+    }
+}
+
+/// Whether an exit with valid IDT-vectoring information can be handled
+/// and the event delivered again: the list of KVM's `__vmx_handle_exit()`.
+/// Any other such exit is reported as `KVM_INTERNAL_ERROR_DELIVERY_EV`.
+pub fn handles_vectoring(basic: u16) -> bool {
+    matches!(
+        basic,
+        reason::EXCEPTION_NMI
+            | reason::EPT_VIOLATION
+            | reason::PML_FULL
+            | reason::APIC_ACCESS
+            | reason::TASK_SWITCH
+            | reason::NOTIFY
+    )
+}
+
 /// Exception vectors rvisor injects.
 pub mod vector {
     /// Debug exception.
@@ -529,6 +593,59 @@ mod tests {
         let v = EptViolation(0b10_0010);
         assert!(v.write() && !v.read() && !v.fetch() && v.was_present());
         assert!(!EptViolation(0b001).was_present());
+    }
+
+    #[test]
+    fn redelivery() {
+        assert_eq!(Redelivery::from_vectoring(0x0000_0301, 0, 2), None);
+        // #DB (hardware exception, no error code); bit 12 dropped.
+        assert_eq!(
+            Redelivery::from_vectoring(0x8000_1301, 7, 2),
+            Some(Redelivery {
+                info: 0x8000_0301,
+                error_code: None,
+                insn_len: None,
+                unblock_nmi: false
+            })
+        );
+        // #PF with its error code.
+        let pf = Redelivery::from_vectoring(0x8000_0b0e, 2, 3).unwrap();
+        assert_eq!(
+            (pf.info, pf.error_code, pf.insn_len),
+            (0x8000_0b0e, Some(2), None)
+        );
+        // INT 0x21 and INT3: the instruction's length.
+        let int = Redelivery::from_vectoring(0x8000_0421, 0, 2).unwrap();
+        assert_eq!((int.info, int.insn_len), (0x8000_0421, Some(2)));
+        assert_eq!(
+            Redelivery::from_vectoring(0x8000_0603, 0, 1)
+                .unwrap()
+                .insn_len,
+            Some(1)
+        );
+        assert_eq!(
+            Redelivery::from_vectoring(0x8000_0501, 0, 1)
+                .unwrap()
+                .insn_len,
+            Some(1)
+        );
+        // NMI: unblocked for the entry.
+        let nmi = Redelivery::from_vectoring(0x8000_0202, 0, 0).unwrap();
+        assert!(nmi.unblock_nmi && nmi.insn_len.is_none());
+        // External interrupt.
+        let ext = Redelivery::from_vectoring(0x8000_0030, 0, 0).unwrap();
+        assert_eq!(
+            (ext.info, ext.insn_len, ext.unblock_nmi),
+            (0x8000_0030, None, false)
+        );
+    }
+
+    #[test]
+    fn vectoring_exits() {
+        assert!(handles_vectoring(reason::EPT_VIOLATION));
+        assert!(handles_vectoring(reason::EXCEPTION_NMI));
+        assert!(!handles_vectoring(reason::EPT_MISCONFIG));
+        assert!(!handles_vectoring(reason::CPUID));
     }
 
     #[test]
