@@ -15,20 +15,7 @@ use kernel::prelude::*;
 /// exact; CD and NW are kept clear in the processor (the guest sees its
 /// own values through the read shadow).
 pub(crate) const CR0_HOST_OWNED: u64 = CR0_NE | CR0_PG | CR0_CD | CR0_NW;
-/// CR0.PE.
-pub(crate) const CR0_PE: u64 = 1 << 0;
-/// CR0.NE.
-pub(crate) const CR0_NE: u64 = 1 << 5;
-/// CR0.NW.
-pub(crate) const CR0_NW: u64 = 1 << 29;
-/// CR0.CD.
-pub(crate) const CR0_CD: u64 = 1 << 30;
-/// CR0.PG.
-pub(crate) const CR0_PG: u64 = 1 << 31;
-/// CR4.PAE.
-pub(crate) const CR4_PAE: u64 = 1 << 5;
-/// CR4.OSXSAVE.
-pub(crate) const CR4_OSXSAVE: u64 = 1 << 18;
+pub(crate) use crate::cr::{CR0_CD, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR4_OSXSAVE, CR4_PAE};
 
 /// CR4 bits a guest may set: VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR
 /// OSXMMEXCPT, and OSXSAVE where the host has XSAVE. Writes of any other

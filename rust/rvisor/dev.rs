@@ -63,13 +63,15 @@ fn ioctl(cmd: u32, arg: u64) -> Result<isize> {
 fn msr_index_list(arg: u64) -> Result<isize> {
     let mut hdr: uapi::KvmMsrList = user_copy::read(arg)?;
     let room = hdr.nmsrs as usize;
-    hdr.nmsrs = guest_msrs::SUPPORTED.len() as u32;
+    let list = Iterator::chain(guest_msrs::SUPPORTED.iter(), crate::msrs::LISTED.iter());
+    let n = guest_msrs::SUPPORTED.len() + crate::msrs::LISTED.len();
+    hdr.nmsrs = n as u32;
     user_copy::write(arg, &hdr)?;
-    if room < guest_msrs::SUPPORTED.len() {
+    if room < n {
         return Err(E2BIG);
     }
     let base = user_copy::element::<uapi::KvmMsrList>(arg, 1)?;
-    for (i, index) in guest_msrs::SUPPORTED.iter().enumerate() {
+    for (i, index) in list.enumerate() {
         user_copy::write(user_copy::element::<u32>(base, i)?, index)?;
     }
     Ok(0)

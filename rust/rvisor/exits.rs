@@ -5,13 +5,13 @@
 //! [`Outcome`].
 
 use crate::controls::{CR0_PG, CR4_OSXSAVE, CR4_PAE};
+use crate::cr::{self, RFLAGS_TF};
 use crate::guest_msrs::{msr, EFER_LMA, EFER_LME, EFER_VALID, SYSCALL_MSRS};
 use crate::insn::CpuMode;
+use crate::msrs::Access;
 use crate::run::{read_gpr, set_exit_reason, write_gpr_sized, Outcome};
 use crate::uapi::{exit, internal, io_dir, PIO_DATA_OFFSET};
-use crate::vcpu::{
-    gpr, read_cr0, read_cr4, valid_cr0, write_cr0, write_efer, Guest, Pending, Vcpu,
-};
+use crate::vcpu::{gpr, read_cr0, read_cr4, write_cr0, write_efer, Guest, Pending, Vcpu};
 use crate::vmcs::{
     field, handles_vectoring, intr_info, reason, vector, CrAccess, CrQualification, EptViolation,
     ExitReason, IoQualification, Redelivery,
@@ -27,9 +27,6 @@ pub(crate) enum Next {
     /// End the section.
     Leave(Outcome),
 }
-
-/// `KVM_ENOSYS`, the answer to an unknown hypercall.
-const KVM_ENOSYS: u64 = 1000;
 
 /// Records a failed VM entry for user space, as KVM does: `reason` is the
 /// VM-instruction error after a VMfail, or the exit reason after an entry
@@ -60,16 +57,20 @@ pub(crate) fn internal_error(vcpu: &Vcpu, suberror: u32, data: &[u64]) -> Next {
     Next::Leave(Outcome::User)
 }
 
+/// The guest's operating mode.
+fn cpu_mode(v: &LoadedVmcs<'_>) -> CpuMode {
+    CpuMode::from_state(
+        read_cr0(v),
+        v.read(field::GUEST_IA32_EFER),
+        v.read32(field::GUEST_CS_AR_BYTES),
+    )
+}
+
 /// The address of the next instruction. The guest chooses RIP: the sum
 /// wraps and is truncated outside 64-bit mode ([`CpuMode::next_rip`]),
 /// where a plain `+` would panic in the section with guest state loaded.
 fn next_rip(v: &LoadedVmcs<'_>) -> u64 {
-    let mode = CpuMode::from_state(
-        read_cr0(v),
-        v.read(field::GUEST_IA32_EFER),
-        v.read32(field::GUEST_CS_AR_BYTES),
-    );
-    mode.next_rip(
+    cpu_mode(v).next_rip(
         v.read(field::GUEST_RIP),
         v.read(field::VM_EXIT_INSTRUCTION_LEN),
     )
@@ -77,12 +78,24 @@ fn next_rip(v: &LoadedVmcs<'_>) -> u64 {
 
 /// Moves the guest past the exiting instruction (and out of an STI or
 /// MOV SS interrupt shadow, which it ended).
-fn skip(v: &mut LoadedVmcs<'_>) -> Result<Next> {
+fn skip(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
     let rip = next_rip(v);
-    v.write(field::GUEST_RIP, rip)?;
+    move_to(v, g, rip)
+}
+
+/// Completes an emulated instruction: RIP at `next_rip`, the interrupt
+/// shadow ended, and the single-step trap the processor would have raised
+/// after it if RFLAGS.TF was set (KVM's kvm_skip_emulated_instruction()
+/// and kvm_vcpu_do_singlestep()).
+pub(crate) fn move_to(v: &mut LoadedVmcs<'_>, g: &mut Guest, next_rip: u64) -> Result<Next> {
+    v.write(field::GUEST_RIP, next_rip)?;
     let shadow = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
     if shadow & 3 != 0 {
         v.write(field::GUEST_INTERRUPTIBILITY_INFO, u64::from(shadow & !3))?;
+    }
+    if v.read(field::GUEST_RFLAGS) & RFLAGS_TF != 0 {
+        g.dr6 = cr::dr6_single_step(g.dr6);
+        return inject(v, vector::DB, None);
     }
     Ok(Next::Resume)
 }
@@ -224,19 +237,19 @@ pub(crate) fn handle(
         }
         reason::CPUID => handle_cpuid(v, g),
         reason::HLT => {
-            skip(v)?;
+            skip(v, g)?;
             set_exit_reason(vcpu.run_struct(), exit::HLT);
             Ok(Next::Leave(Outcome::User))
         }
         reason::VMCALL => {
-            // No hypercall is implemented yet: KVM's answer to an unknown
-            // number.
-            g.regs[gpr::RAX] = (KVM_ENOSYS as i64).wrapping_neg() as u64;
-            skip(v)
+            let cpl = ((v.read32(field::GUEST_SS_AR_BYTES) >> 5) & 3) as u8;
+            let long64 = cpu_mode(v) == CpuMode::Long;
+            g.regs[gpr::RAX] = cr::hypercall(g.regs[gpr::RAX], cpl, long64);
+            skip(v, g)
         }
         reason::IO_INSTRUCTION => handle_io(vcpu, v, g),
         reason::CR_ACCESS => handle_cr(vcpu, v, g),
-        reason::DR_ACCESS => handle_dr(v, g),
+        reason::DR_ACCESS => handle_dr(vcpu, v, g),
         reason::MSR_READ => handle_rdmsr(v, g),
         reason::MSR_WRITE => handle_wrmsr(v, g),
         reason::XSETBV => {
@@ -244,7 +257,7 @@ pub(crate) fn handle(
             if g.regs[gpr::RCX] as u32 != 0 || !g.fpu.set_xcr0(value) {
                 return gp(v);
             }
-            skip(v)
+            skip(v, g)
         }
         reason::EPT_VIOLATION => {
             let access = mmio::Access::capture(v, EptViolation(v.read(field::EXIT_QUALIFICATION)));
@@ -252,7 +265,7 @@ pub(crate) fn handle(
         }
         // KVM treats both as no-ops (kvm_emulate_invd(), and
         // kvm_emulate_wbinvd() without non-coherent DMA).
-        reason::INVD | reason::WBINVD => skip(v),
+        reason::INVD | reason::WBINVD => skip(v, g),
         // VMX instructions, GETSEC, MONITOR/MWAIT: not offered to guests.
         11 | 19..=27 | 50 | 53 | reason::MWAIT | reason::MONITOR => ud(v),
         reason::RDPMC => gp(v),
@@ -279,7 +292,7 @@ fn handle_cpuid(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
     {
         g.regs[reg] = u64::from(r[i]);
     }
-    skip(v)
+    skip(v, g)
 }
 
 fn handle_io(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
@@ -326,41 +339,30 @@ fn handle_cr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
     match CrQualification(v.read(field::EXIT_QUALIFICATION)).access() {
         CrAccess::MovTo { cr: 0, gpr } => {
             let new = read_gpr(v, g, gpr);
-            let old = read_cr0(v);
-            if !valid_cr0(new) {
+            let cs_l = v.read32(field::GUEST_CS_AR_BYTES) & (1 << 13) != 0;
+            let efer = v.read(field::GUEST_IA32_EFER);
+            let Some(w) = cr::mov_to_cr0(read_cr0(v), new, read_cr4(v, &ctl), efer, cs_l) else {
                 return gp(v);
-            }
-            let cr4 = read_cr4(v, &ctl);
-            let mut efer = v.read(field::GUEST_IA32_EFER);
-            let mut load_pdptrs = false;
-            if old & CR0_PG == 0 && new & CR0_PG != 0 {
-                if efer & EFER_LME != 0 {
-                    // Long-mode activation, as the processor would do it.
-                    if cr4 & CR4_PAE == 0 {
-                        return gp(v);
-                    }
-                    efer |= EFER_LMA;
-                    write_efer(v, efer)?;
-                } else if cr4 & CR4_PAE != 0 {
-                    load_pdptrs = true;
-                }
-            } else if old & CR0_PG != 0 && new & CR0_PG == 0 && efer & EFER_LMA != 0 {
-                efer &= !EFER_LMA;
-                write_efer(v, efer)?;
+            };
+            if w.efer != efer {
+                write_efer(v, w.efer)?;
             }
             write_cr0(v, &ctl, new)?;
-            skip(v)?;
-            if load_pdptrs {
+            let next = skip(v, g)?;
+            if w.load_pdptrs {
                 return Ok(Next::Leave(Outcome::LoadPdptrs(v.read(field::GUEST_CR3))));
             }
-            Ok(Next::Resume)
+            Ok(next)
         }
         // Every CR4 exit is an attempt to set a bit the guest may not.
         CrAccess::MovTo { cr: 4, .. } => gp(v),
         CrAccess::MovTo { cr: 3, gpr } => {
             let val = read_gpr(v, g, gpr);
+            if !cr::legal_cr3(val, crate::cpuid_table::maxphyaddr(&g.cpuid)) {
+                return gp(v);
+            }
             v.write(field::GUEST_CR3, val)?;
-            skip(v)?;
+            skip(v, g)?;
             let pae_legacy = read_cr0(v) & CR0_PG != 0
                 && read_cr4(v, &ctl) & CR4_PAE != 0
                 && v.read(field::GUEST_IA32_EFER) & EFER_LMA == 0;
@@ -372,7 +374,7 @@ fn handle_cr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
         CrAccess::MovFrom { cr: 3, gpr } => {
             let val = v.read(field::GUEST_CR3);
             write_gpr_sized(v, g, gpr, val, 8);
-            skip(v)
+            skip(v, g)
         }
         CrAccess::MovTo { cr: 8, gpr } => {
             let val = read_gpr(v, g, gpr);
@@ -380,11 +382,11 @@ fn handle_cr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
                 return gp(v);
             }
             g.cr8 = val;
-            skip(v)
+            skip(v, g)
         }
         CrAccess::MovFrom { cr: 8, gpr } => {
             write_gpr_sized(v, g, gpr, g.cr8, 8);
-            skip(v)
+            skip(v, g)
         }
         other => Ok(internal_error(
             vcpu,
@@ -400,15 +402,15 @@ fn handle_cr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
     }
 }
 
-fn handle_dr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
+fn handle_dr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
     let q = v.read(field::EXIT_QUALIFICATION);
-    let dr = (q & 7) as usize;
     let from = q & (1 << 4) != 0;
     let reg = ((q >> 8) & 0xf) as u8;
-    if dr == 4 || dr == 5 {
-        // Aliases of DR6/DR7 only without CR4.DE.
+    let cr4 = read_cr4(v, vcpu.vm.controls());
+    let Some(dr) = cr::debug_register((q & 7) as u8, cr4) else {
         return ud(v);
-    }
+    };
+    let dr = usize::from(dr);
     if g.dr7 & DR7_GD != 0 {
         // General detect: the exit took precedence over the #DB the access
         // raises; deliver it as the processor would have (DR6.BD, GD
@@ -437,7 +439,7 @@ fn handle_dr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
             }
         }
     }
-    skip(v)
+    skip(v, g)
 }
 
 /// DR7.GD: general detect (SDM Vol. 3B, 18.2.4).
@@ -460,12 +462,12 @@ fn guest_dr7_hw(dr7: u64) -> u64 {
 
 fn handle_rdmsr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
     let index = g.regs[gpr::RCX] as u32;
-    let Some(val) = g.msrs.get(v, index) else {
+    let Some(val) = g.msrs.get(v, index, Access::Guest) else {
         return gp(v);
     };
     g.regs[gpr::RAX] = val & 0xffff_ffff;
     g.regs[gpr::RDX] = val >> 32;
-    skip(v)
+    skip(v, g)
 }
 
 fn handle_wrmsr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
@@ -481,12 +483,12 @@ fn handle_wrmsr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
             && !(paging && (old ^ new) & EFER_LME != 0)
             && write_efer(v, new).is_ok()
     } else {
-        g.msrs.set(v, index, val)
+        g.msrs.set(v, index, val, Access::Guest, &g.cpuid)
     };
     if !ok {
         return gp(v);
     }
-    skip(v)?;
+    skip(v, g)?;
     // The section loaded the SYSCALL MSRs as they were, and only if EFER.SCE
     // was set: end it so that the next one loads what the guest just wrote.
     if index == msr::EFER || SYSCALL_MSRS.contains(&index) {

@@ -5,9 +5,12 @@
 //! `KVM_GET/SET_MSRS`. Those with a VMCS guest
 //! field live there; the SYSCALL MSRs and KERNEL_GS_BASE are kept here and
 //! loaded into the processor around guest execution (see
-//! [`crate::run`]). Any other MSR gets #GP, as in KVM without
+//! [`crate::run`]); those KVM emulates in software follow its rules in
+//! [`crate::msrs`]. Any other MSR gets #GP, as in KVM without
 //! `ignore_msrs`.
 
+use crate::msrs::{self, Access, GuestCpu, SoftMsrs};
+use crate::uapi::KvmCpuidEntry2;
 use crate::vmcs::field;
 use crate::vmcs_region::LoadedVmcs;
 
@@ -26,6 +29,7 @@ pub(crate) mod msr {
     pub(crate) const SYSENTER_ESP: u32 = 0x175;
     pub(crate) const SYSENTER_EIP: u32 = 0x176;
     pub(crate) const MISC_ENABLE: u32 = 0x1a0;
+    pub(crate) const DEBUGCTL: u32 = 0x1d9;
     pub(crate) const PAT: u32 = 0x277;
     pub(crate) const MTRR_DEF_TYPE: u32 = 0x2ff;
     pub(crate) const EFER: u32 = 0xc000_0080;
@@ -38,8 +42,8 @@ pub(crate) mod msr {
     pub(crate) const KERNEL_GS_BASE: u32 = 0xc000_0102;
 }
 
-/// The MSRs `KVM_GET_MSR_INDEX_LIST` reports and `KVM_GET/SET_MSRS`
-/// accept.
+/// The MSRs `KVM_GET_MSR_INDEX_LIST` reports, with [`msrs::LISTED`];
+/// `KVM_GET/SET_MSRS` accept every MSR a guest may access.
 pub(crate) const SUPPORTED: [u32; 16] = [
     msr::TSC,
     msr::APIC_BASE,
@@ -64,15 +68,20 @@ pub(crate) const EFER_SCE: u64 = 1 << 0;
 /// EFER bits a guest may set: SCE, LME, LMA (read-only but written back by
 /// guests), NXE.
 pub(crate) const EFER_VALID: u64 = (1 << 0) | (1 << 8) | (1 << 10) | (1 << 11);
-/// EFER.LME.
-pub(crate) const EFER_LME: u64 = 1 << 8;
-/// EFER.LMA.
-pub(crate) const EFER_LMA: u64 = 1 << 10;
+pub(crate) use crate::cr::{EFER_LMA, EFER_LME};
 
-/// APIC_BASE: the xAPIC at its default address, enabled.
-const APIC_BASE_DEFAULT: u64 = 0xfee0_0000 | (1 << 11);
-/// APIC_BASE.BSP.
-const APIC_BASE_BSP: u64 = 1 << 8;
+/// What of the guest's CPUID table the MSR rules need.
+pub(crate) fn guest_cpu(cpuid: &[KvmCpuidEntry2]) -> GuestCpu {
+    GuestCpu {
+        maxphyaddr: crate::cpuid_table::maxphyaddr(cpuid),
+        x2apic: crate::cpuid_table::has_feature(cpuid, 1, 2, 21),
+    }
+}
+
+/// DEBUGCTL bits a guest may write without #GP: LBR and BTF, which KVM
+/// drops when it cannot offer them (`vmx_set_msr()`); nothing else is
+/// offered.
+const DEBUGCTL_DROPPED: u64 = (1 << 0) | (1 << 1);
 
 /// Software-kept MSRs of one vCPU.
 pub(crate) struct GuestMsrs {
@@ -81,9 +90,8 @@ pub(crate) struct GuestMsrs {
     pub(crate) cstar: u64,
     pub(crate) sfmask: u64,
     pub(crate) kernel_gs_base: u64,
-    pub(crate) apic_base: u64,
-    pub(crate) misc_enable: u64,
-    pub(crate) mtrr_def_type: u64,
+    /// The MSRs KVM emulates in software.
+    pub(crate) soft: SoftMsrs,
 }
 
 impl GuestMsrs {
@@ -95,24 +103,20 @@ impl GuestMsrs {
             cstar: 0,
             sfmask: 0,
             kernel_gs_base: 0,
-            apic_base: APIC_BASE_DEFAULT | if id == 0 { APIC_BASE_BSP } else { 0 },
-            misc_enable: 1, // fast strings
-            mtrr_def_type: 0,
+            soft: SoftMsrs::new(id == 0),
         }
     }
 
-    /// Reads MSR `index`; `None` if unsupported (the guest gets #GP).
-    pub(crate) fn get(&self, vmcs: &LoadedVmcs<'_>, index: u32) -> Option<u64> {
+    /// Reads MSR `index` for `who`; `None` if unsupported (the guest gets
+    /// #GP).
+    pub(crate) fn get(&self, vmcs: &LoadedVmcs<'_>, index: u32, who: Access) -> Option<u64> {
         Some(match index {
             msr::TSC => crate::arch::rdtsc(),
-            msr::APIC_BASE => self.apic_base,
-            msr::MTRRCAP => 0,
+            msr::DEBUGCTL => vmcs.read(field::GUEST_IA32_DEBUGCTL),
             msr::SYSENTER_CS => vmcs.read(field::GUEST_SYSENTER_CS),
             msr::SYSENTER_ESP => vmcs.read(field::GUEST_SYSENTER_ESP),
             msr::SYSENTER_EIP => vmcs.read(field::GUEST_SYSENTER_EIP),
-            msr::MISC_ENABLE => self.misc_enable,
             msr::PAT => vmcs.read(field::GUEST_IA32_PAT),
-            msr::MTRR_DEF_TYPE => self.mtrr_def_type,
             msr::EFER => vmcs.read(field::GUEST_IA32_EFER),
             msr::STAR => self.star,
             msr::LSTAR => self.lstar,
@@ -121,34 +125,33 @@ impl GuestMsrs {
             msr::FS_BASE => vmcs.read(field::GUEST_FS_BASE),
             msr::GS_BASE => vmcs.read(field::GUEST_GS_BASE),
             msr::KERNEL_GS_BASE => self.kernel_gs_base,
-            _ => return None,
+            _ => return self.soft.get(index, who),
         })
     }
 
-    /// Writes MSR `index`; `false` if unsupported or the value is invalid
-    /// (the guest gets #GP). EFER is handled by the caller (it interacts
-    /// with CR0 and the entry controls).
-    pub(crate) fn set(&mut self, vmcs: &mut LoadedVmcs<'_>, index: u32, value: u64) -> bool {
+    /// Writes MSR `index` for `who`, with the guest's CPUID table `cpuid`;
+    /// `false` if unsupported or the value is invalid (the guest gets #GP).
+    /// EFER is handled by the caller (it interacts with CR0 and the entry
+    /// controls).
+    pub(crate) fn set(
+        &mut self,
+        vmcs: &mut LoadedVmcs<'_>,
+        index: u32,
+        value: u64,
+        who: Access,
+        cpuid: &[KvmCpuidEntry2],
+    ) -> bool {
         let canonical = is_canonical(value);
         match index {
-            msr::APIC_BASE => {
-                self.apic_base = value;
-                true
+            msr::DEBUGCTL if value & !DEBUGCTL_DROPPED == 0 => {
+                vmcs.write(field::GUEST_IA32_DEBUGCTL, 0).is_ok()
             }
             msr::SYSENTER_CS => vmcs
                 .write(field::GUEST_SYSENTER_CS, value & 0xffff_ffff)
                 .is_ok(),
             msr::SYSENTER_ESP if canonical => vmcs.write(field::GUEST_SYSENTER_ESP, value).is_ok(),
             msr::SYSENTER_EIP if canonical => vmcs.write(field::GUEST_SYSENTER_EIP, value).is_ok(),
-            msr::MISC_ENABLE => {
-                self.misc_enable = value;
-                true
-            }
-            msr::PAT if valid_pat(value) => vmcs.write(field::GUEST_IA32_PAT, value).is_ok(),
-            msr::MTRR_DEF_TYPE if value & !0xcff == 0 => {
-                self.mtrr_def_type = value;
-                true
-            }
+            msr::PAT if msrs::valid_pat(value) => vmcs.write(field::GUEST_IA32_PAT, value).is_ok(),
             msr::STAR => {
                 self.star = value;
                 true
@@ -171,7 +174,9 @@ impl GuestMsrs {
                 self.kernel_gs_base = value;
                 true
             }
-            _ => false,
+            // Refused values of the MSRs above fall through to here too;
+            // `soft` has none of them.
+            _ => self.soft.set(index, value, who, guest_cpu(cpuid)),
         }
     }
 }
@@ -179,12 +184,4 @@ impl GuestMsrs {
 /// Whether `addr` is canonical with 48-bit linear addresses.
 pub(crate) fn is_canonical(addr: u64) -> bool {
     ((addr as i64) << 16 >> 16) as u64 == addr
-}
-
-/// Whether every byte of a PAT value is a valid memory type (0, 1, 4-7).
-fn valid_pat(value: u64) -> bool {
-    value
-        .to_le_bytes()
-        .iter()
-        .all(|&t| matches!(t, 0 | 1 | 4..=7))
 }

@@ -93,7 +93,7 @@ pub(crate) fn run(vcpu: &Vcpu) -> Result<isize> {
 }
 
 /// Finishes an exit user space handled: loads IN or MMIO read data and
-/// moves past the instruction.
+/// moves past the instruction (raising the single-step trap if RFLAGS.TF).
 fn complete_pending(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result {
     let run = vcpu.run_struct();
     let next_rip = match g.pending {
@@ -129,7 +129,7 @@ fn complete_pending(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Resul
         }
     };
     g.pending = Pending::None;
-    v.write(field::GUEST_RIP, next_rip)
+    exits::move_to(v, g, next_rip).map(|_| ())
 }
 
 /// Reads general register `reg` (0 = RAX ... 15 = R15).

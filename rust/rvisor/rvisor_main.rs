@@ -45,6 +45,9 @@ mod cpuid_table;
 #[path = "../vmx/src/cpulist.rs"]
 mod cpulist;
 #[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/cr.rs"]
+mod cr;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../vmx/src/ept.rs"]
 mod ept;
 #[allow(dead_code, unreachable_pub)]
@@ -56,6 +59,9 @@ mod memslot;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../vmx/src/msr_bitmap.rs"]
 mod msr_bitmap;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/msrs.rs"]
+mod msrs;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../vmx/src/paging.rs"]
 mod paging;

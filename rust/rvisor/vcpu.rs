@@ -3,9 +3,11 @@
 //! A virtual CPU: its VMCS, registers, run page and the vCPU-fd ioctls
 //! that read and write its state. Running it is in [`crate::run`].
 
-use crate::controls::{Controls, CR0_CD, CR0_HOST_OWNED, CR0_NW, CR0_PE, CR0_PG, CR4_PAE};
+use crate::controls::{Controls, CR0_CD, CR0_HOST_OWNED, CR0_NW, CR0_PG, CR4_PAE};
+use crate::cr::valid_cr0;
 use crate::guest_fpu::GuestFpu;
 use crate::guest_msrs::{self, GuestMsrs, EFER_LMA, EFER_LME, EFER_VALID};
+use crate::msrs::{index::APIC_BASE, Access};
 use crate::segment::{from_access_rights, to_access_rights};
 use crate::uapi::{
     self, KvmCpuid2, KvmCpuidEntry2, KvmDtable, KvmMsrEntry, KvmMsrs, KvmRegs, KvmRun, KvmSregs,
@@ -172,14 +174,6 @@ pub(crate) fn write_pdptes(vmcs: &mut LoadedVmcs<'_>, p: &[u64; 4]) -> Result {
     Ok(())
 }
 
-/// Whether CR0 `cr0` is architecturally valid (as KVM's
-/// `kvm_is_valid_cr0`).
-pub(crate) fn valid_cr0(cr0: u64) -> bool {
-    cr0 >> 32 == 0
-        && !(cr0 & CR0_NW != 0 && cr0 & CR0_CD == 0)
-        && !(cr0 & CR0_PG != 0 && cr0 & CR0_PE == 0)
-}
-
 impl Vcpu {
     /// Creates vCPU `id` of `vm` in the reset state KVM gives a new vCPU.
     pub(crate) fn new(vm: Arc<Vm>, id: u32) -> Result<Arc<Self>> {
@@ -330,7 +324,7 @@ impl Vcpu {
             s.cr4 = read_cr4(v, &ctl);
             s.cr8 = st.cr8;
             s.efer = v.read(field::GUEST_IA32_EFER);
-            s.apic_base = st.msrs.apic_base;
+            s.apic_base = st.msrs.soft.apic_base();
             Ok(s)
         })?;
         drop(st);
@@ -355,6 +349,17 @@ impl Vcpu {
         }
         let mut st = self.state.lock()?;
         if !crate::cpuid_table::efer_allowed(&st.g.cpuid, s.efer) {
+            return Err(EINVAL);
+        }
+        // As KVM's __set_sregs_common(): an APIC base the guest could not
+        // have (reserved bits, x2APIC without CPUID) fails the call.
+        let cpu = guest_msrs::guest_cpu(&st.g.cpuid);
+        if !st
+            .g
+            .msrs
+            .soft
+            .set(APIC_BASE, s.apic_base, Access::Host, cpu)
+        {
             return Err(EINVAL);
         }
         // PAE paging outside long mode: the PDPTEs come from guest memory
@@ -389,7 +394,6 @@ impl Vcpu {
             }
             st.cr2 = s.cr2;
             st.cr8 = s.cr8 & 0xf;
-            st.msrs.apic_base = s.apic_base;
             Ok(0)
         })
     }
@@ -455,10 +459,10 @@ impl Vcpu {
                         // accepted and ignored, as restoring a snapshot does.
                         true
                     } else {
-                        st.msrs.set(v, e.index, e.data)
+                        st.msrs.set(v, e.index, e.data, Access::Host, &st.cpuid)
                     }
                 } else {
-                    match st.msrs.get(v, e.index) {
+                    match st.msrs.get(v, e.index, Access::Host) {
                         Some(val) => {
                             e.data = val;
                             true

@@ -71,7 +71,9 @@ static const char *const mode_name[NMODES] = { "real", "prot", "paged", "long" }
 #define TAG_STRIO (1u << 0)	/* string I/O */
 #define TAG_DRBP (1u << 1)	/* DR7 breakpoint enables */
 #define TAG_TSCW (1u << 2)	/* WRMSR to the TSC */
-static const char *const tag_name[] = { "strio", "drbp", "tscw" };
+#define TAG_SPLIT (1u << 3)	/* an MMIO access across a page boundary */
+#define TAG_VMMCALL (1u << 4)	/* VMMCALL (AMD's VMCALL) */
+static const char *const tag_name[] = { "strio", "drbp", "tscw", "split", "vmmcall" };
 
 struct prog {
 	int mode, pae, nxe;
@@ -245,6 +247,8 @@ static struct place place(struct prog *p, int size, int allow_mmio)
 
 		pl = (struct place){ hi + DATA + (off & 0xfff), 0, "high" };
 	}
+	if (!strncmp(pl.what, "mmio", 4) && (pl.addr & 0xfff) + size > 0x1000)
+		p->tags |= TAG_SPLIT;
 	if (p->mode == M_REAL) {
 		if (pl.addr >= MMIO1 && pl.addr < MMIO1 + 0xffe0) {
 			pl.addr -= 0xffff0;
@@ -1014,6 +1018,7 @@ static void t_fault(struct prog *p)
 			break;
 		}
 		b(p, 0x0f), b(p, 0x01), b(p, 0xd9);
+		p->tags |= TAG_VMMCALL;
 		say(p, "vmmcall");
 		break;
 	default: /* xor %ecx, %ecx; div %ecx */
@@ -1161,34 +1166,6 @@ static void generate(struct prog *p, uint64_t seed, unsigned int n, int limit)
 
 /* ---- the VM --------------------------------------------------------------- */
 
-static void set_cpuid(struct vt_vcpu *v)
-{
-	struct {
-		struct kvm_cpuid2 c;
-		struct kvm_cpuid_entry2 e[8];
-	} t = { .c.nent = 8 };
-	const uint32_t sig = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
-
-	/* "GenuineIntel", 0xd basic leaves */
-	t.e[0] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 0xd, .ebx = 0x756e6547,
-					    .ecx = 0x6c65746e, .edx = 0x49656e69 };
-	/* Haswell signature; SSE3 SSSE3 CX16 SSE4.1 SSE4.2 POPCNT XSAVE; FPU ... SSE2 */
-	t.e[1] = (struct kvm_cpuid_entry2){ .function = 1, .eax = 0x000306c3, .ebx = 0x00010800,
-					    .ecx = 0x04982201, .edx = 0x0789fbff };
-	/* BMI1 BMI2 ERMS */
-	t.e[2] = (struct kvm_cpuid_entry2){ .function = 7, .flags = sig, .ebx = 0x308 };
-	t.e[3] = (struct kvm_cpuid_entry2){ .function = 0xd, .flags = sig, .eax = 3, .ebx = 576,
-					    .ecx = 576 };
-	t.e[4] = (struct kvm_cpuid_entry2){ .function = 0xd, .index = 1, .flags = sig };
-	t.e[5] = (struct kvm_cpuid_entry2){ .function = 0x80000000, .eax = 0x80000001 };
-	/* LAHF ABM PREFETCHW; SYSCALL NX LM */
-	t.e[6] = (struct kvm_cpuid_entry2){ .function = 0x80000001, .ecx = 0x121,
-					    .edx = 0x20100800 };
-	t.c.nent = 7;
-	if (ioctl(v->fd, KVM_SET_CPUID2, &t))
-		vt_die("KVM_SET_CPUID2");
-}
-
 static void set_msrs(struct vt_vcpu *v, const uint32_t *idx, const uint64_t *val, int n)
 {
 	struct {
@@ -1256,7 +1233,7 @@ static void setup(struct prog *p, uint8_t *mem, struct vt_vcpu *v)
 			pt[i] = ((uint32_t)i << 12) | 3;
 	}
 
-	set_cpuid(v);
+	vt_set_fixed_cpuid(v);
 	memset(&s, 0, sizeof(s));
 	if (ioctl(v->fd, KVM_GET_SREGS, &s))
 		vt_die("KVM_GET_SREGS");

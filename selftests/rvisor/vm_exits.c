@@ -216,6 +216,35 @@ asm(".pushsection .rodata\n.code64\n"
     "g_long_end:\n"
     ".code64\n.popsection\n");
 
+/*
+ * Real mode, ECX = an MSR: RDMSR, report EDX:EAX on ports 0x80/0x81; then
+ * for each value the VMM puts in EDI:ESI, WRMSR it and RDMSR again. #GP
+ * (through the real-mode IVT) reports on port 0x8d and halts.
+ */
+VT_GUEST(g_msrt);
+extern const uint8_t g_msrt_wr[], g_msrt_gp[];
+asm(".pushsection .rodata\n.code16\n"
+    "g_msrt_start:\n"
+    "  rdmsr\n"
+    "  out %eax, $0x80\n"
+    "  mov %edx, %eax\n"
+    "  out %eax, $0x81\n"
+    "  hlt\n"
+    "g_msrt_wr:\n"
+    "  mov %esi, %eax\n"
+    "  mov %edi, %edx\n"
+    "  wrmsr\n"
+    "  rdmsr\n"
+    "  out %eax, $0x80\n"
+    "  mov %edx, %eax\n"
+    "  out %eax, $0x81\n"
+    "  hlt\n"
+    "g_msrt_gp:\n"
+    "  out %al, $0x8d\n"
+    "  hlt\n"
+    "g_msrt_end:\n"
+    ".code64\n.popsection\n");
+
 static const char *dev;
 
 static void expect_io(struct vt_vcpu *v, int dir, int port, int size, uint32_t data, const char *what)
@@ -626,11 +655,144 @@ static void test_long_mode(void)
 	vt_vm_destroy(&vm);
 }
 
+/* An MSR the table probes, and values a guest writes to it in turn. */
+struct msr_probe {
+	uint32_t index;
+	uint64_t writes[7];
+};
+
+/*
+ * What a guest reads from and writes to MSRs: those Linux touches while it
+ * boots, those KVM emulates, and neighbours that must #GP. Each is probed
+ * on a fresh vCPU with the same CPUID table on both devices; kvm_compare.sh
+ * requires the same "# guest: msr" lines as kvm_intel's.
+ */
+static const struct msr_probe msr_probes[] = {
+	{ 0x11, { 0 } }, { 0x12, { 0 } },			/* old kvmclock */
+	{ 0x17, { 0, 1 } },					/* PLATFORM_ID */
+	{ 0x1b, { 0xfee00900, 0xfee00d00, 0xfee00801, 0x10fee00900ull, 0xfec00900,
+		  0xfee00000, 0xfee00900 } },			/* APIC_BASE */
+	{ 0x2a, { 0 } },					/* EBL_CR_POWERON */
+	{ 0x34, { 0 } },					/* SMI_COUNT */
+	{ 0x3a, { 0, 4, 1, 0 } },				/* FEATURE_CONTROL */
+	{ 0x3b, { 0 } },					/* TSC_ADJUST */
+	{ 0x48, { 0 } }, { 0x49, { 1 } },			/* SPEC_CTRL, PRED_CMD */
+	{ 0x79, { 0 } },					/* UCODE_WRITE */
+	{ 0x8b, { 0, 0x100000000ull } },			/* UCODE_REV */
+	{ 0x9e, { 0 } },					/* SMBASE */
+	{ 0xc1, { 0, 5 } }, { 0x186, { 0, 0x430076 } },	/* P6 PERFCTR0, EVNTSEL0 */
+	{ 0xce, { 0 } },					/* PLATFORM_INFO */
+	{ 0xe7, { 0 } }, { 0xe8, { 0 } },			/* MPERF, APERF */
+	{ 0xfe, { 0x508 } },					/* MTRRCAP */
+	{ 0x10a, { 0 } }, { 0x10b, { 1 } },			/* ARCH_CAPABILITIES, FLUSH_CMD */
+	{ 0x140, { 0, 2, 1, 0 } },				/* MISC_FEATURES_ENABLES */
+	{ 0x179, { 0 } }, { 0x17a, { 0, 1, 4 } },		/* MCG_CAP, MCG_STATUS */
+	{ 0x17b, { 0, ~0ull, 1 } },				/* MCG_CTL */
+	{ 0x1a0, { 1, 0x1801, 0x1881, 0x1800, 0x41801, 0x401801, 0 } }, /* MISC_ENABLE */
+	{ 0x1d9, { 0, 1, 2, 0x40, 0x4000 } },			/* DEBUGCTL */
+	{ 0x1fc, { 0, 0x40000 } },				/* POWER_CTL */
+	{ 0x200, { 6, 0x1000006, 7, 0x806, 0x1000000006ull } }, /* MTRR PHYSBASE0 */
+	{ 0x201, { 0x800, 0xfff000800ull, 0x801, 0x1000000800ull } }, /* MTRR PHYSMASK0 */
+	{ 0x20f, { 0xff000800 } },				/* MTRR PHYSMASK7 */
+	{ 0x210, { 0 } },					/* past the 8 pairs */
+	{ 0x250, { 0x0606060606060606ull, 0x0202020202020202ull, 0x0706050401000000ull } },
+	{ 0x258, { 0x0505050505050505ull } }, { 0x268, { 0x0404040404040404ull } },
+	{ 0x26f, { 0x0000000000000006ull } },			/* MTRR FIX4K_F8000 */
+	{ 0x277, { 0x0007040600070406ull, 0x0007040600070403ull, 0x0606060606060606ull } },
+	{ 0x2ff, { 0xc06, 0x806, 0x6, 0x7, 0x1000, 0x402, 0x0 } }, /* MTRRdefType */
+	{ 0x345, { 0 } }, { 0x38f, { 0 } },			/* PERF_CAPABILITIES, GLOBAL_CTRL */
+	{ 0x400, { 0, ~0ull, 1 } }, { 0x401, { 0, 1, 0x8000000000000000ull } },	/* MC0 */
+	{ 0x402, { 0, 0x1234 } }, { 0x403, { 0, 5 } },
+	{ 0x47c, { 0, ~0ull } }, { 0x47f, { 0 } },		/* MC31 */
+	{ 0x480, { 0 } },					/* VMX_BASIC */
+	{ 0x606, { 0 } }, { 0x611, { 0 } },			/* RAPL */
+	{ 0x6e0, { 0, 0x1234 } },				/* TSC_DEADLINE */
+	{ 0xda0, { 0 } },					/* XSS */
+	{ 0xc0000103, { 0 } },					/* TSC_AUX */
+	{ 0xc0010015, { 0, 0x40, 0x1000000 } },		/* HWCR */
+	{ 0x4b564d00, { 0 } }, { 0x4b564d01, { 0 } },		/* kvmclock */
+	{ 0x4b564d02, { 0 } }, { 0x4b564d03, { 0 } }, { 0x4b564d04, { 0 } },
+	{ 0x4b564d05, { 0, 1 } }, { 0x4b564d06, { 0 } },
+	{ 0x12345678, { 0 } },
+};
+
+/* Runs g_msrt to its next report: "VALUE" or "#GP". */
+static void msr_report(struct vt_vcpu *v, char *buf, size_t len)
+{
+	uint32_t lo;
+	int exit = vt_run(v);
+
+	if (exit == KVM_EXIT_IO && v->run->io.port == 0x8d) {
+		snprintf(buf, len, "#GP");
+		return;
+	}
+	if (exit != KVM_EXIT_IO || v->run->io.port != 0x80) {
+		snprintf(buf, len, "exit %s", vt_exit_name(exit));
+		return;
+	}
+	memcpy(&lo, (uint8_t *)v->run + v->run->io.data_offset, 4);
+	exit = vt_run(v);
+	if (exit != KVM_EXIT_IO || v->run->io.port != 0x81) {
+		snprintf(buf, len, "exit %s", vt_exit_name(exit));
+		return;
+	}
+	uint32_t hi;
+
+	memcpy(&hi, (uint8_t *)v->run + v->run->io.data_offset, 4);
+	snprintf(buf, len, "%#llx", (unsigned long long)hi << 32 | lo);
+}
+
+static void test_msr_table(void)
+{
+	int read_ok = 0;
+
+	for (size_t i = 0; i < sizeof(msr_probes) / sizeof(msr_probes[0]); i++) {
+		const struct msr_probe *p = &msr_probes[i];
+		struct vt_vm vm = vt_vm_create(dev);
+		uint8_t *mem = vt_mem(&vm, 0, 0, 0x10000, 0);
+		struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+		uint16_t *ivt = (uint16_t *)mem;
+		char line[1024], one[64];
+		int n;
+
+		VT_LOAD(mem, CODE, g_msrt);
+		ivt[13 * 2] = CODE + (uint16_t)(g_msrt_gp - g_msrt_start);
+		ivt[13 * 2 + 1] = 0;
+		vt_set_fixed_cpuid(&v);
+		vt_real_mode(&v, CODE);
+		struct kvm_regs r = vt_regs(&v);
+
+		r.rcx = p->index;
+		if (ioctl(v.fd, KVM_SET_REGS, &r))
+			vt_die("KVM_SET_REGS");
+		msr_report(&v, one, sizeof(one));
+		read_ok += one[0] != '#';
+		n = snprintf(line, sizeof(line), "# guest: msr %#x: %s", p->index, one);
+		for (int w = 0; w < 7 && (w == 0 || p->writes[w]); w++) {
+			r = vt_regs(&v);
+			r.rip = CODE + (uint64_t)(g_msrt_wr - g_msrt_start);
+			r.rcx = p->index;
+			r.rsi = (uint32_t)p->writes[w];
+			r.rdi = p->writes[w] >> 32;
+			if (ioctl(v.fd, KVM_SET_REGS, &r))
+				vt_die("KVM_SET_REGS");
+			msr_report(&v, one, sizeof(one));
+			n += snprintf(line + n, sizeof(line) - n, ", %#llx: %s",
+				      (unsigned long long)p->writes[w], one);
+		}
+		printf("%s\n", line);
+		vt_vcpu_destroy(&vm, &v);
+		vt_vm_destroy(&vm);
+	}
+	/* Positive control: a guest whose RDMSR never ran would #GP everywhere. */
+	vt_result(read_ok >= 10, "the MSR table probe read %d MSRs", read_ok);
+}
+
 int main(int argc, char **argv)
 {
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..61\n");
+	printf("KTAP version 1\n1..62\n");
 	printf("# device %s\n", dev);
 	test_out_hlt();
 	test_in();
@@ -643,6 +805,7 @@ int main(int argc, char **argv)
 	test_fpu();
 	test_move_slot();
 	test_long_mode();
+	test_msr_table();
 	printf("# %d tests, %d failed\n", vt_num, vt_failed);
 	return vt_failed ? 1 : 0;
 }

@@ -252,6 +252,39 @@ static inline uint32_t vt_set_supported_cpuid(struct vt_vm *vm, struct vt_vcpu *
 }
 
 /* Guest code between two labels of a .pushsection block. */
+/*
+ * A fixed CPUID table (a Haswell without x2APIC, PMU, RDTSCP or leaf
+ * 0x80000008), so that rvisor and KVM, whose supported lists differ, run
+ * guests on the same one.
+ */
+static inline void vt_set_fixed_cpuid(struct vt_vcpu *v)
+{
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[8];
+	} t = { .c.nent = 8 };
+	const uint32_t sig = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+
+	/* "GenuineIntel", 0xd basic leaves */
+	t.e[0] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 0xd, .ebx = 0x756e6547,
+					    .ecx = 0x6c65746e, .edx = 0x49656e69 };
+	/* Haswell signature; SSE3 SSSE3 CX16 SSE4.1 SSE4.2 POPCNT XSAVE; FPU ... SSE2 */
+	t.e[1] = (struct kvm_cpuid_entry2){ .function = 1, .eax = 0x000306c3, .ebx = 0x00010800,
+					    .ecx = 0x04982201, .edx = 0x0789fbff };
+	/* BMI1 BMI2 ERMS */
+	t.e[2] = (struct kvm_cpuid_entry2){ .function = 7, .flags = sig, .ebx = 0x308 };
+	t.e[3] = (struct kvm_cpuid_entry2){ .function = 0xd, .flags = sig, .eax = 3, .ebx = 576,
+					    .ecx = 576 };
+	t.e[4] = (struct kvm_cpuid_entry2){ .function = 0xd, .index = 1, .flags = sig };
+	t.e[5] = (struct kvm_cpuid_entry2){ .function = 0x80000000, .eax = 0x80000001 };
+	/* LAHF ABM PREFETCHW; SYSCALL NX LM */
+	t.e[6] = (struct kvm_cpuid_entry2){ .function = 0x80000001, .ecx = 0x121,
+					    .edx = 0x20100800 };
+	t.c.nent = 7;
+	if (ioctl(v->fd, KVM_SET_CPUID2, &t))
+		vt_die("KVM_SET_CPUID2");
+}
+
 #define VT_GUEST(name) extern const uint8_t name##_start[], name##_end[]
 #define VT_LOAD(mem, off, name) memcpy((uint8_t *)(mem) + (off), name##_start, name##_end - name##_start)
 

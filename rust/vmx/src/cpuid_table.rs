@@ -23,6 +23,16 @@ pub fn has_feature(table: &[KvmCpuidEntry2], function: u32, reg: usize, bit: u32
         .is_some_and(|e| [e.eax, e.ebx, e.ecx, e.edx][reg] & (1 << bit) != 0)
 }
 
+/// The guest's MAXPHYADDR: CPUID.80000008H:EAX[7:0], or 36 where the table
+/// has no such leaf (KVM's `cpuid_query_maxphyaddr()`).
+pub fn maxphyaddr(table: &[KvmCpuidEntry2]) -> u8 {
+    let max_ext = find(table, 0x8000_0000, None).map_or(0, |e| e.eax);
+    match find(table, 0x8000_0008, None) {
+        Some(e) if max_ext >= 0x8000_0008 => e.eax as u8,
+        _ => 36,
+    }
+}
+
 /// EFER bits that need a guest CPUID feature: LME/LMA need long mode
 /// (CPUID.80000001H:EDX.LM[29]), NXE needs NX (EDX[20]); KVM refuses such
 /// values without the feature.

@@ -12,10 +12,12 @@
 pub mod caps;
 pub mod cpuid_table;
 pub mod cpulist;
+pub mod cr;
 pub mod ept;
 pub mod insn;
 pub mod memslot;
 pub mod msr_bitmap;
+pub mod msrs;
 pub mod paging;
 pub mod segment;
 pub mod uapi;

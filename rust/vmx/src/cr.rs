@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Rules for the instructions rvisor emulates on the guest's behalf: MOV to
+//! CR0 (KVM's `kvm_set_cr0()`), MOV to and from DR4/DR5, the single-step
+//! trap after an emulated instruction, and `VMCALL`'s answer. The kernel
+//! crate reads and writes the VMCS; what the result is is decided here.
+
+/// CR0.PE.
+pub const CR0_PE: u64 = 1 << 0;
+/// CR0.NE.
+pub const CR0_NE: u64 = 1 << 5;
+/// CR0.NW.
+pub const CR0_NW: u64 = 1 << 29;
+/// CR0.CD.
+pub const CR0_CD: u64 = 1 << 30;
+/// CR0.PG.
+pub const CR0_PG: u64 = 1 << 31;
+/// CR4.DE: DR4/DR5 are reserved instead of aliases of DR6/DR7.
+pub const CR4_DE: u64 = 1 << 3;
+/// CR4.PAE.
+pub const CR4_PAE: u64 = 1 << 5;
+/// CR4.PCIDE.
+pub const CR4_PCIDE: u64 = 1 << 17;
+/// CR4.OSXSAVE.
+pub const CR4_OSXSAVE: u64 = 1 << 18;
+/// EFER.LME.
+pub const EFER_LME: u64 = 1 << 8;
+/// EFER.LMA.
+pub const EFER_LMA: u64 = 1 << 10;
+/// RFLAGS.TF.
+pub const RFLAGS_TF: u64 = 1 << 8;
+
+/// Whether CR0 `cr0` is architecturally valid (KVM's `kvm_is_valid_cr0`):
+/// no bit above 31, no NW without CD, no PG without PE.
+pub fn valid_cr0(cr0: u64) -> bool {
+    cr0 >> 32 == 0
+        && !(cr0 & CR0_NW != 0 && cr0 & CR0_CD == 0)
+        && !(cr0 & CR0_PG != 0 && cr0 & CR0_PE == 0)
+}
+
+/// What a MOV to CR0 that is allowed changes besides CR0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cr0Write {
+    /// EFER after the write (LMA follows PG when LME is set).
+    pub efer: u64,
+    /// PAE paging outside long mode was turned on or its caching changed:
+    /// the PDPTEs are loaded from CR3 (KVM's `X86_CR0_PDPTR_BITS`).
+    pub load_pdptrs: bool,
+}
+
+/// A guest's MOV of `new` to CR0 when CR0 is `old`, with CR4 `cr4`, EFER
+/// `efer` and CS.L `cs_l`: `None` if it raises #GP, in KVM's order
+/// (`kvm_set_cr0()`). Paging may not be turned on into long mode from a
+/// 64-bit code segment, nor off in 64-bit mode or with CR4.PCIDE (SDM
+/// Vol. 3A, 10.8.5 and MOV CR in Vol. 2B).
+pub fn mov_to_cr0(old: u64, new: u64, cr4: u64, efer: u64, cs_l: bool) -> Option<Cr0Write> {
+    if !valid_cr0(new) {
+        return None;
+    }
+    let mut efer = efer;
+    let paging_on = old & CR0_PG == 0 && new & CR0_PG != 0;
+    if paging_on && efer & EFER_LME != 0 {
+        if cr4 & CR4_PAE == 0 || cs_l {
+            return None;
+        }
+        efer |= EFER_LMA;
+    }
+    let long64 = efer & EFER_LMA != 0 && cs_l;
+    if new & CR0_PG == 0 && (long64 || cr4 & CR4_PCIDE != 0) {
+        return None;
+    }
+    if old & CR0_PG != 0 && new & CR0_PG == 0 {
+        // Leaving long mode, from compatibility mode.
+        efer &= !EFER_LMA;
+    }
+    let load_pdptrs = efer & EFER_LME == 0
+        && new & CR0_PG != 0
+        && cr4 & CR4_PAE != 0
+        && (old ^ new) & (CR0_PG | CR0_CD | CR0_NW) != 0;
+    Some(Cr0Write { efer, load_pdptrs })
+}
+
+/// Whether CR3 `cr3` has no bit at or above MAXPHYADDR (`maxphyaddr`),
+/// bit 63 included, which is only PCID's no-flush bit with CR4.PCIDE
+/// (rvisor offers no PCIDE): KVM's `kvm_vcpu_is_legal_cr3()`, or #GP.
+pub fn legal_cr3(cr3: u64, maxphyaddr: u8) -> bool {
+    cr3 >> u32::from(maxphyaddr.clamp(32, 63)) == 0
+}
+
+/// The debug register a MOV DR to or from `dr` accesses: DR4 and DR5 are
+/// DR6 and DR7 without CR4.DE, and `None` (#UD) with it (KVM's
+/// `kvm_require_dr()` and `kvm_get_dr()`; SDM Vol. 3B, 18.2.2).
+pub fn debug_register(dr: u8, cr4: u64) -> Option<u8> {
+    match dr {
+        4 | 5 if cr4 & CR4_DE != 0 => None,
+        4 | 5 => Some(dr + 2),
+        _ => Some(dr),
+    }
+}
+
+/// DR6 after a single-step #DB is raised: B0-B3 cleared, the fixed and
+/// active-low bits set, and BS (KVM's `kvm_deliver_exception_payload()`
+/// for `DR6_BS`).
+pub fn dr6_single_step(dr6: u64) -> u64 {
+    /// DR6.BS.
+    const DR6_BS: u64 = 1 << 14;
+    /// The bits of DR6 that read as 1 when nothing is reported.
+    const DR6_ACTIVE_LOW: u64 = 0xffff_0ff0;
+    (dr6 & !0xf) | DR6_ACTIVE_LOW | DR6_BS
+}
+
+/// `-KVM_ENOSYS`: an unknown hypercall.
+const KVM_ENOSYS: u64 = 1000;
+/// `-KVM_EPERM`: a hypercall from CPL > 0.
+const KVM_EPERM: u64 = 1;
+
+/// What `VMCALL` with RAX = `nr` leaves in RAX, at `cpl`, in 64-bit mode or
+/// not (KVM's `__kvm_emulate_hypercall()` for a VM with no in-kernel APIC
+/// and PV features not enforced): 0 for `KVM_HC_VAPIC_POLL_IRQ` (1),
+/// `KVM_HC_KICK_CPU` (5) and `KVM_HC_SCHED_YIELD` (11), which are hints
+/// with nothing to do here; `-KVM_EPERM` above CPL 0; `-KVM_ENOSYS`
+/// otherwise. Outside 64-bit mode the number and the result are 32-bit.
+pub fn hypercall(nr: u64, cpl: u8, long64: bool) -> u64 {
+    let nr = if long64 { nr } else { nr & 0xffff_ffff };
+    let ret = if cpl != 0 {
+        KVM_EPERM.wrapping_neg()
+    } else if matches!(nr, 1 | 5 | 11) {
+        0
+    } else {
+        KVM_ENOSYS.wrapping_neg()
+    };
+    if long64 {
+        ret
+    } else {
+        ret & 0xffff_ffff
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PE_PG: u64 = CR0_PE | CR0_PG;
+
+    #[test]
+    fn cr0_validity() {
+        assert!(valid_cr0(0x11));
+        assert!(!valid_cr0(1 << 32));
+        assert!(!valid_cr0(CR0_NW));
+        assert!(valid_cr0(CR0_NW | CR0_CD));
+        assert!(!valid_cr0(CR0_PG));
+    }
+
+    #[test]
+    fn long_mode_activation() {
+        let w = mov_to_cr0(1, PE_PG | 1, CR4_PAE, EFER_LME, false).unwrap();
+        assert_eq!(w.efer, EFER_LME | EFER_LMA);
+        assert!(!w.load_pdptrs);
+        // Without PAE, or from a 64-bit code segment: #GP.
+        assert_eq!(mov_to_cr0(1, PE_PG, 0, EFER_LME, false), None);
+        assert_eq!(mov_to_cr0(1, PE_PG, CR4_PAE, EFER_LME, true), None);
+    }
+
+    #[test]
+    fn paging_off() {
+        let lm = EFER_LME | EFER_LMA;
+        // In 64-bit mode: #GP; from compatibility mode it leaves long mode.
+        assert_eq!(mov_to_cr0(PE_PG, CR0_PE, CR4_PAE, lm, true), None);
+        let w = mov_to_cr0(PE_PG, CR0_PE, CR4_PAE, lm, false).unwrap();
+        assert_eq!(w.efer, EFER_LME);
+        // With PCIDE: #GP even outside 64-bit mode.
+        assert_eq!(mov_to_cr0(PE_PG, CR0_PE, CR4_PCIDE, 0, false), None);
+        // Plain 32-bit paging off.
+        assert_eq!(
+            mov_to_cr0(PE_PG, CR0_PE, 0, 0, false),
+            Some(Cr0Write {
+                efer: 0,
+                load_pdptrs: false
+            })
+        );
+    }
+
+    #[test]
+    fn pae_pdptrs() {
+        assert!(mov_to_cr0(1, PE_PG, CR4_PAE, 0, false).unwrap().load_pdptrs);
+        // CD changes with PAE paging on: reloaded, as KVM does.
+        let cd = PE_PG | CR0_CD;
+        assert!(
+            mov_to_cr0(PE_PG, cd, CR4_PAE, 0, false)
+                .unwrap()
+                .load_pdptrs
+        );
+        // Other bits: not.
+        assert!(
+            !mov_to_cr0(PE_PG, PE_PG | 8, CR4_PAE, 0, false)
+                .unwrap()
+                .load_pdptrs
+        );
+        // Paging off: nothing to load.
+        assert!(
+            !mov_to_cr0(PE_PG, CR0_PE, CR4_PAE, 0, false)
+                .unwrap()
+                .load_pdptrs
+        );
+    }
+
+    #[test]
+    fn cr3_reserved_bits() {
+        assert!(legal_cr3(0xf_ffff_f000, 36));
+        assert!(!legal_cr3(0x10_0000_0000, 36));
+        assert!(!legal_cr3(1 << 63, 46));
+        assert!(legal_cr3(0x3fff_ffff_f000, 46));
+    }
+
+    #[test]
+    fn dr4_dr5() {
+        assert_eq!(debug_register(4, 0), Some(6));
+        assert_eq!(debug_register(5, 0), Some(7));
+        assert_eq!(debug_register(4, CR4_DE), None);
+        assert_eq!(debug_register(5, CR4_DE), None);
+        assert_eq!(debug_register(7, CR4_DE), Some(7));
+        assert_eq!(debug_register(0, 0), Some(0));
+    }
+
+    #[test]
+    fn single_step_dr6() {
+        assert_eq!(dr6_single_step(0xffff_0ff0), 0xffff_4ff0);
+        assert_eq!(dr6_single_step(0xffff_0ff3), 0xffff_4ff0);
+        assert_eq!(dr6_single_step(0), 0xffff_4ff0);
+    }
+
+    #[test]
+    fn hypercalls() {
+        assert_eq!(hypercall(0, 0, true), 1000u64.wrapping_neg());
+        assert_eq!(hypercall(0, 0, false), 0xffff_fc18);
+        assert_eq!(hypercall(1, 0, true), 0);
+        assert_eq!(hypercall(11, 0, false), 0);
+        assert_eq!(hypercall(1, 3, true), u64::MAX);
+        assert_eq!(hypercall(1, 3, false), 0xffff_ffff);
+        // The number is 32-bit outside 64-bit mode.
+        assert_eq!(hypercall(0x1_0000_0001, 0, false), 0);
+        assert_eq!(hypercall(0x1_0000_0001, 0, true), 1000u64.wrapping_neg());
+    }
+}
