@@ -102,7 +102,7 @@ pub(crate) fn move_to(v: &mut LoadedVmcs<'_>, g: &mut Guest, next_rip: u64) -> R
 
 /// Injects a hardware exception; the instruction is not skipped. In real
 /// mode no error code is pushed.
-fn inject(v: &mut LoadedVmcs<'_>, vec: u8, error_code: Option<u32>) -> Result<Next> {
+pub(crate) fn inject(v: &mut LoadedVmcs<'_>, vec: u8, error_code: Option<u32>) -> Result<Next> {
     let protected = read_cr0(v) & 1 != 0;
     let ec = protected && error_code.is_some();
     v.write(

@@ -12,6 +12,9 @@
 use crate::controls::{CR0_PG, CR4_PAE};
 use crate::exits::internal_error;
 use crate::guest_msrs::EFER_LMA;
+
+/// EFER.NXE.
+const EFER_NXE: u64 = 1 << 11;
 use crate::insn::{self, CpuMode, MmioOp, Operand};
 use crate::paging::{self, PagingMode};
 use crate::run::set_exit_reason;
@@ -39,6 +42,10 @@ pub(crate) struct Access {
     cr4: u64,
     efer: u64,
     rsp: u64,
+    /// The linear address whose translation or access exited.
+    linear: u64,
+    /// CPL 3.
+    user: bool,
     pdptrs: [u64; 4],
 }
 
@@ -71,6 +78,8 @@ impl Access {
             cr4: v.read(field::GUEST_CR4),
             efer,
             rsp: v.read(field::GUEST_RSP),
+            linear: v.read(field::GUEST_LINEAR_ADDRESS),
+            user: (v.read32(field::GUEST_SS_AR_BYTES) >> 5) & 3 == 3,
             pdptrs,
         }
     }
@@ -128,6 +137,22 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
     } else {
         fetch(vcpu, a, linear, &mut bytes)
     };
+    if a.qual.page_walk() {
+        // The page walk read a paging-structure entry from memory no slot
+        // backs. KVM's emulator walks the same tables, for the instruction
+        // first, and injects #PF where its walk fails: at RIP if the
+        // instruction cannot be fetched, else at the data address. Its
+        // error code is W, U and, for a fetch with NXE, I.
+        let (cr2, write, fetch) = match fetched {
+            None => (linear, false, true),
+            Some(_) => (a.linear, a.write, false),
+        };
+        let error_code = u32::from(write) << 1
+            | u32::from(a.user) << 2
+            | u32::from(fetch && a.efer & EFER_NXE != 0) << 4;
+        g.pending = Pending::PageFault { cr2, error_code };
+        return Ok(false);
+    }
     let decoded = fetched.and_then(|n| insn::decode(&bytes[..n], mode));
     let Some(d) = decoded else {
         let word = |i: usize| {

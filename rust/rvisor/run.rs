@@ -98,6 +98,11 @@ fn complete_pending(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Resul
     let run = vcpu.run_struct();
     let next_rip = match g.pending {
         Pending::None => return Ok(()),
+        Pending::PageFault { cr2, error_code } => {
+            g.pending = Pending::None;
+            g.cr2 = cr2;
+            return exits::inject(v, crate::vmcs::vector::PF, Some(error_code)).map(|_| ());
+        }
         Pending::Skip { next_rip } => next_rip,
         Pending::PioIn { size, next_rip } => {
             let mut data = [0u8; 4];

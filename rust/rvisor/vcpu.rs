@@ -3,7 +3,7 @@
 //! A virtual CPU: its VMCS, registers, run page and the vCPU-fd ioctls
 //! that read and write its state. Running it is in [`crate::run`].
 
-use crate::controls::{Controls, CR0_CD, CR0_HOST_OWNED, CR0_NW, CR0_PG, CR4_PAE};
+use crate::controls::{Controls, CR0_CD, CR0_HOST_OWNED, CR0_NW, CR0_PE, CR0_PG, CR4_PAE};
 use crate::cr::valid_cr0;
 use crate::guest_fpu::GuestFpu;
 use crate::guest_msrs::{self, GuestMsrs, EFER_LMA, EFER_LME, EFER_VALID};
@@ -57,6 +57,10 @@ pub(crate) enum Pending {
         dest_size: u8,
         next_rip: u64,
     },
+    /// The guest's page walk met memory no slot backs: a #PF for `cr2`
+    /// with `error_code` at the next entry, the instruction not executed
+    /// (KVM's walker in its emulator, `walk_addr_generic()`).
+    PageFault { cr2: u64, error_code: u32 },
 }
 
 /// Mutable state of a vCPU, under [`Vcpu::state`]: the VMCS and the
@@ -386,6 +390,13 @@ impl Vcpu {
             v.write(field::GUEST_IDTR_BASE, s.idt.base)?;
             v.write(field::GUEST_IDTR_LIMIT, u64::from(s.idt.limit))?;
             write_cr0(v, &ctl, s.cr0)?;
+            // An event still armed for the next entry (one whose delivery
+            // an exit interrupted) must suit the new mode.
+            let info = v.read32(field::VM_ENTRY_INTR_INFO_FIELD);
+            let fixed = crate::vmcs::entry_info_for_mode(info, s.cr0 & CR0_PE != 0);
+            if fixed != info {
+                v.write(field::VM_ENTRY_INTR_INFO_FIELD, u64::from(fixed))?;
+            }
             write_cr4(v, &ctl, s.cr4)?;
             v.write(field::GUEST_CR3, s.cr3)?;
             write_efer(v, s.efer)?;

@@ -51,8 +51,29 @@ require_kvm_modules() {
 	done
 }
 
+# Whether kvm_intel is built into the kernel (the debug kernel's, booted
+# with kvm.enable_virt_at_load=0: it takes VMX only while a VM exists).
+kvm_builtin() {
+	[ -d /sys/module/kvm_intel ] && [ ! -e /sys/module/kvm_intel/initstate ]
+}
+
+# Skips the rest of the test unless kvm_intel can run: built in, or its
+# modules in RVISOR_KMODS.
+require_kvm() {
+	kvm_builtin || require_kvm_modules
+}
+
+# Makes kvm_intel available: loads its modules unless it is built in.
+load_kvm() {
+	kvm_builtin && return 0
+	insmod "$RVISOR_KMODS/irqbypass.ko" 2>/dev/null
+	insmod "$RVISOR_KMODS/kvm.ko" 2>/dev/null
+	insmod "$RVISOR_KMODS/kvm-intel.ko"
+}
+
 # Unloads kvm_intel and the modules it needs.
 unload_kvm() {
+	kvm_builtin && return 0
 	rmmod kvm_intel kvm irqbypass 2>/dev/null || { rmmod kvm_intel; rmmod kvm; rmmod irqbypass; }
 }
 

@@ -73,7 +73,8 @@ static const char *const mode_name[NMODES] = { "real", "prot", "paged", "long" }
 #define TAG_TSCW (1u << 2)	/* WRMSR to the TSC */
 #define TAG_SPLIT (1u << 3)	/* an MMIO access across a page boundary */
 #define TAG_VMMCALL (1u << 4)	/* VMMCALL (AMD's VMCALL) */
-static const char *const tag_name[] = { "strio", "drbp", "tscw", "split", "vmmcall" };
+#define TAG_TFDR (1u << 5)	/* MOV DR single-stepped */
+static const char *const tag_name[] = { "strio", "drbp", "tscw", "split", "vmmcall", "tfdr" };
 
 struct prog {
 	int mode, pae, nxe;
@@ -1081,8 +1082,8 @@ static void t_tf(struct prog *p)
 	case 1: b(p, 0x0f), b(p, 0x32); break;
 	case 2: b(p, 0xe6), b(p, 0x80); break;
 	case 3: b(p, 0xe4), b(p, 0x80); break;
-	case 4: mov_dr(p, 0, 0, 0); break;
-	case 5: mov_dr(p, 1, 1, 0); break;
+	case 4: mov_dr(p, 0, 0, 0); p->tags |= TAG_TFDR; break;
+	case 5: mov_dr(p, 1, 1, 0); p->tags |= TAG_TFDR; break;
 	case 6: b(p, 0x0f), b(p, 0x08); break;
 	case 7: b(p, 0x0f), b(p, 0x01), b(p, 0xc1); break;
 	case 8: mov_cr(p, 0, 3, 0); break;
@@ -1378,7 +1379,7 @@ static void run_one(const char *dev, unsigned int n, uint64_t seed, int limit)
 		put(&o, "# prog %u mode %s: tags=", n, mode_name[p.mode]);
 	if (!p.tags)
 		put(&o, "-");
-	for (unsigned int t = 0, first = 1; t < 3; t++)
+	for (unsigned int t = 0, first = 1; t < sizeof(tag_name) / sizeof(tag_name[0]); t++)
 		if (p.tags & (1u << t)) {
 			put(&o, "%s%s", first ? "" : ",", tag_name[t]);
 			first = 0;

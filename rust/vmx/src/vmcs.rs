@@ -434,6 +434,13 @@ impl EptViolation {
         self.0 & 4 != 0
     }
 
+    /// The access was made by the guest's page walk, to a paging-structure
+    /// entry (bit 7: a linear address is known; bit 8 clear: the access was
+    /// not to the translation of that address).
+    pub fn page_walk(self) -> bool {
+        self.0 & (1 << 7) != 0 && self.0 & (1 << 8) == 0
+    }
+
     /// Whether the guest-physical address was mapped at all (readable,
     /// writable or executable in the EPT entry).
     pub fn was_present(self) -> bool {
@@ -506,6 +513,20 @@ impl Redelivery {
     }
 }
 
+/// The VM-entry interruption information `info` for a guest now in real
+/// mode (`protected` false) or not: real-mode exceptions push no error
+/// code, and an entry that delivers one there fails its checks (SDM Vol.
+/// 3C, 27.2.1.3). KVM strips it when it injects (`kvm_inject_exception()`);
+/// rvisor, whose pending event lives in the VMCS, when user space changes
+/// CR0 under it.
+pub fn entry_info_for_mode(info: u32, protected: bool) -> u32 {
+    if protected {
+        info
+    } else {
+        info & !intr_info::DELIVER_ERROR_CODE
+    }
+}
+
 /// Whether an exit with valid IDT-vectoring information can be handled
 /// and the event delivered again: the list of KVM's `__vmx_handle_exit()`.
 /// Any other such exit is reported as `KVM_INTERNAL_ERROR_DELIVERY_EV`.
@@ -529,6 +550,8 @@ pub mod vector {
     pub const UD: u8 = 6;
     /// Alignment check.
     pub const AC: u8 = 17;
+    /// Page fault.
+    pub const PF: u8 = 14;
     /// Machine check (intercepted, for the host's handler).
     pub const MC: u8 = 18;
     /// General protection.
@@ -593,6 +616,9 @@ mod tests {
         let v = EptViolation(0b10_0010);
         assert!(v.write() && !v.read() && !v.fetch() && v.was_present());
         assert!(!EptViolation(0b001).was_present());
+        assert!(EptViolation(0x81).page_walk());
+        assert!(!EptViolation(0x181).page_walk());
+        assert!(!EptViolation(0x1).page_walk());
     }
 
     #[test]
@@ -638,6 +664,13 @@ mod tests {
             (ext.info, ext.insn_len, ext.unblock_nmi),
             (0x8000_0030, None, false)
         );
+    }
+
+    #[test]
+    fn error_code_in_real_mode() {
+        assert_eq!(entry_info_for_mode(0x8000_0b0d, true), 0x8000_0b0d);
+        assert_eq!(entry_info_for_mode(0x8000_0b0d, false), 0x8000_030d);
+        assert_eq!(entry_info_for_mode(0x8000_0301, false), 0x8000_0301);
     }
 
     #[test]
