@@ -12,6 +12,11 @@
 #
 #   RVISOR_FUZZ_PROGRAMS  programs per device (default 400)
 #   RVISOR_FUZZ_SEED      generator seed (default 1)
+#   RVISOR_GUEST_DIFF_KVM 0: rvisor only, no comparison (the debug kernel:
+#                         there KVM's own vCPU creation, fpu_alloc_guest_fpstate(),
+#                         trips KASAN on Bochs' Skylake-X model, 2026-12-03,
+#                         before any guest runs; the comparison runs on the
+#                         test kernel)
 #
 # Reproduce one program: guest_diff --list SEED N prints it; guest_diff
 # DEVICE N+1 SEED runs programs 0..N; guest_diff DEVICE --prefixes SEED N
@@ -47,9 +52,14 @@ run_on() {
 	fi
 }
 
-ktap_plan 7
+kvm_control=${RVISOR_GUEST_DIFF_KVM:-1}
+if [ "$kvm_control" = 1 ]; then
+	ktap_plan 7
+else
+	ktap_plan 4
+fi
 require_vmx
-require_kvm
+[ "$kvm_control" = 1 ] && require_kvm
 module_loaded kvm_intel && unload_kvm
 unload_quietly rvisor
 ktap_diag "seed $seed, $nprogs programs"
@@ -57,6 +67,19 @@ ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
 run_on /dev/rvisor rvisor
 ktap_expect "guest_diff ran every program on /dev/rvisor" "$nprogs" "$completed"
 ktap_check "rmmod rvisor" rmmod rvisor
+if [ "$kvm_control" != 1 ]; then
+	# Positive control, as below: programs that ran to their final HLT.
+	missing=""
+	for m in real prot paged long; do
+		h=$(grep " mode $m: " "$out.rvisor" | grep -c '[=,]hlt regs=')
+		ktap_diag "mode $m: $h programs reached HLT on rvisor"
+		[ "$h" -gt 0 ] || missing="$missing $m"
+	done
+	ktap_expect "every mode has programs that reach HLT on rvisor" "" "$missing"
+	ktap_diag "no kvm_intel comparison (RVISOR_GUEST_DIFF_KVM=$kvm_control)"
+	ktap_finish
+	exit
+fi
 
 ktap_check "kvm_intel available (loaded, or built in)" load_kvm
 run_on /dev/kvm kvm
