@@ -9,7 +9,7 @@ use crate::cr::{self, RFLAGS_TF};
 use crate::guest_msrs::{msr, EFER_LMA, EFER_LME, EFER_VALID, SYSCALL_MSRS};
 use crate::insn::CpuMode;
 use crate::msrs::Access;
-use crate::run::{read_gpr, set_exit_reason, write_gpr_sized, Outcome};
+use crate::run::{read_operand, set_exit_reason, write_gpr_sized, Outcome, PaeWrite};
 use crate::uapi::{exit, internal, io_dir, PIO_DATA_OFFSET};
 use crate::vcpu::{gpr, read_cr0, read_cr4, write_cr0, write_efer, Guest, Pending, Vcpu};
 use crate::vmcs::{
@@ -57,6 +57,11 @@ pub(crate) fn internal_error(vcpu: &Vcpu, suberror: u32, data: &[u64]) -> Next {
     Next::Leave(Outcome::User)
 }
 
+/// The guest's current privilege level (SS.DPL, as KVM's vmx_get_cpl()).
+fn cpl(v: &LoadedVmcs<'_>) -> u8 {
+    ((v.read32(field::GUEST_SS_AR_BYTES) >> 5) & 3) as u8
+}
+
 /// The guest's operating mode.
 fn cpu_mode(v: &LoadedVmcs<'_>) -> CpuMode {
     CpuMode::from_state(
@@ -78,7 +83,7 @@ fn next_rip(v: &LoadedVmcs<'_>) -> u64 {
 
 /// Moves the guest past the exiting instruction (and out of an STI or
 /// MOV SS interrupt shadow, which it ended).
-fn skip(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
+pub(crate) fn skip(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
     let rip = next_rip(v);
     move_to(v, g, rip)
 }
@@ -94,7 +99,13 @@ pub(crate) fn move_to(v: &mut LoadedVmcs<'_>, g: &mut Guest, next_rip: u64) -> R
         v.write(field::GUEST_INTERRUPTIBILITY_INFO, u64::from(shadow & !3))?;
     }
     if v.read(field::GUEST_RFLAGS) & RFLAGS_TF != 0 {
+        // Delivering #DB clears DR7.GD, as KVM does for every #DB it
+        // injects (the handler may use the debug registers).
         g.dr6 = cr::dr6_single_step(g.dr6);
+        if g.dr7 & DR7_GD != 0 {
+            g.dr7 &= !DR7_GD;
+            v.write(field::GUEST_DR7, guest_dr7_hw(g.dr7))?;
+        }
         return inject(v, vector::DB, None);
     }
     Ok(Next::Resume)
@@ -221,6 +232,13 @@ pub(crate) fn handle(
                 // raised while delivering #AC, on a misaligned CPL3 stack,
                 // hangs the CPU); it goes back to the guest, which takes it
                 // at the next entry, as in KVM's handle_exception_nmi().
+                if vectoring & intr_info::VALID != 0 && vectoring as u8 == vector::DF {
+                    // A fault while delivering #DF: shutdown, as KVM's
+                    // kvm_multiple_exception() makes it.
+                    v.write(field::VM_ENTRY_INTR_INFO_FIELD, 0)?;
+                    set_exit_reason(vcpu.run_struct(), exit::SHUTDOWN);
+                    return Ok(Next::Leave(Outcome::User));
+                }
                 let ec = v.read32(field::VM_EXIT_INTR_ERROR_CODE);
                 inject(v, vector::AC, Some(ec))
             } else {
@@ -242,9 +260,8 @@ pub(crate) fn handle(
             Ok(Next::Leave(Outcome::User))
         }
         reason::VMCALL => {
-            let cpl = ((v.read32(field::GUEST_SS_AR_BYTES) >> 5) & 3) as u8;
             let long64 = cpu_mode(v) == CpuMode::Long;
-            g.regs[gpr::RAX] = cr::hypercall(g.regs[gpr::RAX], cpl, long64);
+            g.regs[gpr::RAX] = cr::hypercall(g.regs[gpr::RAX], cpl(v), long64);
             skip(v, g)
         }
         reason::IO_INSTRUCTION => handle_io(vcpu, v, g),
@@ -278,6 +295,9 @@ pub(crate) fn handle(
 }
 
 fn handle_cpuid(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
+    if g.msrs.soft.cpuid_faulting() && cpl(v) > 0 {
+        return gp(v);
+    }
     let leaf = g.regs[gpr::RAX] as u32;
     let subleaf = g.regs[gpr::RCX] as u32;
     let mut r = cpuid_table::lookup(&g.cpuid, leaf, subleaf);
@@ -338,38 +358,54 @@ fn handle_cr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
     let ctl = *vcpu.vm.controls();
     match CrQualification(v.read(field::EXIT_QUALIFICATION)).access() {
         CrAccess::MovTo { cr: 0, gpr } => {
-            let new = read_gpr(v, g, gpr);
+            let new = read_operand(v, g, gpr);
             let cs_l = v.read32(field::GUEST_CS_AR_BYTES) & (1 << 13) != 0;
             let efer = v.read(field::GUEST_IA32_EFER);
             let Some(w) = cr::mov_to_cr0(read_cr0(v), new, read_cr4(v, &ctl), efer, cs_l) else {
                 return gp(v);
             };
+            if w.load_pdptrs {
+                // EFER does not change here: PAE paging outside long mode.
+                let cr3 = v.read(field::GUEST_CR3);
+                let write = PaeWrite {
+                    cr0: Some(new),
+                    cr3,
+                };
+                return Ok(Next::Leave(Outcome::LoadPdptrs(write)));
+            }
             if w.efer != efer {
                 write_efer(v, w.efer)?;
             }
-            write_cr0(v, &ctl, new)?;
-            let next = skip(v, g)?;
-            if w.load_pdptrs {
-                return Ok(Next::Leave(Outcome::LoadPdptrs(v.read(field::GUEST_CR3))));
+            if w.efer & EFER_LMA != 0 && efer & EFER_LMA == 0 {
+                // Long mode needs a 64-bit busy TSS; a 16-bit one is
+                // retyped, as by the processor (KVM's enter_lmode()).
+                let ar = v.read32(field::GUEST_TR_AR_BYTES);
+                if ar & 0xf != 11 {
+                    v.write(field::GUEST_TR_AR_BYTES, u64::from((ar & !0xf) | 11))?;
+                }
             }
-            Ok(next)
+            write_cr0(v, &ctl, new)?;
+            skip(v, g)
         }
         // Every CR4 exit is an attempt to set a bit the guest may not.
         CrAccess::MovTo { cr: 4, .. } => gp(v),
         CrAccess::MovTo { cr: 3, gpr } => {
-            let val = read_gpr(v, g, gpr);
+            let val = read_operand(v, g, gpr);
             if !cr::legal_cr3(val, crate::cpuid_table::maxphyaddr(&g.cpuid)) {
                 return gp(v);
             }
-            v.write(field::GUEST_CR3, val)?;
-            skip(v, g)?;
             let pae_legacy = read_cr0(v) & CR0_PG != 0
                 && read_cr4(v, &ctl) & CR4_PAE != 0
                 && v.read(field::GUEST_IA32_EFER) & EFER_LMA == 0;
             if pae_legacy {
-                return Ok(Next::Leave(Outcome::LoadPdptrs(val)));
+                let write = PaeWrite {
+                    cr0: None,
+                    cr3: val,
+                };
+                return Ok(Next::Leave(Outcome::LoadPdptrs(write)));
             }
-            Ok(Next::Resume)
+            v.write(field::GUEST_CR3, val)?;
+            skip(v, g)
         }
         CrAccess::MovFrom { cr: 3, gpr } => {
             let val = v.read(field::GUEST_CR3);
@@ -377,7 +413,7 @@ fn handle_cr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
             skip(v, g)
         }
         CrAccess::MovTo { cr: 8, gpr } => {
-            let val = read_gpr(v, g, gpr);
+            let val = read_operand(v, g, gpr);
             if val > 0xf {
                 return gp(v);
             }
@@ -428,7 +464,7 @@ fn handle_dr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
         };
         write_gpr_sized(v, g, reg, val, 8);
     } else {
-        let val = read_gpr(v, g, reg);
+        let val = read_operand(v, g, reg);
         match dr {
             0..=3 => g.dr[dr] = val,
             _ if val >> 32 != 0 => return gp(v),

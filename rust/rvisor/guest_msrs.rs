@@ -75,6 +75,7 @@ pub(crate) fn guest_cpu(cpuid: &[KvmCpuidEntry2]) -> GuestCpu {
     GuestCpu {
         maxphyaddr: crate::cpuid_table::maxphyaddr(cpuid),
         x2apic: crate::cpuid_table::has_feature(cpuid, 1, 2, 21),
+        tsc_adjust: crate::cpuid_table::has_feature(cpuid, 7, 1, 1),
     }
 }
 

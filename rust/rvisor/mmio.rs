@@ -137,15 +137,17 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
     } else {
         fetch(vcpu, a, linear, &mut bytes)
     };
-    if a.qual.page_walk() {
+    let decoded = fetched.and_then(|n| insn::decode(&bytes[..n], mode));
+    if a.qual.page_walk() && (fetched.is_none() || decoded.is_some()) {
         // The page walk read a paging-structure entry from memory no slot
         // backs. KVM's emulator walks the same tables, for the instruction
         // first, and injects #PF where its walk fails: at RIP if the
-        // instruction cannot be fetched, else at the data address. Its
-        // error code is W, U and, for a fetch with NXE, I.
-        let (cr2, write, fetch) = match fetched {
+        // instruction cannot be fetched, else at the data address, W from
+        // the instruction (the exit's own W is the walk's read). Its error
+        // code is W, U and, for a fetch with NXE, I.
+        let (cr2, write, fetch) = match decoded {
             None => (linear, false, true),
-            Some(_) => (a.linear, a.write, false),
+            Some(d) => (a.linear, matches!(d.op, MmioOp::Store(_)), false),
         };
         let error_code = u32::from(write) << 1
             | u32::from(a.user) << 2
@@ -153,7 +155,6 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
         g.pending = Pending::PageFault { cr2, error_code };
         return Ok(false);
     }
-    let decoded = fetched.and_then(|n| insn::decode(&bytes[..n], mode));
     let Some(d) = decoded else {
         let word = |i: usize| {
             let mut b = [0u8; 8];

@@ -33,9 +33,19 @@ pub(crate) enum Outcome {
     User,
     /// EPT violation at `gpa`: map the page or emulate MMIO.
     EptViolation(mmio::Access),
-    /// PAE paging was turned on by an emulated instruction: load the
-    /// PDPTEs from the table at `cr3` before the next entry.
-    LoadPdptrs(u64),
+    /// A MOV to CR0 or CR3 under PAE paging outside long mode: it takes
+    /// effect only if the PDPTEs at the new CR3 can be read and are valid
+    /// (else #GP, nothing changed), which needs guest memory.
+    LoadPdptrs(PaeWrite),
+}
+
+/// A control-register write waiting for its PDPTEs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PaeWrite {
+    /// The new CR0, or `None` for a MOV to CR3.
+    pub(crate) cr0: Option<u64>,
+    /// CR3 after the write: where the PDPTEs are.
+    pub(crate) cr3: u64,
 }
 
 /// Writes the exit reason into `kvm_run`.
@@ -79,7 +89,15 @@ pub(crate) fn run(vcpu: &Vcpu) -> Result<isize> {
         match section(vcpu, st)? {
             Outcome::Reenter => {}
             Outcome::User => return Ok(0),
-            Outcome::LoadPdptrs(cr3) => st.g.pdptrs = Some(vcpu.vm.read_pdptes(cr3)?),
+            Outcome::LoadPdptrs(w) => {
+                let maxphyaddr = crate::cpuid_table::maxphyaddr(&st.g.cpuid);
+                let pdptes = vcpu
+                    .vm
+                    .read_pdptes(w.cr3)
+                    .ok()
+                    .filter(|p| crate::cr::valid_pdptes(p, maxphyaddr));
+                st.g.pending = Pending::Pae { write: w, pdptes };
+            }
             Outcome::EptViolation(access) => match vcpu.vm.ept_fault(access.gpa, access.write)? {
                 Fault::Mapped => {}
                 Fault::Mmio => {
@@ -98,6 +116,18 @@ fn complete_pending(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Resul
     let run = vcpu.run_struct();
     let next_rip = match g.pending {
         Pending::None => return Ok(()),
+        Pending::Pae { write, pdptes } => {
+            g.pending = Pending::None;
+            let Some(p) = pdptes else {
+                return exits::inject(v, crate::vmcs::vector::GP, Some(0)).map(|_| ());
+            };
+            match write.cr0 {
+                Some(cr0) => crate::vcpu::write_cr0(v, vcpu.vm.controls(), cr0)?,
+                None => v.write(field::GUEST_CR3, write.cr3)?,
+            }
+            write_pdptes(v, &p)?;
+            return exits::skip(v, g).map(|_| ());
+        }
         Pending::PageFault { cr2, error_code } => {
             g.pending = Pending::None;
             g.cr2 = cr2;
@@ -137,12 +167,29 @@ fn complete_pending(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Resul
     exits::move_to(v, g, next_rip).map(|_| ())
 }
 
-/// Reads general register `reg` (0 = RAX ... 15 = R15).
+/// Reads general register `reg` (0 = RAX ... 15 = R15), all 64 bits.
 pub(crate) fn read_gpr(v: &LoadedVmcs<'_>, g: &Guest, reg: u8) -> u64 {
     if usize::from(reg) == gpr::RSP {
         v.read(field::GUEST_RSP)
     } else {
         g.regs[usize::from(reg & 15)]
+    }
+}
+
+/// Reads register `reg` as the source operand of a MOV to CR or DR: outside
+/// 64-bit mode only its low 32 bits (KVM's kvm_register_read()), whatever
+/// 64-bit code left above them.
+pub(crate) fn read_operand(v: &LoadedVmcs<'_>, g: &Guest, reg: u8) -> u64 {
+    let val = read_gpr(v, g, reg);
+    let mode = crate::insn::CpuMode::from_state(
+        crate::vcpu::read_cr0(v),
+        v.read(field::GUEST_IA32_EFER),
+        v.read32(field::GUEST_CS_AR_BYTES),
+    );
+    if mode == crate::insn::CpuMode::Long {
+        val
+    } else {
+        val & 0xffff_ffff
     }
 }
 
@@ -234,9 +281,6 @@ fn guest_section(
         g.last_cpu = Some(cpu);
     }
     complete_pending(vcpu, v, g)?;
-    if let Some(p) = g.pdptrs.take() {
-        write_pdptes(v, &p)?;
-    }
 
     // Guest MSRs the processor does not switch.
     let mut host_syscall = [0u64; 4];

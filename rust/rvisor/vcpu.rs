@@ -61,6 +61,12 @@ pub(crate) enum Pending {
     /// with `error_code` at the next entry, the instruction not executed
     /// (KVM's walker in its emulator, `walk_addr_generic()`).
     PageFault { cr2: u64, error_code: u32 },
+    /// A MOV to CR0 or CR3 whose PDPTEs were read (`None`: unreadable or
+    /// invalid, so #GP): it takes effect, with them, at the next entry.
+    Pae {
+        write: crate::run::PaeWrite,
+        pdptes: Option<[u64; 4]>,
+    },
 }
 
 /// Mutable state of a vCPU, under [`Vcpu::state`]: the VMCS and the
@@ -93,9 +99,6 @@ pub(crate) struct Guest {
     /// DR7 as the guest wrote it; the VMCS holds it without the breakpoint
     /// enables (see `exits::guest_dr7_hw`).
     pub(crate) dr7: u64,
-    /// PDPTEs to load before the next entry (PAE paging turned on by an
-    /// emulated instruction).
-    pub(crate) pdptrs: Option<[u64; 4]>,
 }
 
 /// A virtual CPU.
@@ -212,7 +215,6 @@ impl Vcpu {
             dr: [0; 4],
             dr6: 0xffff_0ff0,
             dr7: 0x400,
-            pdptrs: None,
         };
         let state = VcpuState { vmcs, g };
         Arc::pin_init(

@@ -87,6 +87,14 @@ pub fn legal_cr3(cr3: u64, maxphyaddr: u8) -> bool {
     cr3 >> u32::from(maxphyaddr.clamp(32, 63)) == 0
 }
 
+/// Whether PAE PDPTEs `p` may be loaded: no present entry with a reserved
+/// bit (2:1, 8:5, or at and above MAXPHYADDR), as KVM's `load_pdptrs()`;
+/// else the MOV to CR0 or CR3 raises #GP (SDM Vol. 3A, 5.4.1).
+pub fn valid_pdptes(p: &[u64; 4], maxphyaddr: u8) -> bool {
+    let reserved = (!0u64 << u32::from(maxphyaddr.clamp(32, 63))) | 0x1e6;
+    p.iter().all(|&e| e & 1 == 0 || e & reserved == 0)
+}
+
 /// The debug register a MOV DR to or from `dr` accesses: DR4 and DR5 are
 /// DR6 and DR7 without CR4.DE, and `None` (#UD) with it (KVM's
 /// `kvm_require_dr()` and `kvm_get_dr()`; SDM Vol. 3B, 18.2.2).
@@ -210,6 +218,16 @@ mod tests {
         assert!(!legal_cr3(0x10_0000_0000, 36));
         assert!(!legal_cr3(1 << 63, 46));
         assert!(legal_cr3(0x3fff_ffff_f000, 46));
+    }
+
+    #[test]
+    fn pdptes() {
+        assert!(valid_pdptes(&[0x1001, 0, 0x3001, 0x4001], 36));
+        // RW (bit 1) is reserved in a PDPTE, unless the entry is not present.
+        assert!(!valid_pdptes(&[0x1003, 0, 0, 0], 36));
+        assert!(valid_pdptes(&[0x1002, 0, 0, 0], 36));
+        assert!(!valid_pdptes(&[0x10_0000_1001, 0, 0, 0], 36));
+        assert!(!valid_pdptes(&[1 << 63 | 1, 0, 0, 0], 52));
     }
 
     #[test]

@@ -103,6 +103,8 @@ pub struct GuestCpu {
     pub maxphyaddr: u8,
     /// CPUID.1:ECX.x2APIC.
     pub x2apic: bool,
+    /// CPUID.7.0:EBX.TSC_ADJUST.
+    pub tsc_adjust: bool,
 }
 
 impl GuestCpu {
@@ -229,6 +231,12 @@ impl SoftMsrs {
         }
     }
 
+    /// Whether CPUID faulting is on (MISC_FEATURES_ENABLES bit 0): CPUID
+    /// above CPL 0 raises #GP (KVM's `kvm_emulate_cpuid()`).
+    pub fn cpuid_faulting(&self) -> bool {
+        self.misc_features_enables & 1 != 0
+    }
+
     /// APIC_BASE (also `kvm_sregs.apic_base`).
     pub fn apic_base(&self) -> u64 {
         self.apic_base
@@ -321,9 +329,11 @@ impl SoftMsrs {
                 }
                 self.feature_control = value;
             }
-            // KVM moves the guest's TSC by the difference; rvisor cannot
-            // offset the TSC (see WRMSR to TSC in uapi.rst), so a guest may
-            // only write what is there.
+            // Without the CPUID feature KVM ignores writes. With it, KVM
+            // moves the guest's TSC by the difference; rvisor cannot offset
+            // the TSC (see WRMSR to TSC in uapi.rst), so a guest may only
+            // write what is there.
+            TSC_ADJUST if !cpu.tsc_adjust => {}
             TSC_ADJUST if host || value == self.tsc_adjust => self.tsc_adjust = value,
             MISC_FEATURES_ENABLES => {
                 // Only CPUID faulting, if PLATFORM_INFO offers it.
@@ -369,7 +379,7 @@ impl SoftMsrs {
             }
             HWCR => {
                 // Bits KVM ignores, then only McStatusWrEn and TscFreqSel.
-                let value = value & !(0x40 | 0x100 | 0x8 | 0x4_0000);
+                let value = value & !(0x40 | 0x100 | 0x8);
                 if value & !((1 << 18) | (1 << 24)) != 0 {
                     return false;
                 }
@@ -408,6 +418,7 @@ mod tests {
     const CPU: GuestCpu = GuestCpu {
         maxphyaddr: 36,
         x2apic: false,
+        tsc_adjust: true,
     };
 
     /// Each value written by the guest in turn, and what it reads back
@@ -570,6 +581,12 @@ mod tests {
             [None, Some(1)]
         );
         assert_eq!(guest_writes(&mut m, TSC_ADJUST, [0, 5]), [Some(0), None]);
+        let no_adjust = GuestCpu {
+            tsc_adjust: false,
+            ..CPU
+        };
+        assert!(m.set(TSC_ADJUST, 5, Access::Guest, no_adjust));
+        assert_eq!(m.get(TSC_ADJUST, Access::Guest), Some(0));
         assert_eq!(
             guest_writes(&mut m, POWER_CTL, [0x4_0000]),
             [Some(0x4_0000)]

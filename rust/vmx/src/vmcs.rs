@@ -552,6 +552,8 @@ pub mod vector {
     pub const AC: u8 = 17;
     /// Page fault.
     pub const PF: u8 = 14;
+    /// Double fault.
+    pub const DF: u8 = 8;
     /// Machine check (intercepted, for the host's handler).
     pub const MC: u8 = 18;
     /// General protection.
