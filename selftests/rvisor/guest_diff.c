@@ -81,6 +81,8 @@ struct prog {
 	unsigned int tags;
 	uint8_t code[MAX_CODE + 64];
 	int len;
+	/* RFLAGS.TF was just set: the instruction at code offset traced runs single-stepped. */
+	int tf_set, traced;
 	uint64_t regs[16];
 	uint8_t data[0x1000], alt[0x1000];
 	char list[8192];
@@ -224,6 +226,15 @@ struct place {
 	const char *what;
 };
 
+/* Tags an MMIO access of size bytes at pl that crosses a page boundary. */
+static void mark_split(struct prog *p, const struct place *pl, int size)
+{
+	uint32_t linear = pl->addr + (pl->fs ? 0xffff0 : 0);
+
+	if (!strncmp(pl->what, "mmio", 4) && (linear & 0xfff) + size > 0x1000)
+		p->tags |= TAG_SPLIT;
+}
+
 static struct place place(struct prog *p, int size, int allow_mmio)
 {
 	uint32_t off = (rn(0x1000 / size)) * size;
@@ -248,8 +259,6 @@ static struct place place(struct prog *p, int size, int allow_mmio)
 
 		pl = (struct place){ hi + DATA + (off & 0xfff), 0, "high" };
 	}
-	if (!strncmp(pl.what, "mmio", 4) && (pl.addr & 0xfff) + size > 0x1000)
-		p->tags |= TAG_SPLIT;
 	if (p->mode == M_REAL) {
 		if (pl.addr >= MMIO1 && pl.addr < MMIO1 + 0xffe0) {
 			pl.addr -= 0xffff0;
@@ -260,6 +269,7 @@ static struct place place(struct prog *p, int size, int allow_mmio)
 		if (pl.addr + size > 0x10000)
 			pl.addr = DATA;
 	}
+	mark_split(p, &pl, size);
 	return pl;
 }
 
@@ -549,6 +559,7 @@ static void t_mem(struct prog *p, int allow_mmio)
 	default: { /* movzx byte/word */
 		int w = rn(2);
 
+		mark_split(p, &pl, w ? 2 : 1);
 		mem_pfx(p, rn(4) ? 4 : 2, r, &m);
 		b(p, 0x0f);
 		b(p, w ? 0xb7 : 0xb6);
@@ -582,6 +593,7 @@ static void t_flags(struct prog *p)
 	if (bits(p) == 16)
 		b(p, 0x66);
 	b(p, 0x9d);
+	p->tf_set = (f & 0x100) != 0;
 	say(p, "rflags |= %#x", f);
 }
 
@@ -832,6 +844,8 @@ static void t_cr8(struct prog *p)
 
 static void mov_dr(struct prog *p, int to, int dr, int reg)
 {
+	if (p->len == p->traced)
+		p->tags |= TAG_TFDR;
 	if (bits(p) == 64 && reg >= 8)
 		b(p, 0x41);
 	b(p, 0x0f);
@@ -1130,6 +1144,7 @@ static void generate(struct prog *p, uint64_t seed, unsigned int n, int limit)
 	int total = 0, count;
 
 	memset(p, 0, sizeof(*p));
+	p->traced = -1;
 	/* Program N depends on SEED and N only. */
 	rng_state = mix(mix(seed) ^ mix(n + 0x632be59bd9b4e019ull));
 	p->mode = n % NMODES;
@@ -1160,6 +1175,8 @@ static void generate(struct prog *p, uint64_t seed, unsigned int n, int limit)
 
 		while (w >= tmpls[t].weight)
 			w -= tmpls[t++].weight;
+		p->traced = p->tf_set ? p->len : -1;
+		p->tf_set = 0;
 		tmpls[t].fn(p);
 	}
 	b(p, 0xf4); /* hlt */

@@ -52,6 +52,19 @@ run_on() {
 	fi
 }
 
+# Positive control: a generator whose programs all fault at once (or a
+# runner that sees no guest code) would compare equal; each mode must have
+# programs that ran to their final HLT. reach_hlt NAME LABEL judges $out.NAME.
+reach_hlt() {
+	missing=""
+	for m in real prot paged long; do
+		h=$(grep " mode $m: " "$out.$1" | grep -c '[=,]hlt regs=')
+		ktap_diag "mode $m: $h programs reached HLT on $2"
+		[ "$h" -gt 0 ] || missing="$missing $m"
+	done
+	ktap_expect "every mode has programs that reach HLT on $2" "" "$missing"
+}
+
 kvm_control=${RVISOR_GUEST_DIFF_KVM:-1}
 if [ "$kvm_control" = 1 ]; then
 	ktap_plan 7
@@ -68,14 +81,7 @@ run_on /dev/rvisor rvisor
 ktap_expect "guest_diff ran every program on /dev/rvisor" "$nprogs" "$completed"
 ktap_check "rmmod rvisor" rmmod rvisor
 if [ "$kvm_control" != 1 ]; then
-	# Positive control, as below: programs that ran to their final HLT.
-	missing=""
-	for m in real prot paged long; do
-		h=$(grep " mode $m: " "$out.rvisor" | grep -c '[=,]hlt regs=')
-		ktap_diag "mode $m: $h programs reached HLT on rvisor"
-		[ "$h" -gt 0 ] || missing="$missing $m"
-	done
-	ktap_expect "every mode has programs that reach HLT on rvisor" "" "$missing"
+	reach_hlt rvisor rvisor
 	ktap_diag "no kvm_intel comparison (RVISOR_GUEST_DIFF_KVM=$kvm_control)"
 	ktap_finish
 	exit
@@ -86,16 +92,7 @@ run_on /dev/kvm kvm
 ktap_expect "guest_diff ran every program on /dev/kvm" "$nprogs" "$completed"
 unload_kvm
 
-# Positive control: a generator whose programs all fault at once (or a
-# runner that sees no guest code) would compare equal; each mode must have
-# programs that ran to their final HLT on KVM.
-missing=""
-for m in real prot paged long; do
-	h=$(grep " mode $m: " "$out.kvm" | grep -c '[=,]hlt regs=')
-	ktap_diag "mode $m: $h programs reached HLT on KVM"
-	[ "$h" -gt 0 ] || missing="$missing $m"
-done
-ktap_expect "every mode has programs that reach HLT on KVM" "" "$missing"
+reach_hlt kvm KVM
 
 # Compare line by line, by program number.
 echo "$accepted_tags" >"$out.tags"
