@@ -124,6 +124,13 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
         );
         return Ok(true);
     }
+    if !a.qual.linear_valid() && matches!(a.paging_mode(), PagingMode::Pae(_)) {
+        // The processor loading PDPTEs from memory no slot backs (a MOV to
+        // CR3, CR0 or CR4 that CR3-load exiting let through): KVM emulates
+        // the instruction, and its load_pdptrs() fails: #GP.
+        g.pending = Pending::GeneralProtection;
+        return Ok(false);
+    }
     let mode = a.cpu_mode();
     let linear = if mode == CpuMode::Long {
         a.rip

@@ -116,6 +116,10 @@ fn complete_pending(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Resul
     let run = vcpu.run_struct();
     let next_rip = match g.pending {
         Pending::None => return Ok(()),
+        Pending::GeneralProtection => {
+            g.pending = Pending::None;
+            return exits::inject(v, crate::vmcs::vector::GP, Some(0)).map(|_| ());
+        }
         Pending::Pae { write, pdptes } => {
             g.pending = Pending::None;
             let Some(p) = pdptes else {

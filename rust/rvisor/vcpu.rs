@@ -61,6 +61,8 @@ pub(crate) enum Pending {
     /// with `error_code` at the next entry, the instruction not executed
     /// (KVM's walker in its emulator, `walk_addr_generic()`).
     PageFault { cr2: u64, error_code: u32 },
+    /// The instruction raises #GP(0) at the next entry.
+    GeneralProtection,
     /// A MOV to CR0 or CR3 whose PDPTEs were read (`None`: unreadable or
     /// invalid, so #GP): it takes effect, with them, at the next entry.
     Pae {

@@ -434,6 +434,12 @@ impl EptViolation {
         self.0 & 4 != 0
     }
 
+    /// A guest linear address caused the access (bit 7). Without one, under
+    /// PAE paging, the access was the processor loading the PDPTEs.
+    pub fn linear_valid(self) -> bool {
+        self.0 & (1 << 7) != 0
+    }
+
     /// The access was made by the guest's page walk, to a paging-structure
     /// entry (bit 7: a linear address is known; bit 8 clear: the access was
     /// not to the translation of that address).
