@@ -9,7 +9,7 @@ use crate::cr::{self, RFLAGS_TF};
 use crate::guest_msrs::{msr, EFER_LMA, EFER_LME, EFER_VALID, SYSCALL_MSRS};
 use crate::insn::CpuMode;
 use crate::msrs::Access;
-use crate::run::{read_operand, set_exit_reason, write_gpr_sized, Outcome, PaeWrite};
+use crate::run::{read_gpr, set_exit_reason, write_gpr_sized, Outcome, PaeWrite};
 use crate::uapi::{exit, internal, io_dir, PIO_DATA_OFFSET};
 use crate::vcpu::{gpr, read_cr0, read_cr4, write_cr0, write_efer, Guest, Pending, Vcpu};
 use crate::vmcs::{
@@ -58,7 +58,7 @@ pub(crate) fn internal_error(vcpu: &Vcpu, suberror: u32, data: &[u64]) -> Next {
 }
 
 /// The guest's current privilege level (SS.DPL, as KVM's vmx_get_cpl()).
-fn cpl(v: &LoadedVmcs<'_>) -> u8 {
+pub(crate) fn cpl(v: &LoadedVmcs<'_>) -> u8 {
     ((v.read32(field::GUEST_SS_AR_BYTES) >> 5) & 3) as u8
 }
 
@@ -69,6 +69,18 @@ fn cpu_mode(v: &LoadedVmcs<'_>) -> CpuMode {
         v.read(field::GUEST_IA32_EFER),
         v.read32(field::GUEST_CS_AR_BYTES),
     )
+}
+
+/// Reads register `reg` as the source operand of a MOV to CR or DR: outside
+/// 64-bit mode only its low 32 bits (KVM's kvm_register_read()), whatever
+/// 64-bit code left above them.
+fn read_operand(v: &LoadedVmcs<'_>, g: &Guest, reg: u8) -> u64 {
+    let val = read_gpr(v, g, reg);
+    if cpu_mode(v) == CpuMode::Long {
+        val
+    } else {
+        val & 0xffff_ffff
+    }
 }
 
 /// The address of the next instruction. The guest chooses RIP: the sum
@@ -99,16 +111,21 @@ pub(crate) fn move_to(v: &mut LoadedVmcs<'_>, g: &mut Guest, next_rip: u64) -> R
         v.write(field::GUEST_INTERRUPTIBILITY_INFO, u64::from(shadow & !3))?;
     }
     if v.read(field::GUEST_RFLAGS) & RFLAGS_TF != 0 {
-        // Delivering #DB clears DR7.GD, as KVM does for every #DB it
-        // injects (the handler may use the debug registers).
-        g.dr6 = cr::dr6_single_step(g.dr6);
-        if g.dr7 & DR7_GD != 0 {
-            g.dr7 &= !DR7_GD;
-            v.write(field::GUEST_DR7, guest_dr7_hw(g.dr7))?;
-        }
-        return inject(v, vector::DB, None);
+        return inject_db(v, g, cr::DR6_BS);
     }
     Ok(Next::Resume)
+}
+
+/// Injects a #DB caused by `cause` (DR6.BD or DR6.BS) with DR6 updated and
+/// DR7.GD cleared, as the processor delivers one and as KVM does for every
+/// #DB it injects (the handler may then use the debug registers).
+fn inject_db(v: &mut LoadedVmcs<'_>, g: &mut Guest, cause: u64) -> Result<Next> {
+    g.dr6 = cr::dr6_for_db(g.dr6, cause);
+    if g.dr7 & DR7_GD != 0 {
+        g.dr7 &= !DR7_GD;
+        v.write(field::GUEST_DR7, guest_dr7_hw(g.dr7))?;
+    }
+    inject(v, vector::DB, None)
 }
 
 /// Injects a hardware exception; the instruction is not skipped. In real
@@ -277,7 +294,8 @@ pub(crate) fn handle(
             skip(v, g)
         }
         reason::EPT_VIOLATION => {
-            let access = mmio::Access::capture(v, EptViolation(v.read(field::EXIT_QUALIFICATION)));
+            let q = EptViolation(v.read(field::EXIT_QUALIFICATION));
+            let access = mmio::Access::capture(v, q, vectoring);
             Ok(Next::Leave(Outcome::EptViolation(access)))
         }
         // KVM treats both as no-ops (kvm_emulate_invd(), and
@@ -451,10 +469,7 @@ fn handle_dr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
         // General detect: the exit took precedence over the #DB the access
         // raises; deliver it as the processor would have (DR6.BD, GD
         // cleared), as KVM's handle_dr() does.
-        g.dr6 = (g.dr6 & !0xf) | DR6_BD | 0xffff_0ff0;
-        g.dr7 &= !DR7_GD;
-        v.write(field::GUEST_DR7, guest_dr7_hw(g.dr7))?;
-        return inject(v, vector::DB, None);
+        return inject_db(v, g, cr::DR6_BD);
     }
     if from {
         let val = match dr {
@@ -480,8 +495,6 @@ fn handle_dr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
 
 /// DR7.GD: general detect (SDM Vol. 3B, 18.2.4).
 const DR7_GD: u64 = 1 << 13;
-/// DR6.BD: the #DB came from general detect.
-const DR6_BD: u64 = 1 << 13;
 /// DR7's local and global enables of the four breakpoints.
 const DR7_ENABLES: u64 = 0xff;
 

@@ -10,17 +10,14 @@
 //! `KVM_EXIT_INTERNAL_ERROR` (emulation), with the instruction bytes.
 
 use crate::controls::{CR0_PG, CR4_PAE};
-use crate::exits::internal_error;
-use crate::guest_msrs::EFER_LMA;
-
-/// EFER.NXE.
-const EFER_NXE: u64 = 1 << 11;
+use crate::cr::{EFER_LMA, EFER_NXE};
+use crate::exits::{cpl, internal_error};
 use crate::insn::{self, CpuMode, MmioOp, Operand};
 use crate::paging::{self, PagingMode};
 use crate::run::set_exit_reason;
 use crate::uapi::{exit, internal};
 use crate::vcpu::{gpr, read_cr0, Guest, Pending, Vcpu};
-use crate::vmcs::{field, intr_info, reason, EptViolation};
+use crate::vmcs::{field, intr_info, reason, vector, EptViolation};
 use crate::vmcs_region::LoadedVmcs;
 use kernel::prelude::*;
 
@@ -50,8 +47,9 @@ pub(crate) struct Access {
 }
 
 impl Access {
-    /// Captures the state of the current exit.
-    pub(crate) fn capture(v: &LoadedVmcs<'_>, q: EptViolation) -> Self {
+    /// Captures the state of the current exit, whose IDT-vectoring
+    /// information is `vectoring`.
+    pub(crate) fn capture(v: &LoadedVmcs<'_>, q: EptViolation, vectoring: u32) -> Self {
         let cr0 = read_cr0(v);
         let pae = cr0 & CR0_PG != 0 && v.read(field::GUEST_CR4) & CR4_PAE != 0;
         let efer = v.read(field::GUEST_IA32_EFER);
@@ -68,7 +66,7 @@ impl Access {
         Self {
             gpa: v.read(field::GUEST_PHYSICAL_ADDRESS),
             qual: q,
-            vectoring: v.read32(field::IDT_VECTORING_INFO_FIELD),
+            vectoring,
             write: q.write(),
             rip: v.read(field::GUEST_RIP),
             cs_base: v.read(field::GUEST_CS_BASE),
@@ -79,7 +77,7 @@ impl Access {
             efer,
             rsp: v.read(field::GUEST_RSP),
             linear: v.read(field::GUEST_LINEAR_ADDRESS),
-            user: (v.read32(field::GUEST_SS_AR_BYTES) >> 5) & 3 == 3,
+            user: cpl(v) == 3,
             pdptrs,
         }
     }
@@ -128,7 +126,11 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
         // The processor loading PDPTEs from memory no slot backs (a MOV to
         // CR3, CR0 or CR4 that CR3-load exiting let through): KVM emulates
         // the instruction, and its load_pdptrs() fails: #GP.
-        g.pending = Pending::GeneralProtection;
+        g.pending = Pending::Exception {
+            vector: vector::GP,
+            error_code: 0,
+            cr2: None,
+        };
         return Ok(false);
     }
     let mode = a.cpu_mode();
@@ -159,7 +161,11 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
         let error_code = u32::from(write) << 1
             | u32::from(a.user) << 2
             | u32::from(fetch && a.efer & EFER_NXE != 0) << 4;
-        g.pending = Pending::PageFault { cr2, error_code };
+        g.pending = Pending::Exception {
+            vector: vector::PF,
+            error_code,
+            cr2: Some(cr2),
+        };
         return Ok(false);
     }
     let Some(d) = decoded else {

@@ -96,7 +96,15 @@ pub(crate) fn run(vcpu: &Vcpu) -> Result<isize> {
                     .read_pdptes(w.cr3)
                     .ok()
                     .filter(|p| crate::cr::valid_pdptes(p, maxphyaddr));
-                st.g.pending = Pending::Pae { write: w, pdptes };
+                st.g.pending = match pdptes {
+                    Some(pdptes) => Pending::Pae { write: w, pdptes },
+                    // Unreadable or invalid: #GP, nothing changed.
+                    None => Pending::Exception {
+                        vector: crate::vmcs::vector::GP,
+                        error_code: 0,
+                        cr2: None,
+                    },
+                };
             }
             Outcome::EptViolation(access) => match vcpu.vm.ept_fault(access.gpa, access.write)? {
                 Fault::Mapped => {}
@@ -116,26 +124,25 @@ fn complete_pending(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Resul
     let run = vcpu.run_struct();
     let next_rip = match g.pending {
         Pending::None => return Ok(()),
-        Pending::GeneralProtection => {
+        Pending::Exception {
+            vector,
+            error_code,
+            cr2,
+        } => {
             g.pending = Pending::None;
-            return exits::inject(v, crate::vmcs::vector::GP, Some(0)).map(|_| ());
+            if let Some(cr2) = cr2 {
+                g.cr2 = cr2;
+            }
+            return exits::inject(v, vector, Some(error_code)).map(|_| ());
         }
         Pending::Pae { write, pdptes } => {
             g.pending = Pending::None;
-            let Some(p) = pdptes else {
-                return exits::inject(v, crate::vmcs::vector::GP, Some(0)).map(|_| ());
-            };
             match write.cr0 {
                 Some(cr0) => crate::vcpu::write_cr0(v, vcpu.vm.controls(), cr0)?,
                 None => v.write(field::GUEST_CR3, write.cr3)?,
             }
-            write_pdptes(v, &p)?;
+            write_pdptes(v, &pdptes)?;
             return exits::skip(v, g).map(|_| ());
-        }
-        Pending::PageFault { cr2, error_code } => {
-            g.pending = Pending::None;
-            g.cr2 = cr2;
-            return exits::inject(v, crate::vmcs::vector::PF, Some(error_code)).map(|_| ());
         }
         Pending::Skip { next_rip } => next_rip,
         Pending::PioIn { size, next_rip } => {
@@ -177,23 +184,6 @@ pub(crate) fn read_gpr(v: &LoadedVmcs<'_>, g: &Guest, reg: u8) -> u64 {
         v.read(field::GUEST_RSP)
     } else {
         g.regs[usize::from(reg & 15)]
-    }
-}
-
-/// Reads register `reg` as the source operand of a MOV to CR or DR: outside
-/// 64-bit mode only its low 32 bits (KVM's kvm_register_read()), whatever
-/// 64-bit code left above them.
-pub(crate) fn read_operand(v: &LoadedVmcs<'_>, g: &Guest, reg: u8) -> u64 {
-    let val = read_gpr(v, g, reg);
-    let mode = crate::insn::CpuMode::from_state(
-        crate::vcpu::read_cr0(v),
-        v.read(field::GUEST_IA32_EFER),
-        v.read32(field::GUEST_CS_AR_BYTES),
-    );
-    if mode == crate::insn::CpuMode::Long {
-        val
-    } else {
-        val & 0xffff_ffff
     }
 }
 

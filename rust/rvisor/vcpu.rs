@@ -57,17 +57,20 @@ pub(crate) enum Pending {
         dest_size: u8,
         next_rip: u64,
     },
-    /// The guest's page walk met memory no slot backs: a #PF for `cr2`
-    /// with `error_code` at the next entry, the instruction not executed
-    /// (KVM's walker in its emulator, `walk_addr_generic()`).
-    PageFault { cr2: u64, error_code: u32 },
-    /// The instruction raises #GP(0) at the next entry.
-    GeneralProtection,
-    /// A MOV to CR0 or CR3 whose PDPTEs were read (`None`: unreadable or
-    /// invalid, so #GP): it takes effect, with them, at the next entry.
+    /// The instruction raises hardware exception `vector` (with
+    /// `error_code`; CR2 set first if `cr2`) at the next entry, without
+    /// executing: what KVM's emulator finds where rvisor needs guest memory
+    /// to decide (a #PF from its page walk, #GP from load_pdptrs()).
+    Exception {
+        vector: u8,
+        error_code: u32,
+        cr2: Option<u64>,
+    },
+    /// A MOV to CR0 or CR3 whose PDPTEs were read and are valid: it takes
+    /// effect, with them, at the next entry.
     Pae {
         write: crate::run::PaeWrite,
-        pdptes: Option<[u64; 4]>,
+        pdptes: [u64; 4],
     },
 }
 

@@ -27,6 +27,8 @@ pub const CR4_OSXSAVE: u64 = 1 << 18;
 pub const EFER_LME: u64 = 1 << 8;
 /// EFER.LMA.
 pub const EFER_LMA: u64 = 1 << 10;
+/// EFER.NXE.
+pub const EFER_NXE: u64 = 1 << 11;
 /// RFLAGS.TF.
 pub const RFLAGS_TF: u64 = 1 << 8;
 
@@ -106,15 +108,18 @@ pub fn debug_register(dr: u8, cr4: u64) -> Option<u8> {
     }
 }
 
-/// DR6 after a single-step #DB is raised: B0-B3 cleared, the fixed and
-/// active-low bits set, and BS (KVM's `kvm_deliver_exception_payload()`
-/// for `DR6_BS`).
-pub fn dr6_single_step(dr6: u64) -> u64 {
-    /// DR6.BS.
-    const DR6_BS: u64 = 1 << 14;
+/// DR6.BD: the #DB came from general detect.
+pub const DR6_BD: u64 = 1 << 13;
+/// DR6.BS: the #DB is a single-step trap.
+pub const DR6_BS: u64 = 1 << 14;
+
+/// DR6 when a #DB caused by `cause` (DR6_BD or DR6_BS) is raised: B0-B3
+/// cleared, the fixed and active-low bits set, and the cause (KVM's
+/// `kvm_deliver_exception_payload()` for a #DB).
+pub fn dr6_for_db(dr6: u64, cause: u64) -> u64 {
     /// The bits of DR6 that read as 1 when nothing is reported.
     const DR6_ACTIVE_LOW: u64 = 0xffff_0ff0;
-    (dr6 & !0xf) | DR6_ACTIVE_LOW | DR6_BS
+    (dr6 & !0xf) | DR6_ACTIVE_LOW | cause
 }
 
 /// `-KVM_ENOSYS`: an unknown hypercall.
@@ -241,10 +246,11 @@ mod tests {
     }
 
     #[test]
-    fn single_step_dr6() {
-        assert_eq!(dr6_single_step(0xffff_0ff0), 0xffff_4ff0);
-        assert_eq!(dr6_single_step(0xffff_0ff3), 0xffff_4ff0);
-        assert_eq!(dr6_single_step(0), 0xffff_4ff0);
+    fn db_dr6() {
+        assert_eq!(dr6_for_db(0xffff_0ff0, DR6_BS), 0xffff_4ff0);
+        assert_eq!(dr6_for_db(0xffff_0ff3, DR6_BS), 0xffff_4ff0);
+        assert_eq!(dr6_for_db(0, DR6_BS), 0xffff_4ff0);
+        assert_eq!(dr6_for_db(0xffff_0ff1, DR6_BD), 0xffff_2ff0);
     }
 
     #[test]

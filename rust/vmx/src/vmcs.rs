@@ -444,7 +444,7 @@ impl EptViolation {
     /// entry (bit 7: a linear address is known; bit 8 clear: the access was
     /// not to the translation of that address).
     pub fn page_walk(self) -> bool {
-        self.0 & (1 << 7) != 0 && self.0 & (1 << 8) == 0
+        self.linear_valid() && self.0 & (1 << 8) == 0
     }
 
     /// Whether the guest-physical address was mapped at all (readable,
