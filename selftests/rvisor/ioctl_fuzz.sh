@@ -44,9 +44,7 @@ if [ "$KVM_CONTROL" != 1 ]; then
 fi
 
 require_kvm_modules
-insmod "$RVISOR_KMODS/irqbypass.ko" 2>/dev/null
-insmod "$RVISOR_KMODS/kvm.ko" 2>/dev/null
-ktap_check "insmod kvm-intel.ko" insmod "$RVISOR_KMODS/kvm-intel.ko"
+ktap_check "insmod kvm-intel.ko" load_kvm
 run_watched "$LIMIT" /tmp/ioctl_fuzz.kvm "$RVISOR_BIN/ioctl_fuzz" /dev/kvm "$((N / 10))" "$SEED"
 rc=$?
 sed 's/^/# kvm: /' /tmp/ioctl_fuzz.kvm

@@ -19,9 +19,7 @@ grep -v '^ok\|^KTAP\|^1\.\.' /tmp/avx.rvisor
 ktap_expect "rvisor: the guest sees its own YMM state" 0 "$rc"
 rmmod rvisor
 
-insmod "$RVISOR_KMODS/irqbypass.ko" 2>/dev/null
-insmod "$RVISOR_KMODS/kvm.ko" 2>/dev/null
-insmod "$RVISOR_KMODS/kvm-intel.ko" 2>/dev/null
+load_kvm 2>/dev/null
 "$RVISOR_BIN/vm_attack" /dev/kvm avx >/tmp/avx.kvm 2>&1
 rc=$?
 grep -v '^ok\|^KTAP\|^1\.\.' /tmp/avx.kvm | sed 's/^# /# kvm: /'
