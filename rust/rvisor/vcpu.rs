@@ -362,8 +362,17 @@ impl Vcpu {
         if !crate::cpuid_table::efer_allowed(&st.g.cpuid, s.efer) {
             return Err(EINVAL);
         }
+        // PAE paging outside long mode: the PDPTEs come from guest memory
+        // (the VM's lock is taken inside the vCPU's, as in `KVM_RUN`).
+        let pdptes = if !long && s.cr0 & CR0_PG != 0 && s.cr4 & CR4_PAE != 0 {
+            Some(self.vm.read_pdptes(s.cr3)?)
+        } else {
+            None
+        };
         // As KVM's __set_sregs_common(): an APIC base the guest could not
-        // have (reserved bits, x2APIC without CPUID) fails the call.
+        // have (reserved bits, x2APIC without CPUID) fails the call. It is
+        // checked after the PDPTE read, the last check that can fail,
+        // because the check is also the write.
         let cpu = guest_msrs::guest_cpu(&st.g.cpuid);
         if !st
             .g
@@ -373,13 +382,6 @@ impl Vcpu {
         {
             return Err(EINVAL);
         }
-        // PAE paging outside long mode: the PDPTEs come from guest memory
-        // (the VM's lock is taken inside the vCPU's, as in `KVM_RUN`).
-        let pdptes = if !long && s.cr0 & CR0_PG != 0 && s.cr4 & CR4_PAE != 0 {
-            Some(self.vm.read_pdptes(s.cr3)?)
-        } else {
-            None
-        };
         Self::with_vmcs(&mut st, |v, st| {
             for (seg, src) in Segment::ALL
                 .iter()
