@@ -9,20 +9,6 @@
 
 ktap_plan 23
 
-# iperf NS_SERVER NS_CLIENT SERVER_ADDR [ARGS]: Mbit/s of a 2 s TCP run.
-iperf() {
-	local s=$1 c=$2 addr=$3
-	shift 3
-	# Bounded: a stalled control connection would otherwise hang the
-	# test (seen once under load); a run cut short reports 0.
-	ip netns exec "$s" timeout 40 iperf3 -s -1 >/dev/null 2>&1 &
-	local spid=$!
-	sleep 1
-	ip netns exec "$c" timeout 30 iperf3 -c "$addr" -t 2 "$@" 2>/dev/null |
-		awk '/receiver$/ { v = $7; u = $8 } END { if (u == "Gbits/sec") v *= 1000; if (u == "Kbits/sec") v /= 1000; print v + 0 }'
-	wait "$spid" 2>/dev/null
-}
-
 fresh_module || exit 1
 for fam in 4 6; do
 	if [ $fam = 4 ]; then
@@ -39,12 +25,12 @@ for fam in 4 6; do
 	overlay ib$fam vx0 $ib/24
 	ktap_check "IPv$fam: ping rvxlan -> Linux vxlan" pings ia$fam $ib
 	ktap_check "IPv$fam: ping Linux vxlan -> rvxlan" pings ib$fam $ia
-	mbit=$(iperf ib$fam ia$fam $ib)
-	ktap_diag "IPv$fam: TCP rvxlan -> vxlan $mbit Mbit/s"
-	ktap_check "IPv$fam: TCP (iperf3) rvxlan -> Linux vxlan" awk -v v="$mbit" 'BEGIN { exit !(v > 1) }'
-	mbit=$(iperf ib$fam ia$fam $ib -R)
-	ktap_diag "IPv$fam: TCP vxlan -> rvxlan $mbit Mbit/s"
-	ktap_check "IPv$fam: TCP (iperf3) Linux vxlan -> rvxlan" awk -v v="$mbit" 'BEGIN { exit !(v > 1) }'
+	tcp_run ib$fam ia$fam $ib 2
+	ktap_diag "IPv$fam: TCP rvxlan -> vxlan $MBIT Mbit/s"
+	tcp_check "IPv$fam: TCP (iperf3) rvxlan -> Linux vxlan"
+	tcp_run ib$fam ia$fam $ib 2 -R
+	ktap_diag "IPv$fam: TCP vxlan -> rvxlan $MBIT Mbit/s"
+	tcp_check "IPv$fam: TCP (iperf3) Linux vxlan -> rvxlan"
 
 	pcap=/tmp/rvx-interop$fam.pcap
 	# Checksums in software, so that the capture holds final ones (veth
@@ -89,8 +75,8 @@ rvx ra add rx0 vni 4242 remote 10.1.0.2 && rvx rb add rx0 vni 4242 remote 10.1.0
 overlay ra rx0 192.168.42.1/24
 overlay rb rx0 192.168.42.2/24
 ktap_check "rvxlan <-> rvxlan: ping" pings ra 192.168.42.2
-mbit=$(iperf rb ra 192.168.42.2)
-ktap_diag "rvxlan -> rvxlan TCP $mbit Mbit/s"
-ktap_check "rvxlan <-> rvxlan: TCP (iperf3)" awk -v v="$mbit" 'BEGIN { exit !(v > 1) }'
+tcp_run rb ra 192.168.42.2 2
+ktap_diag "rvxlan -> rvxlan TCP $MBIT Mbit/s"
+tcp_check "rvxlan <-> rvxlan: TCP (iperf3)"
 ktap_expect "rvxlan <-> rvxlan: the receiver learned the sender's MAC" 1 "$(counter rb rx0 learned_new)"
 ktap_finish

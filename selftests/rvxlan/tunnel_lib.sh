@@ -53,6 +53,42 @@ overlay() {
 	ip -n "$1" link set "$2" up
 }
 
+# tcp_run NS_SERVER NS_CLIENT ADDR SECONDS [ARGS]: one iperf3 TCP run;
+# sets MBIT (the receiver's Mbit/s, 0 when the run did not happen) and
+# IPERF_OUT (the client's output, for tcp_check's diagnosis).
+tcp_run() {
+	local s=$1 c=$2 addr=$3 t=$4 spid i
+	shift 4
+	# Bounded: a stalled control connection would otherwise hang the
+	# test (seen once under load).
+	ip netns exec "$s" timeout 40 iperf3 -s -1 >/dev/null 2>&1 &
+	spid=$!
+	# Connect once the server listens, not after a fixed sleep: a client
+	# refused because a loaded TCG machine was slow to start the server
+	# looks exactly like a tunnel that carries nothing.
+	for i in $(seq 100); do
+		ip netns exec "$s" ss -Hltn 'sport = :5201' 2>/dev/null | grep -q . && break
+		sleep 0.1
+	done
+	IPERF_OUT=$(ip netns exec "$c" timeout 30 iperf3 -c "$addr" -t "$t" "$@" 2>&1)
+	MBIT=$(printf '%s\n' "$IPERF_OUT" |
+		awk '/receiver$/ { v = $7; u = $8 } END { if (u == "Gbits/sec") v *= 1000; if (u == "Kbits/sec") v /= 1000; print v + 0 }')
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	return 0
+}
+
+# tcp_check DESCRIPTION: passes when the last tcp_run moved more than
+# 1 Mbit/s; a failure shows what the client printed.
+tcp_check() {
+	if awk -v v="$MBIT" 'BEGIN { exit !(v > 1) }'; then
+		ktap_pass "$1"
+	else
+		printf '%s\n' "$IPERF_OUT" | sed 's/^/# iperf3: /'
+		ktap_fail "$1" "TCP moved $MBIT Mbit/s"
+	fi
+}
+
 # pings NS ADDR [COUNT]: succeeds when every one of COUNT pings is answered.
 pings() {
 	ip netns exec "$1" ping -q -c "${3:-3}" -i 0.2 -W 2 "$2" >/dev/null 2>&1
