@@ -129,8 +129,15 @@ fn inject_db(v: &mut LoadedVmcs<'_>, g: &mut Guest, cause: u64) -> Result<Next> 
 }
 
 /// Injects a hardware exception; the instruction is not skipped. In real
-/// mode no error code is pushed.
+/// mode no error code is pushed; a fault pushes RFLAGS.RF set.
 pub(crate) fn inject(v: &mut LoadedVmcs<'_>, vec: u8, error_code: Option<u32>) -> Result<Next> {
+    if vector::is_fault(vec) {
+        // The image of RFLAGS a fault pushes has RF set; an injected
+        // event pushes the guest's RFLAGS as it is, so set it as KVM's
+        // kvm_check_and_inject_events() does.
+        let rflags = v.read(field::GUEST_RFLAGS);
+        v.write(field::GUEST_RFLAGS, rflags | cr::RFLAGS_RF)?;
+    }
     let protected = read_cr0(v) & 1 != 0;
     let ec = protected && error_code.is_some();
     v.write(
@@ -278,7 +285,9 @@ pub(crate) fn handle(
         }
         reason::VMCALL => {
             let long64 = cpu_mode(v) == CpuMode::Long;
-            g.regs[gpr::RAX] = cr::hypercall(g.regs[gpr::RAX], cpl(v), long64);
+            let r = &g.regs;
+            let args = [r[gpr::RBX], r[gpr::RCX], r[gpr::RDX], r[gpr::RSI]];
+            g.regs[gpr::RAX] = cr::hypercall(r[gpr::RAX], args, cpl(v), long64);
             skip(v, g)
         }
         reason::IO_INSTRUCTION => handle_io(vcpu, v, g),
@@ -312,18 +321,21 @@ pub(crate) fn handle(
     }
 }
 
+/// The vCPU state CPUID.1 follows (OSXSAVE, APIC).
+pub(crate) fn cpuid_runtime(v: &LoadedVmcs<'_>, g: &Guest) -> cpuid_table::Runtime {
+    cpuid_table::Runtime {
+        osxsave: v.read(field::GUEST_CR4) & CR4_OSXSAVE != 0,
+        apic: g.msrs.soft.apic_enabled(),
+    }
+}
+
 fn handle_cpuid(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
     if g.msrs.soft.cpuid_faulting() && cpl(v) > 0 {
         return gp(v);
     }
     let leaf = g.regs[gpr::RAX] as u32;
     let subleaf = g.regs[gpr::RCX] as u32;
-    let mut r = cpuid_table::lookup(&g.cpuid, leaf, subleaf);
-    if leaf == 1 {
-        // OSXSAVE mirrors the guest's CR4, as on hardware.
-        let osxsave = v.read(field::GUEST_CR4) & CR4_OSXSAVE != 0;
-        r[2] = (r[2] & !(1 << 27)) | if osxsave { 1 << 27 } else { 0 };
-    }
+    let r = cpuid_table::lookup(&g.cpuid, leaf, subleaf, cpuid_runtime(v, g));
     for (i, reg) in [gpr::RAX, gpr::RBX, gpr::RCX, gpr::RDX]
         .into_iter()
         .enumerate()

@@ -364,15 +364,22 @@ impl Vcpu {
         }
         // PAE paging outside long mode: the PDPTEs come from guest memory
         // (the VM's lock is taken inside the vCPU's, as in `KVM_RUN`).
+        // As KVM's __set_sregs_common(), which ignores load_pdptrs()
+        // failing, PDPTEs that cannot be read or have reserved bits do not
+        // fail the call: they are not loaded, and the processor keeps the
+        // ones it had, so that no VM entry fails on them.
         let pdptes = if !long && s.cr0 & CR0_PG != 0 && s.cr4 & CR4_PAE != 0 {
-            Some(self.vm.read_pdptes(s.cr3)?)
+            let maxphyaddr = crate::cpuid_table::maxphyaddr(&st.g.cpuid);
+            self.vm
+                .read_pdptes(s.cr3)
+                .ok()
+                .filter(|p| crate::cr::valid_pdptes(p, maxphyaddr))
         } else {
             None
         };
         // As KVM's __set_sregs_common(): an APIC base the guest could not
         // have (reserved bits, x2APIC without CPUID) fails the call. It is
-        // checked after the PDPTE read, the last check that can fail,
-        // because the check is also the write.
+        // the last check, because the check is also the write.
         let cpu = guest_msrs::guest_cpu(&st.g.cpuid);
         if !st
             .g
@@ -437,10 +444,12 @@ impl Vcpu {
     }
 
     fn get_cpuid2(&self, arg: u64) -> Result<isize> {
-        let st = self.state.lock()?;
+        let mut st = self.state.lock()?;
         let mut copy = KVec::with_capacity(st.g.cpuid.len(), GFP_KERNEL_ACCOUNT)?;
+        // As KVM, whose table follows the vCPU (kvm_update_cpuid_runtime()).
+        let rt = Self::with_vmcs(&mut st, |v, g| Ok(crate::exits::cpuid_runtime(v, g)))?;
         for e in st.g.cpuid.iter() {
-            copy.push(*e, GFP_KERNEL_ACCOUNT)?;
+            copy.push(crate::cpuid_table::with_runtime(e, rt), GFP_KERNEL_ACCOUNT)?;
         }
         drop(st);
         write_cpuid2(arg, &copy)

@@ -205,6 +205,44 @@ asm(".pushsection .rodata\n.code64\n"
     "g_vector_mmio_end:\n"
     ".code64\n.popsection\n");
 
+/* 32-bit, paging off: turn paging on (CR0.PG), then HLT. */
+VT_GUEST(g_paging_on);
+asm(".pushsection .rodata\n.code32\n"
+    "g_paging_on_start:\n"
+    "  mov %cr0, %eax\n"
+    "  or $0x80000000, %eax\n"
+    "  mov %eax, %cr0\n"	/* at +8 */
+    "  hlt\n"
+    "g_paging_on_end:\n"
+    ".code64\n.popsection\n");
+
+/*
+ * 64-bit, with an IDT: RDMSR of an MSR neither hypervisor has (a #GP the
+ * hypervisor injects), then UD2 (a #UD; rvisor lets the processor deliver
+ * it, KVM injects it after failing to emulate). Each handler keeps the
+ * RFLAGS image the fault pushed (R13 for #GP, R14 for #UD).
+ */
+VT_GUEST(g_fault_rf);
+extern const uint8_t g_fault_rf_gp[], g_fault_rf_ud[];
+asm(".pushsection .rodata\n.code64\n"
+    "g_fault_rf_start:\n"
+    "  mov %rbx, %rsp\n"
+    "  mov $0x4b564dff, %ecx\n"
+    "  rdmsr\n"
+    "  ud2\n"
+    "  hlt\n"
+    "g_fault_rf_gp:\n"
+    "  mov 24(%rsp), %r13\n"	/* error code, RIP, CS, RFLAGS */
+    "  addq $2, 8(%rsp)\n"	/* past the RDMSR */
+    "  add $8, %rsp\n"
+    "  iretq\n"
+    "g_fault_rf_ud:\n"
+    "  mov 16(%rsp), %r14\n"	/* RIP, CS, RFLAGS */
+    "  addq $2, (%rsp)\n"	/* past the UD2 */
+    "  iretq\n"
+    "g_fault_rf_end:\n"
+    ".code64\n.popsection\n");
+
 static const char *dev;
 
 /* KVM_SET_MSRS or KVM_GET_MSRS of one MSR; returns the ioctl's result. */
@@ -607,13 +645,19 @@ static void test_dr_general_detect(void)
 }
 
 /* A 64-bit interrupt gate to CODE + (handler - g_vector_start), selector 8. */
-static void idt_gate(uint8_t *mem, uint64_t idt, int vec, const uint8_t *handler)
+/* A 64-bit interrupt gate for vector VEC at guest address OFF. */
+static void idt_gate_at(uint8_t *mem, uint64_t idt, int vec, uint64_t off)
 {
-	uint64_t off = CODE + (uint64_t)(handler - g_vector_start);
 	uint64_t *gate = (uint64_t *)(mem + idt + 16 * vec);
 
 	gate[0] = (off & 0xffff) | (8ull << 16) | (0x8eull << 40) | ((off >> 16 & 0xffff) << 48);
 	gate[1] = off >> 32;
+}
+
+/* A gate for vector VEC to HANDLER, a label of g_vector (loaded at CODE). */
+static void idt_gate(uint8_t *mem, uint64_t idt, int vec, const uint8_t *handler)
+{
+	idt_gate_at(mem, idt, vec, CODE + (uint64_t)(handler - g_vector_start));
 }
 
 /*
@@ -1032,6 +1076,203 @@ static int host_has_avx(void)
 	return (lo & 6) == 6;
 }
 
+/*
+ * A fault pushes RFLAGS with RF set (SDM Vol. 3A, 18.3.1.1), also one the
+ * hypervisor injects: VM entry pushes the guest's RFLAGS as it is, so KVM
+ * sets RF before it injects a fault (kvm_check_and_inject_events()).
+ * rvisor did not, so the #GP it injected for RDMSR pushed RF clear. The
+ * control: the #UD the processor delivers pushes RF set.
+ */
+static void test_fault_rf(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	struct vt_vcpu v;
+	uint8_t *mem = idt_vm(&vm, &v);
+	uint64_t at = CODE + 0x800;
+	struct kvm_regs r = { .rip = at, .rflags = 2, .rbx = 0x300000 };
+	int exit;
+
+	VT_LOAD(mem, at, g_fault_rf);
+	idt_gate_at(mem, 0x5000, 13, at + (uint64_t)(g_fault_rf_gp - g_fault_rf_start));
+	idt_gate_at(mem, 0x5000, 6, at + (uint64_t)(g_fault_rf_ud - g_fault_rf_start));
+	if (ioctl(v.fd, KVM_SET_REGS, &r))
+		vt_die("KVM_SET_REGS");
+	exit = vt_run(&v);
+	r = vt_regs(&v);
+	printf("# guest: pushed RFLAGS: exit %s #GP (injected) %#llx #UD %#llx\n",
+	       vt_exit_name(exit), (unsigned long long)r.r13, (unsigned long long)r.r14);
+	vt_result(exit == KVM_EXIT_HLT && (r.r14 & 0x10000),
+		  "control: the #UD pushed RFLAGS with RF set");
+	vt_result(exit == KVM_EXIT_HLT && (r.r13 & 0x10000),
+		  "the #GP the hypervisor injected pushed RFLAGS with RF set, as a fault");
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/*
+ * A 32-bit guest whose TR is a busy 16-bit TSS turns long mode on (EFER.LME,
+ * then CR0.PG): the processor refuses a VM entry into IA-32e mode with any
+ * TR but a 64-bit busy TSS (SDM Vol. 3C, 27.3.1.2), so the TSS is retyped,
+ * as KVM's enter_lmode() does. rvisor kept the 16-bit type, and the guest
+ * made every later VM entry fail (KVM_EXIT_FAIL_ENTRY) until 56a72e4.
+ */
+static void test_tss16_long(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	struct vt_vcpu v;
+	uint8_t *mem = long_mode_vm(&vm, &v, 0x500);
+	struct kvm_sregs s;
+	int exit;
+
+	VT_LOAD(mem, CODE, g_paging_on);
+	if (ioctl(v.fd, KVM_GET_SREGS, &s))
+		vt_die("KVM_GET_SREGS");
+	s.cr0 = 0x11;
+	s.efer = 0x100;
+	s.cs.l = 0;
+	s.cs.db = 1;
+	s.tr = (struct kvm_segment){ .base = 0x30000, .limit = 0x67, .selector = 0x18, .type = 3,
+				     .present = 1 };
+	if (ioctl(v.fd, KVM_SET_SREGS, &s))
+		vt_die("KVM_SET_SREGS");
+	enter(&v, CODE, 2, 0);
+	exit = vt_run(&v);
+	if (ioctl(v.fd, KVM_GET_SREGS, &s))
+		vt_die("KVM_GET_SREGS");
+	printf("# guest: 16-bit TSS into long mode: exit %s efer %#llx cr0 %#llx tr type %u\n",
+	       vt_exit_name(exit), (unsigned long long)s.efer, (unsigned long long)s.cr0,
+	       s.tr.type);
+	if (exit == KVM_EXIT_FAIL_ENTRY)
+		vt_diag("  hardware reason %#llx",
+			(unsigned long long)v.run->fail_entry.hardware_entry_failure_reason);
+	if (exit == KVM_EXIT_INTERNAL_ERROR)
+		vt_diag("  suberror %u data %#llx %#llx", v.run->internal.suberror,
+			(unsigned long long)v.run->internal.data[0],
+			(unsigned long long)v.run->internal.data[1]);
+	vt_result(exit == KVM_EXIT_HLT && (s.efer & 0x400) && s.tr.type == 11,
+		  "long mode from a 16-bit TSS: the guest runs on, its TSS retyped 64-bit busy");
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/*
+ * A 32-bit vCPU with CR4.PAE, paging off, CR3 at a PDPT at 0x20000 whose
+ * first entry is PDPTE, the page directory at 0x21000 mapping 0-4 MiB; no
+ * IDT.
+ */
+static struct vt_vcpu pae_vcpu(struct vt_vm *vm, uint64_t pdpte)
+{
+	uint8_t *mem = vt_mem(vm, 0, 0, 0x400000, 0);
+	uint64_t *pdpt = (uint64_t *)(mem + 0x20000);
+	uint64_t *pd = (uint64_t *)(mem + 0x21000);
+	struct vt_vcpu v = vt_vcpu_create(vm, 0);
+	struct kvm_sregs s;
+
+	pdpt[0] = pdpte;
+	pd[0] = 0x83;
+	pd[1] = 0x200000 | 0x83;
+	VT_LOAD(mem, CODE, g_paging_on);
+	vt_set_supported_cpuid(vm, &v);
+	vt_protected_mode(&v, CODE);
+	if (ioctl(v.fd, KVM_GET_SREGS, &s))
+		vt_die("KVM_GET_SREGS");
+	s.cr4 = 0x20;
+	s.cr3 = 0x20000;
+	s.idt.limit = 0;
+	if (ioctl(v.fd, KVM_SET_SREGS, &s))
+		vt_die("KVM_SET_SREGS");
+	return v;
+}
+
+/*
+ * A guest turns PAE paging on with a reserved bit (R/W, bit 1) in a present
+ * PDPTE: the MOV to CR0 raises #GP and changes nothing (KVM's
+ * load_pdptrs(); SDM Vol. 3A, 4.4.1). rvisor loaded the PDPTEs into the
+ * VMCS unchecked, and the guest made its VM entry fail until 56a72e4. The
+ * control: the same PDPTE without the reserved bit turns paging on.
+ */
+static void test_pae_reserved(void)
+{
+	static const struct {
+		uint64_t pdpte;
+		const char *what;
+	} cases[] = {
+		{ 0x21000 | 1, "valid PDPTE" },
+		{ 0x21000 | 3, "PDPTE with R/W (reserved)" },
+	};
+
+	for (unsigned int i = 0; i < 2; i++) {
+		struct vt_vm vm = vt_vm_create(dev);
+		struct vt_vcpu v = pae_vcpu(&vm, cases[i].pdpte);
+		struct kvm_sregs s;
+		struct kvm_regs r;
+		int exit = vt_run(&v);
+
+		if (ioctl(v.fd, KVM_GET_SREGS, &s))
+			vt_die("KVM_GET_SREGS");
+		r = vt_regs(&v);
+		printf("# guest: PAE paging on, %s: exit %s rip %#llx cr0 %#llx\n", cases[i].what,
+		       vt_exit_name(exit), (unsigned long long)r.rip, (unsigned long long)s.cr0);
+		if (i == 0)
+			vt_result(exit == KVM_EXIT_HLT && (s.cr0 >> 31) == 1,
+				  "PAE paging on with a valid PDPTE: HLT, paging on");
+		else
+			vt_result(exit == KVM_EXIT_SHUTDOWN && (s.cr0 >> 31) == 0 &&
+					  r.rip == CODE + 8,
+				  "PAE paging on with a reserved PDPTE bit: #GP at the MOV (no IDT: shutdown), paging still off");
+		vt_vcpu_destroy(&vm, &v);
+		vt_vm_destroy(&vm);
+	}
+}
+
+/*
+ * The VMM sets PAE paging with KVM_SET_SREGS, CR3 at PDPTEs with a reserved
+ * bit, or at memory no slot backs. KVM ignores load_pdptrs() failing there:
+ * the call succeeds and the processor keeps its old PDPTEs (here none
+ * present, so the first fetch faults: shutdown). rvisor refused the second
+ * (EFAULT), and loaded the first into the VMCS, so the VM entry failed.
+ */
+static void test_sregs_pae(void)
+{
+	static const struct {
+		uint64_t pdpte, cr3;
+		const char *what;
+	} cases[] = {
+		{ 0x21000 | 1, 0x20000, "valid PDPTEs" },
+		{ 0x21000 | 3, 0x20000, "a reserved PDPTE bit" },
+		{ 0x21000 | 1, 0x7fff000, "CR3 in no slot" },
+	};
+
+	for (unsigned int i = 0; i < 3; i++) {
+		struct vt_vm vm = vt_vm_create(dev);
+		struct vt_vcpu v = pae_vcpu(&vm, cases[i].pdpte);
+		struct kvm_sregs s;
+		int set, exit;
+
+		if (ioctl(v.fd, KVM_GET_SREGS, &s))
+			vt_die("KVM_GET_SREGS");
+		s.cr0 |= 0x80000000;
+		s.cr3 = cases[i].cr3;
+		set = ioctl(v.fd, KVM_SET_SREGS, &s) ? -errno : 0;
+		vt_set_entry(&v, CODE + 8 + 3);
+		exit = vt_run(&v);
+		printf("# guest: KVM_SET_SREGS PAE paging, %s: %s, exit %s\n", cases[i].what,
+		       set ? strerror(-set) : "accepted", vt_exit_name(exit));
+		if (exit == KVM_EXIT_FAIL_ENTRY)
+			vt_diag("  hardware reason %#llx",
+				(unsigned long long)v.run->fail_entry.hardware_entry_failure_reason);
+		if (i == 0)
+			vt_result(set == 0 && exit == KVM_EXIT_HLT,
+				  "KVM_SET_SREGS PAE paging, valid PDPTEs: the guest runs");
+		else
+			vt_result(set == 0 && exit == KVM_EXIT_SHUTDOWN,
+				  "KVM_SET_SREGS PAE paging, %s: accepted, old PDPTEs kept (the fetch faults), no failed VM entry",
+				  cases[i].what);
+		vt_vcpu_destroy(&vm, &v);
+		vt_vm_destroy(&vm);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 2 && !strcmp(argv[2], "avx")) {
@@ -1048,7 +1289,7 @@ int main(int argc, char **argv)
 	}
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..30\n");
+	printf("KTAP version 1\n1..38\n");
 	printf("# device %s\n", dev);
 	test_rip_wrap_32();
 	test_syscall_reset_lstar();
@@ -1058,6 +1299,10 @@ int main(int argc, char **argv)
 	test_dr7();
 	test_dr_general_detect();
 	test_ac_cpl3();
+	test_fault_rf();
+	test_tss16_long();
+	test_pae_reserved();
+	test_sregs_pae();
 	test_vectoring();
 	test_vectoring_mmio();
 	test_remap();

@@ -63,6 +63,55 @@ asm(".pushsection .rodata\n.code16\n"
     "g_cpuid_end:\n"
     ".code64\n.popsection\n");
 
+/*
+ * Real mode: CPUID.1:EDX (APIC bit 9), then APIC_BASE.EN cleared by WRMSR,
+ * then CPUID.1:EDX again.
+ */
+VT_GUEST(g_cpuid_apic);
+asm(".pushsection .rodata\n.code16\n"
+    "g_cpuid_apic_start:\n"
+    "  mov $1, %eax\n"
+    "  cpuid\n"
+    "  mov %edx, %eax\n"
+    "  and $0x200, %eax\n"
+    "  out %eax, $0x30\n"
+    "  mov $0x1b, %ecx\n"
+    "  rdmsr\n"
+    "  and $~0x800, %eax\n"
+    "  wrmsr\n"
+    "  mov $1, %eax\n"
+    "  cpuid\n"
+    "  mov %edx, %eax\n"
+    "  and $0x200, %eax\n"
+    "  out %eax, $0x30\n"
+    "  hlt\n"
+    "g_cpuid_apic_end:\n"
+    ".code64\n.popsection\n");
+
+/*
+ * Real mode: KVM_HC_SEND_IPI (10) with a shorthand in the ICR (RSI), then
+ * with a plain fixed ICR, then KVM_HC_CLOCK_PAIRING (9) of clock type 1.
+ */
+VT_GUEST(g_hypercalls);
+asm(".pushsection .rodata\n.code16\n"
+    "g_hypercalls_start:\n"
+    "  mov $1, %ebx\n"
+    "  mov $0xc0020, %esi\n"
+    "  mov $10, %eax\n"
+    "  vmcall\n"
+    "  out %eax, $0x30\n"
+    "  mov $0x20, %esi\n"
+    "  mov $10, %eax\n"
+    "  vmcall\n"
+    "  out %eax, $0x30\n"
+    "  mov $1, %ecx\n"
+    "  mov $9, %eax\n"
+    "  vmcall\n"
+    "  out %eax, $0x30\n"
+    "  hlt\n"
+    "g_hypercalls_end:\n"
+    ".code64\n.popsection\n");
+
 /* 32-bit flat: MMIO store imm32, load dword, movzx byte, store reg. */
 VT_GUEST(g_mmio);
 asm(".pushsection .rodata\n.code32\n"
@@ -336,6 +385,53 @@ static void test_cpuid_vmcall(void)
 	expect_io(&v, KVM_EXIT_IO_OUT, 0x30, 4, (uint32_t)-1000,
 		  "VMCALL with an unknown number returns -KVM_ENOSYS in the kernel");
 	vt_result(vt_expect_exit(&v, KVM_EXIT_HLT, "hlt"), "then HLT");
+	vt_vcpu_destroy(&vm, &v);
+
+	/* KVM's answers for the PV IPI and clock pairing hypercalls without
+	 * an in-kernel APIC (-KVM_EINVAL, -EOPNOTSUPP, -KVM_EOPNOTSUPP). */
+	v = vt_vcpu_create(&vm, 1);
+	VT_LOAD(mem, CODE, g_hypercalls);
+	vt_real_mode(&v, CODE);
+	expect_io(&v, KVM_EXIT_IO_OUT, 0x30, 4, (uint32_t)-22,
+		  "KVM_HC_SEND_IPI with a shorthand: -KVM_EINVAL");
+	expect_io(&v, KVM_EXIT_IO_OUT, 0x30, 4, (uint32_t)-95,
+		  "KVM_HC_SEND_IPI with no in-kernel APIC: -EOPNOTSUPP");
+	expect_io(&v, KVM_EXIT_IO_OUT, 0x30, 4, (uint32_t)-95,
+		  "KVM_HC_CLOCK_PAIRING of another clock than the wall clock: -KVM_EOPNOTSUPP");
+	vt_result(vt_expect_exit(&v, KVM_EXIT_HLT, "hlt"), "then HLT");
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/*
+ * CPUID.1:EDX.APIC follows APIC_BASE.EN, in the guest and in
+ * KVM_GET_CPUID2, as KVM's kvm_update_cpuid_runtime() (without an
+ * in-kernel APIC too): a guest that turns its APIC off reads no APIC.
+ */
+static void test_cpuid_apic(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	void *mem = vt_mem(&vm, 0, 0, 0x100000, 0);
+	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[100];
+	} cpuid = { .c.nent = 100 };
+	uint32_t edx = ~0u;
+
+	vt_set_supported_cpuid(&vm, &v);
+	VT_LOAD(mem, CODE, g_cpuid_apic);
+	vt_real_mode(&v, CODE);
+	expect_io(&v, KVM_EXIT_IO_OUT, 0x30, 4, 0x200, "CPUID.1:EDX.APIC with the APIC enabled (reset)");
+	expect_io(&v, KVM_EXIT_IO_OUT, 0x30, 4, 0,
+		  "CPUID.1:EDX.APIC clear once the guest clears APIC_BASE.EN");
+	vt_result(vt_expect_exit(&v, KVM_EXIT_HLT, "hlt"), "then HLT");
+	if (ioctl(v.fd, KVM_GET_CPUID2, &cpuid) == 0)
+		for (unsigned int i = 0; i < cpuid.c.nent; i++)
+			if (cpuid.e[i].function == 1)
+				edx = cpuid.e[i].edx;
+	printf("# guest: KVM_GET_CPUID2 leaf 1 EDX.APIC %u\n", (edx >> 9) & 1);
+	vt_result(edx != ~0u && !(edx & 0x200), "KVM_GET_CPUID2 shows leaf 1 without APIC too");
 	vt_vcpu_destroy(&vm, &v);
 	vt_vm_destroy(&vm);
 }
@@ -792,11 +888,12 @@ int main(int argc, char **argv)
 {
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..62\n");
+	printf("KTAP version 1\n1..70\n");
 	printf("# device %s\n", dev);
 	test_out_hlt();
 	test_in();
 	test_cpuid_vmcall();
+	test_cpuid_apic();
 	test_mmio();
 	test_readonly();
 	test_shutdown_and_fail_entry();

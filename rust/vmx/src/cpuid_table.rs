@@ -51,20 +51,39 @@ fn is_amd_like(basic: &KvmCpuidEntry2) -> bool {
     )
 }
 
-/// CPUID(`function`, `index`) from `table`. A leaf the table lacks reads as
-/// the highest basic leaf on Intel-like vendors when it lies beyond its
-/// class's maximum (as on hardware), otherwise as zeros: KVM's
-/// `kvm_cpuid()`.
-pub fn lookup(table: &[KvmCpuidEntry2], function: u32, index: u32) -> [u32; 4] {
-    let regs = |e: &KvmCpuidEntry2| [e.eax, e.ebx, e.ecx, e.edx];
-    if let Some(e) = find(table, function, Some(index)) {
-        return regs(e);
+/// The vCPU state some CPUID bits follow instead of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Runtime {
+    /// CR4.OSXSAVE.
+    pub osxsave: bool,
+    /// APIC_BASE.EN.
+    pub apic: bool,
+}
+
+/// `e` as the guest reads it: CPUID.1:ECX.OSXSAVE[27] is CR4.OSXSAVE and
+/// CPUID.1:EDX.APIC[9] is APIC_BASE.EN, whatever the table says. KVM's
+/// `kvm_update_cpuid_runtime()` rewrites its table so on each change, with
+/// or without an in-kernel APIC, so `KVM_GET_CPUID2` shows them too.
+pub fn with_runtime(e: &KvmCpuidEntry2, rt: Runtime) -> KvmCpuidEntry2 {
+    let mut e = *e;
+    if e.function == 1 {
+        e.ecx = (e.ecx & !(1 << 27)) | (u32::from(rt.osxsave) << 27);
+        e.edx = (e.edx & !(1 << 9)) | (u32::from(rt.apic) << 9);
     }
-    let Some(basic) = find(table, 0, None) else {
-        return [0; 4];
-    };
+    e
+}
+
+/// The entry CPUID(`function`, `index`) reads from `table`. A leaf the
+/// table lacks reads as the highest basic leaf on Intel-like vendors when
+/// it lies beyond its class's maximum (as on hardware), otherwise as zeros
+/// (`None`): KVM's `kvm_cpuid()`.
+fn entry(table: &[KvmCpuidEntry2], function: u32, index: u32) -> Option<&KvmCpuidEntry2> {
+    if let Some(e) = find(table, function, Some(index)) {
+        return Some(e);
+    }
+    let basic = find(table, 0, None)?;
     if is_amd_like(basic) {
-        return [0; 4];
+        return None;
     }
     let class_leaf = match function {
         0x4000_0000..=0x4fff_ffff => function & 0xffff_ff00,
@@ -72,14 +91,29 @@ pub fn lookup(table: &[KvmCpuidEntry2], function: u32, index: u32) -> [u32; 4] {
         _ => function & 0x8000_0000,
     };
     if find(table, class_leaf, None).is_some_and(|class| function <= class.eax) {
-        return [0; 4];
+        return None;
     }
-    find(table, basic.eax, Some(index)).map_or([0; 4], regs)
+    find(table, basic.eax, Some(index))
+}
+
+/// CPUID(`function`, `index`) as a guest in state `rt` reads it from
+/// `table` (`entry()`, then [`with_runtime`]).
+pub fn lookup(table: &[KvmCpuidEntry2], function: u32, index: u32, rt: Runtime) -> [u32; 4] {
+    entry(table, function, index).map_or([0; 4], |e| {
+        let e = with_runtime(e, rt);
+        [e.eax, e.ebx, e.ecx, e.edx]
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reset state: CR4.OSXSAVE clear, the APIC enabled.
+    const RT: Runtime = Runtime {
+        osxsave: false,
+        apic: true,
+    };
 
     fn leaf(function: u32, eax: u32, ebx: u32) -> KvmCpuidEntry2 {
         KvmCpuidEntry2 {
@@ -98,21 +132,21 @@ mod tests {
             leaf(0x8000_0000, 0x8000_0001, 0),
             leaf(0x8000_0001, 0, 0),
         ];
-        assert_eq!(lookup(&t, 1, 0)[0], 0x806f0);
+        assert_eq!(lookup(&t, 1, 0, RT)[0], 0x806f0);
         // Beyond the basic maximum: the max basic leaf (1).
-        assert_eq!(lookup(&t, 2, 0)[0], 0x806f0);
-        assert_eq!(lookup(&t, 0x4fff_ffff, 0)[0], 0x806f0);
+        assert_eq!(lookup(&t, 2, 0, RT)[0], 0x806f0);
+        assert_eq!(lookup(&t, 0x4fff_ffff, 0, RT)[0], 0x806f0);
         // Beyond the extended maximum: also leaf 1.
-        assert_eq!(lookup(&t, 0x8000_0008, 0)[0], 0x806f0);
+        assert_eq!(lookup(&t, 0x8000_0008, 0, RT)[0], 0x806f0);
         // Within the extended range but absent: zeros.
         let t2 = [
             leaf(0, 1, 0),
             leaf(1, 5, 0),
             leaf(0x8000_0000, 0x8000_0008, 0),
         ];
-        assert_eq!(lookup(&t2, 0x8000_0002, 0), [0; 4]);
+        assert_eq!(lookup(&t2, 0x8000_0002, 0, RT), [0; 4]);
         // No table: zeros.
-        assert_eq!(lookup(&[], 0, 0), [0; 4]);
+        assert_eq!(lookup(&[], 0, 0, RT), [0; 4]);
     }
 
     #[test]
@@ -141,7 +175,7 @@ mod tests {
             },
             leaf(1, 7, 0),
         ];
-        assert_eq!(lookup(&amd, 5, 0), [0; 4]);
+        assert_eq!(lookup(&amd, 5, 0, RT), [0; 4]);
         let t = [
             leaf(0, 7, 0),
             KvmCpuidEntry2 {
@@ -152,7 +186,25 @@ mod tests {
                 ..KvmCpuidEntry2::default()
             },
         ];
-        assert_eq!(lookup(&t, 7, 1)[0], 9);
-        assert_eq!(lookup(&t, 7, 0), [0; 4]);
+        assert_eq!(lookup(&t, 7, 1, RT)[0], 9);
+        assert_eq!(lookup(&t, 7, 0, RT), [0; 4]);
+    }
+
+    #[test]
+    fn runtime_bits_follow_the_vcpu() {
+        let mut one = leaf(1, 0x806f0, 0);
+        one.ecx = 1 << 27;
+        let t = [leaf(0, 1, 0x756e_6547), one];
+        // OSXSAVE from CR4, APIC from APIC_BASE.EN, whatever the table.
+        assert_eq!(lookup(&t, 1, 0, RT)[2..], [0, 1 << 9]);
+        let rt = Runtime {
+            osxsave: true,
+            apic: false,
+        };
+        assert_eq!(lookup(&t, 1, 0, rt)[2..], [1 << 27, 0]);
+        // Also where leaf 1 stands in for a leaf beyond the maximum.
+        assert_eq!(lookup(&t, 0x4fff_ffff, 0, rt)[2..], [1 << 27, 0]);
+        // Other leaves as the table says.
+        assert_eq!(with_runtime(&t[0], rt), t[0]);
     }
 }

@@ -31,6 +31,10 @@ pub const EFER_LMA: u64 = 1 << 10;
 pub const EFER_NXE: u64 = 1 << 11;
 /// RFLAGS.TF.
 pub const RFLAGS_TF: u64 = 1 << 8;
+/// RFLAGS.RF: set in the image a fault pushes, so that the handler's IRET
+/// does not break again on an instruction breakpoint (SDM Vol. 3A,
+/// 18.3.1.1).
+pub const RFLAGS_RF: u64 = 1 << 16;
 
 /// Whether CR0 `cr0` is architecturally valid (KVM's `kvm_is_valid_cr0`):
 /// no bit above 31, no NW without CD, no PG without PE.
@@ -126,21 +130,41 @@ pub fn dr6_for_db(dr6: u64, cause: u64) -> u64 {
 const KVM_ENOSYS: u64 = 1000;
 /// `-KVM_EPERM`: a hypercall from CPL > 0.
 const KVM_EPERM: u64 = 1;
+/// `-KVM_EINVAL`.
+const KVM_EINVAL: u64 = 22;
+/// `-KVM_EOPNOTSUPP` (also Linux's `-EOPNOTSUPP`, the same number).
+const KVM_EOPNOTSUPP: u64 = 95;
 
-/// What `VMCALL` with RAX = `nr` leaves in RAX, at `cpl`, in 64-bit mode or
-/// not (KVM's `__kvm_emulate_hypercall()` for a VM with no in-kernel APIC
-/// and PV features not enforced): 0 for `KVM_HC_VAPIC_POLL_IRQ` (1),
-/// `KVM_HC_KICK_CPU` (5) and `KVM_HC_SCHED_YIELD` (11), which are hints
-/// with nothing to do here; `-KVM_EPERM` above CPL 0; `-KVM_ENOSYS`
-/// otherwise. Outside 64-bit mode the number and the result are 32-bit.
-pub fn hypercall(nr: u64, cpl: u8, long64: bool) -> u64 {
-    let nr = if long64 { nr } else { nr & 0xffff_ffff };
+/// What `VMCALL` with RAX = `nr` and arguments `a` (RBX, RCX, RDX, RSI)
+/// leaves in RAX, at `cpl`, in 64-bit mode or not (KVM's
+/// `__kvm_emulate_hypercall()` for a VM with no in-kernel APIC and PV
+/// features not enforced):
+/// - `-KVM_EPERM` above CPL 0;
+/// - 0 for `KVM_HC_VAPIC_POLL_IRQ` (1), `KVM_HC_KICK_CPU` (5) and
+///   `KVM_HC_SCHED_YIELD` (11), hints with nothing to do here;
+/// - `KVM_HC_CLOCK_PAIRING` (9): `-KVM_EOPNOTSUPP`, KVM's answer for any
+///   clock type but the wall clock, and for that one on a host whose clock
+///   is not the TSC (rvisor offers no pairing; `Documentation/uapi.rst`);
+/// - `KVM_HC_SEND_IPI` (10): `-KVM_EINVAL` for an ICR (`a[3]`) with a
+///   destination mode or shorthand, else `-EOPNOTSUPP`, as
+///   `kvm_pv_send_ipi()` with no APIC map;
+/// - `-KVM_ENOSYS` otherwise.
+///
+/// Outside 64-bit mode the number, the arguments and the result are 32-bit.
+pub fn hypercall(nr: u64, a: [u64; 4], cpl: u8, long64: bool) -> u64 {
+    let arg = |x: u64| if long64 { x } else { x & 0xffff_ffff };
+    const APIC_DEST_MASK: u64 = 0x800;
+    const APIC_SHORT_MASK: u64 = 0xc_0000;
     let ret = if cpl != 0 {
         KVM_EPERM.wrapping_neg()
-    } else if matches!(nr, 1 | 5 | 11) {
-        0
     } else {
-        KVM_ENOSYS.wrapping_neg()
+        match arg(nr) {
+            1 | 5 | 11 => 0,
+            9 => KVM_EOPNOTSUPP.wrapping_neg(),
+            10 if arg(a[3]) & (APIC_DEST_MASK | APIC_SHORT_MASK) != 0 => KVM_EINVAL.wrapping_neg(),
+            10 => KVM_EOPNOTSUPP.wrapping_neg(),
+            _ => KVM_ENOSYS.wrapping_neg(),
+        }
     };
     if long64 {
         ret
@@ -255,14 +279,38 @@ mod tests {
 
     #[test]
     fn hypercalls() {
-        assert_eq!(hypercall(0, 0, true), 1000u64.wrapping_neg());
-        assert_eq!(hypercall(0, 0, false), 0xffff_fc18);
-        assert_eq!(hypercall(1, 0, true), 0);
-        assert_eq!(hypercall(11, 0, false), 0);
-        assert_eq!(hypercall(1, 3, true), u64::MAX);
-        assert_eq!(hypercall(1, 3, false), 0xffff_ffff);
+        let z = [0; 4];
+        assert_eq!(hypercall(0, z, 0, true), 1000u64.wrapping_neg());
+        assert_eq!(hypercall(0, z, 0, false), 0xffff_fc18);
+        assert_eq!(hypercall(1, z, 0, true), 0);
+        assert_eq!(hypercall(11, z, 0, false), 0);
+        assert_eq!(hypercall(1, z, 3, true), u64::MAX);
+        assert_eq!(hypercall(1, z, 3, false), 0xffff_ffff);
         // The number is 32-bit outside 64-bit mode.
-        assert_eq!(hypercall(0x1_0000_0001, 0, false), 0);
-        assert_eq!(hypercall(0x1_0000_0001, 0, true), 1000u64.wrapping_neg());
+        assert_eq!(hypercall(0x1_0000_0001, z, 0, false), 0);
+        assert_eq!(hypercall(0x1_0000_0001, z, 0, true), 1000u64.wrapping_neg());
+        // Clock pairing: not offered, whatever the clock type.
+        assert_eq!(hypercall(9, z, 0, true), 95u64.wrapping_neg());
+        assert_eq!(hypercall(9, [0, 1, 0, 0], 0, false), 0xffff_ffa1);
+        // PV IPIs: an ICR with a shorthand or a logical destination is
+        // invalid; any other finds no APIC map.
+        assert_eq!(
+            hypercall(10, [1, 0, 0, 0xfe], 0, true),
+            95u64.wrapping_neg()
+        );
+        assert_eq!(
+            hypercall(10, [1, 0, 0, 0x800], 0, true),
+            22u64.wrapping_neg()
+        );
+        assert_eq!(
+            hypercall(10, [1, 0, 0, 0xc_0000], 0, true),
+            22u64.wrapping_neg()
+        );
+        // Outside 64-bit mode the ICR's upper half is not looked at.
+        assert_eq!(hypercall(10, [1, 0, 0, 1 << 40], 0, false), 0xffff_ffa1);
+        assert_eq!(
+            hypercall(10, [1, 0, 0, 1 << 43], 0, true),
+            95u64.wrapping_neg()
+        );
     }
 }

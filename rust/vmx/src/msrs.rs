@@ -242,6 +242,11 @@ impl SoftMsrs {
         self.apic_base
     }
 
+    /// APIC_BASE.EN: whether the guest's local APIC is on.
+    pub fn apic_enabled(&self) -> bool {
+        self.apic_base & APIC_BASE_ENABLE != 0
+    }
+
     /// Reads MSR `index`; `None` if it is not one of these or `who` may not
     /// read it (#GP for the guest).
     pub fn get(&self, index: u32, who: Access) -> Option<u64> {

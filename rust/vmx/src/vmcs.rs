@@ -566,11 +566,27 @@ pub mod vector {
     pub const GP: u8 = 13;
     /// NMI (reported through the exception-or-NMI exit).
     pub const NMI: u8 = 2;
+
+    /// Whether exception `vector` is a fault: not a trap (#DB, #BP, #OF),
+    /// not an abort (#DF, #MC), not NMI (KVM's `exception_type()`, with
+    /// reserved vectors faults).
+    pub fn is_fault(vector: u8) -> bool {
+        !matches!(vector, 1..=4 | DF | MC)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fault_class_as_kvm() {
+        let not: [u8; 6] = [vector::DB, vector::NMI, 3, 4, vector::DF, vector::MC];
+        for v in 0..32u8 {
+            assert_eq!(vector::is_fault(v), !not.contains(&v), "vector {v}");
+        }
+        assert!(vector::is_fault(vector::GP) && vector::is_fault(vector::PF));
+    }
 
     #[test]
     fn segment_fields_follow_the_encoding_pattern() {
