@@ -277,7 +277,7 @@ pub(crate) fn handle(
             set_exit_reason(vcpu.run_struct(), exit::SHUTDOWN);
             Ok(Next::Leave(Outcome::User))
         }
-        reason::CPUID => handle_cpuid(v, g),
+        reason::CPUID => handle_cpuid(v, g, vcpu.vm.controls()),
         reason::HLT => {
             skip(v, g)?;
             set_exit_reason(vcpu.run_struct(), exit::HLT);
@@ -321,21 +321,31 @@ pub(crate) fn handle(
     }
 }
 
-/// The vCPU state CPUID.1 follows (OSXSAVE, APIC).
-pub(crate) fn cpuid_runtime(v: &LoadedVmcs<'_>, g: &Guest) -> cpuid_table::Runtime {
+/// The vCPU state CPUID.1 follows (OSXSAVE where the host has XSAVE, APIC).
+pub(crate) fn cpuid_runtime(
+    v: &LoadedVmcs<'_>,
+    g: &Guest,
+    ctl: &crate::controls::Controls,
+) -> cpuid_table::Runtime {
     cpuid_table::Runtime {
-        osxsave: v.read(field::GUEST_CR4) & CR4_OSXSAVE != 0,
+        osxsave: ctl
+            .xsave
+            .then(|| v.read(field::GUEST_CR4) & CR4_OSXSAVE != 0),
         apic: g.msrs.soft.apic_enabled(),
     }
 }
 
-fn handle_cpuid(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
+fn handle_cpuid(
+    v: &mut LoadedVmcs<'_>,
+    g: &mut Guest,
+    ctl: &crate::controls::Controls,
+) -> Result<Next> {
     if g.msrs.soft.cpuid_faulting() && cpl(v) > 0 {
         return gp(v);
     }
     let leaf = g.regs[gpr::RAX] as u32;
     let subleaf = g.regs[gpr::RCX] as u32;
-    let r = cpuid_table::lookup(&g.cpuid, leaf, subleaf, cpuid_runtime(v, g));
+    let r = cpuid_table::lookup(&g.cpuid, leaf, subleaf, cpuid_runtime(v, g, ctl));
     for (i, reg) in [gpr::RAX, gpr::RBX, gpr::RCX, gpr::RDX]
         .into_iter()
         .enumerate()

@@ -79,6 +79,19 @@ pub(crate) fn run(vcpu: &Vcpu) -> Result<isize> {
         // runs it in xfer_to_guest_mode_work(), which a module cannot call
         // (nor task_work_run()), so rvisor returns to user space for it, as
         // for a signal.
+        //
+        // First the last exit's instruction, if it is half done (a MOV to
+        // CR0 or CR3 given its PDPTEs, a fault decided outside the
+        // section): KVM finishes those in the exit handler, so user space
+        // must never see them pending, nor change the state they apply to.
+        if matches!(
+            st.g.pending,
+            Pending::Pae { .. } | Pending::Exception { .. }
+        ) {
+            let np = NoPreempt::new();
+            let mut v = st.vmcs.load(&np)?;
+            complete_pending(vcpu, &mut v, &mut st.g)?;
+        }
         // SAFETY: queries the current task.
         if unsafe { glue::rv_signal_pending() || glue::rv_task_work_pending() } {
             set_exit_reason(run, exit::INTR);

@@ -447,9 +447,11 @@ impl Vcpu {
         let mut st = self.state.lock()?;
         let mut copy = KVec::with_capacity(st.g.cpuid.len(), GFP_KERNEL_ACCOUNT)?;
         // As KVM, whose table follows the vCPU (kvm_update_cpuid_runtime()).
-        let rt = Self::with_vmcs(&mut st, |v, g| Ok(crate::exits::cpuid_runtime(v, g)))?;
-        for e in st.g.cpuid.iter() {
-            copy.push(crate::cpuid_table::with_runtime(e, rt), GFP_KERNEL_ACCOUNT)?;
+        let ctl = self.vm.controls();
+        let rt = Self::with_vmcs(&mut st, |v, g| Ok(crate::exits::cpuid_runtime(v, g, ctl)))?;
+        for i in 0..st.g.cpuid.len() {
+            let e = crate::cpuid_table::with_runtime(&st.g.cpuid, i, rt);
+            copy.push(e, GFP_KERNEL_ACCOUNT)?;
         }
         drop(st);
         write_cpuid2(arg, &copy)

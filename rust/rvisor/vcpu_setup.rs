@@ -42,6 +42,16 @@ pub(crate) fn init_vmcs(v: &mut LoadedVmcs<'_>, vm: &Vm, vpid: Option<u16>) -> R
     v.write(field::VM_EXIT_MSR_LOAD_COUNT, 0)?;
     v.write(field::VM_ENTRY_MSR_LOAD_COUNT, 0)?;
     v.write(field::VM_ENTRY_INTR_INFO_FIELD, 0)?;
+    // No PDPTE present until a PAE guest loads valid ones: KVM_SET_SREGS
+    // keeps these when the table it points at is not valid.
+    for f in [
+        field::GUEST_PDPTR0,
+        field::GUEST_PDPTR1,
+        field::GUEST_PDPTR2,
+        field::GUEST_PDPTR3,
+    ] {
+        v.write(f, 0)?;
+    }
     v.write(field::MSR_BITMAP, vm.msr_bitmap_phys())?;
     v.write(field::EPT_POINTER, vm.eptp())?;
     if let Some(vpid) = vpid {

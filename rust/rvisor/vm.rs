@@ -368,7 +368,8 @@ impl Vm {
     /// points at, as the processor loads them when PAE paging starts.
     pub(crate) fn read_pdptes(&self, cr3: u64) -> Result<[u64; 4]> {
         let mut raw = [0u8; 32];
-        self.read_guest(cr3 & 0xffff_ffe0, &mut raw)?;
+        // All of CR3, as KVM's load_pdptrs(): bits 63:32 too.
+        self.read_guest(cr3 & !0x1f, &mut raw)?;
         let mut p = [0u64; 4];
         for (entry, bytes) in p.iter_mut().zip(raw.chunks_exact(8)) {
             let mut b = [0u8; 8];

@@ -243,6 +243,20 @@ asm(".pushsection .rodata\n.code64\n"
     "g_fault_rf_end:\n"
     ".code64\n.popsection\n");
 
+/*
+ * 32-bit, CR4.PAE set: paging on and off for ever (ESI and EDI hold the
+ * two CR0 values). Each MOV turning paging on waits for its PDPTEs,
+ * which the hypervisor reads outside the VMX section.
+ */
+VT_GUEST(g_pae_toggle);
+asm(".pushsection .rodata\n.code32\n"
+    "g_pae_toggle_start:\n"
+    "1: mov %esi, %cr0\n"
+    "  mov %edi, %cr0\n"
+    "  jmp 1b\n"
+    "g_pae_toggle_end:\n"
+    ".code64\n.popsection\n");
+
 static const char *dev;
 
 /* KVM_SET_MSRS or KVM_GET_MSRS of one MSR; returns the ioctl's result. */
@@ -1160,9 +1174,11 @@ static void test_tss16_long(void)
  * first entry is PDPTE, the page directory at 0x21000 mapping 0-4 MiB; no
  * IDT.
  */
+static uint8_t *pae_mem; /* the last pae_vcpu()'s memory */
+
 static struct vt_vcpu pae_vcpu(struct vt_vm *vm, uint64_t pdpte)
 {
-	uint8_t *mem = vt_mem(vm, 0, 0, 0x400000, 0);
+	uint8_t *mem = pae_mem = vt_mem(vm, 0, 0, 0x400000, 0);
 	uint64_t *pdpt = (uint64_t *)(mem + 0x20000);
 	uint64_t *pd = (uint64_t *)(mem + 0x21000);
 	struct vt_vcpu v = vt_vcpu_create(vm, 0);
@@ -1273,6 +1289,108 @@ static void test_sregs_pae(void)
 	}
 }
 
+struct toggler {
+	pthread_t vcpu_thread;
+	volatile int stop;
+};
+
+/* Signals the vCPU thread every half millisecond, until told to stop. */
+static void *signal_thread(void *arg)
+{
+	struct toggler *t = arg;
+
+	while (!t->stop) {
+		pthread_kill(t->vcpu_thread, SIGUSR1);
+		nanosleep(&(struct timespec){ 0, 500 * 1000 }, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * A VMM that changes the vCPU's state whenever a signal ends KVM_RUN, while
+ * its guest turns PAE paging on and off: KVM completes a MOV to CR0 in the
+ * exit handler, so what user space sees and sets afterwards is the state
+ * after the instruction. rvisor returned EINTR with the MOV still pending
+ * (its PDPTEs read outside the VMX section) and applied it at the next
+ * KVM_RUN on top of what user space had set meanwhile: with EFER.LME set
+ * by the VMM, paging came on without IA-32e mode and the VM entry failed.
+ * Found by the adversarial review.
+ */
+static void test_pending_after_signal(void)
+{
+	struct sigaction sa = { .sa_handler = no_op };
+	struct vt_vm vm = vt_vm_create(dev);
+	struct vt_vcpu v = pae_vcpu(&vm, 0x21000 | 1);
+	struct toggler t = { .vcpu_thread = pthread_self() };
+	struct kvm_regs r = vt_regs(&v);
+	int eintr = 0, fail = 0, other = 0, lme = 0;
+	pthread_t sig;
+
+	uint64_t *pd = (uint64_t *)(pae_mem + 0x21000), *pt = (uint64_t *)(pae_mem + 0x22000);
+
+	uint64_t *pml4 = (uint64_t *)(pae_mem + 0x23000);
+
+	/*
+	 * Tables that map the code both ways: under PAE paging CR3 (0x20000)
+	 * -> PDPT -> PD (0x21000) -> PT (0x22000) -> 0x1000; under 4-level
+	 * paging (EFER.LME, CR3 0x23000) PML4 -> the same pages as PDPT and
+	 * PD, whose entry 0 is a 2 MiB page at 0. (One page cannot be both
+	 * PML4 and PDPT: the walk sets a PML4E's accessed bit, which a PDPTE
+	 * has reserved.)
+	 */
+	pml4[0] = 0x21000 | 3;
+	pd[0] = 0x22000 | 3;
+	pd[1] = 0;
+	pt[0] = 0x83;
+	pt[1] = 0x1000 | 3;
+	VT_LOAD(pae_mem, CODE, g_pae_toggle);
+	r.rsi = 0x80000011;
+	r.rdi = 0x11;
+	if (ioctl(v.fd, KVM_SET_REGS, &r))
+		vt_die("KVM_SET_REGS");
+	sigaction(SIGUSR1, &sa, NULL);
+	if (pthread_create(&sig, NULL, signal_thread, &t))
+		vt_die("pthread_create");
+	while (eintr < 300 && !fail && !other) {
+		struct kvm_sregs s;
+		int exit = vt_run(&v);
+
+		if (exit == -EINTR) {
+			eintr++;
+		} else if (exit == KVM_EXIT_FAIL_ENTRY) {
+			fail++;
+			vt_diag("  hardware reason %#llx",
+				(unsigned long long)v.run->fail_entry.hardware_entry_failure_reason);
+			break;
+		} else {
+			other++;
+			vt_diag("  exit %s (%d) rip %#llx after %d EINTR", vt_exit_name(exit), exit,
+				(unsigned long long)vt_regs(&v).rip, eintr);
+			break;
+		}
+		/* Between two instructions, whatever the guest did: set
+		 * EFER.LME (or clear it) with paging off, a valid state. */
+		if (ioctl(v.fd, KVM_GET_SREGS, &s))
+			vt_die("KVM_GET_SREGS");
+		s.cr0 &= ~0x80000000ull;
+		lme = !lme;
+		s.efer = lme ? 0x100 : 0;
+		s.cr3 = lme ? 0x23000 : 0x20000;
+		if (ioctl(v.fd, KVM_SET_SREGS, &s))
+			vt_die("KVM_SET_SREGS");
+	}
+	t.stop = 1;
+	pthread_join(sig, NULL);
+	signal(SIGUSR1, SIG_DFL);
+	printf("# guest: state set after EINTR while paging toggles: %s\n",
+	       fail ? "VM entry failed" : other ? "unexpected exits" : "no failed VM entry");
+	vt_diag("%d EINTR, %d failed VM entries, %d other exits", eintr, fail, other);
+	vt_result(eintr >= 300 && !fail && !other,
+		  "EINTR leaves no MOV to CR0 half done for user space to change under it");
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 2 && !strcmp(argv[2], "avx")) {
@@ -1289,7 +1407,7 @@ int main(int argc, char **argv)
 	}
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..38\n");
+	printf("KTAP version 1\n1..39\n");
 	printf("# device %s\n", dev);
 	test_rip_wrap_32();
 	test_syscall_reset_lstar();
@@ -1303,6 +1421,7 @@ int main(int argc, char **argv)
 	test_tss16_long();
 	test_pae_reserved();
 	test_sregs_pae();
+	test_pending_after_signal();
 	test_vectoring();
 	test_vectoring_mmio();
 	test_remap();

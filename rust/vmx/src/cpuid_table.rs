@@ -54,32 +54,47 @@ fn is_amd_like(basic: &KvmCpuidEntry2) -> bool {
 /// The vCPU state some CPUID bits follow instead of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Runtime {
-    /// CR4.OSXSAVE.
-    pub osxsave: bool,
+    /// CR4.OSXSAVE, or `None` on a host without XSAVE, where KVM leaves
+    /// the table's bit as it is.
+    pub osxsave: Option<bool>,
     /// APIC_BASE.EN.
     pub apic: bool,
 }
 
-/// `e` as the guest reads it: CPUID.1:ECX.OSXSAVE[27] is CR4.OSXSAVE and
-/// CPUID.1:EDX.APIC[9] is APIC_BASE.EN, whatever the table says. KVM's
-/// `kvm_update_cpuid_runtime()` rewrites its table so on each change, with
-/// or without an in-kernel APIC, so `KVM_GET_CPUID2` shows them too.
-pub fn with_runtime(e: &KvmCpuidEntry2, rt: Runtime) -> KvmCpuidEntry2 {
-    let mut e = *e;
-    if e.function == 1 {
-        e.ecx = (e.ecx & !(1 << 27)) | (u32::from(rt.osxsave) << 27);
+/// Entry `i` of `table` as the guest reads it: in the first entry of leaf
+/// 1, ECX.OSXSAVE[27] is CR4.OSXSAVE and EDX.APIC[9] is APIC_BASE.EN,
+/// whatever the table says. KVM's `kvm_update_cpuid_runtime()` rewrites
+/// that entry (the first with function 1, `kvm_find_cpuid_entry()`) on
+/// each change, with or without an in-kernel APIC, so `KVM_GET_CPUID2`
+/// shows them too.
+pub fn with_runtime(table: &[KvmCpuidEntry2], i: usize, rt: Runtime) -> KvmCpuidEntry2 {
+    let mut e = table[i];
+    if e.function == 1 && table.iter().position(|x| x.function == 1) == Some(i) {
+        if let Some(osxsave) = rt.osxsave {
+            e.ecx = (e.ecx & !(1 << 27)) | (u32::from(osxsave) << 27);
+        }
         e.edx = (e.edx & !(1 << 9)) | (u32::from(rt.apic) << 9);
     }
     e
 }
 
-/// The entry CPUID(`function`, `index`) reads from `table`. A leaf the
-/// table lacks reads as the highest basic leaf on Intel-like vendors when
-/// it lies beyond its class's maximum (as on hardware), otherwise as zeros
-/// (`None`): KVM's `kvm_cpuid()`.
-fn entry(table: &[KvmCpuidEntry2], function: u32, index: u32) -> Option<&KvmCpuidEntry2> {
-    if let Some(e) = find(table, function, Some(index)) {
-        return Some(e);
+fn position(table: &[KvmCpuidEntry2], function: u32, index: Option<u32>) -> Option<usize> {
+    table.iter().position(|e| {
+        e.function == function
+            && match index {
+                Some(i) => e.flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX == 0 || e.index == i,
+                None => true,
+            }
+    })
+}
+
+/// The position in `table` of the entry CPUID(`function`, `index`)
+/// reads. A leaf the table lacks reads as the highest basic leaf on
+/// Intel-like vendors when it lies beyond its class's maximum (as on
+/// hardware), otherwise as zeros (`None`): KVM's `kvm_cpuid()`.
+fn entry(table: &[KvmCpuidEntry2], function: u32, index: u32) -> Option<usize> {
+    if let Some(i) = position(table, function, Some(index)) {
+        return Some(i);
     }
     let basic = find(table, 0, None)?;
     if is_amd_like(basic) {
@@ -93,14 +108,14 @@ fn entry(table: &[KvmCpuidEntry2], function: u32, index: u32) -> Option<&KvmCpui
     if find(table, class_leaf, None).is_some_and(|class| function <= class.eax) {
         return None;
     }
-    find(table, basic.eax, Some(index))
+    position(table, basic.eax, Some(index))
 }
 
 /// CPUID(`function`, `index`) as a guest in state `rt` reads it from
 /// `table` (`entry()`, then [`with_runtime`]).
 pub fn lookup(table: &[KvmCpuidEntry2], function: u32, index: u32, rt: Runtime) -> [u32; 4] {
-    entry(table, function, index).map_or([0; 4], |e| {
-        let e = with_runtime(e, rt);
+    entry(table, function, index).map_or([0; 4], |i| {
+        let e = with_runtime(table, i, rt);
         [e.eax, e.ebx, e.ecx, e.edx]
     })
 }
@@ -111,7 +126,7 @@ mod tests {
 
     /// Reset state: CR4.OSXSAVE clear, the APIC enabled.
     const RT: Runtime = Runtime {
-        osxsave: false,
+        osxsave: Some(false),
         apic: true,
     };
 
@@ -198,13 +213,28 @@ mod tests {
         // OSXSAVE from CR4, APIC from APIC_BASE.EN, whatever the table.
         assert_eq!(lookup(&t, 1, 0, RT)[2..], [0, 1 << 9]);
         let rt = Runtime {
-            osxsave: true,
+            osxsave: Some(true),
             apic: false,
         };
         assert_eq!(lookup(&t, 1, 0, rt)[2..], [1 << 27, 0]);
+        // A host without XSAVE: OSXSAVE as the table has it.
+        let no_xsave = Runtime {
+            osxsave: None,
+            apic: true,
+        };
+        assert_eq!(lookup(&t, 1, 0, no_xsave)[2..], [1 << 27, 1 << 9]);
         // Also where leaf 1 stands in for a leaf beyond the maximum.
         assert_eq!(lookup(&t, 0x4fff_ffff, 0, rt)[2..], [1 << 27, 0]);
         // Other leaves as the table says.
-        assert_eq!(with_runtime(&t[0], rt), t[0]);
+        assert_eq!(with_runtime(&t, 0, rt), t[0]);
+        // Only the first leaf-1 entry follows the vCPU, as KVM's: here an
+        // indexed one, so CPUID(1, 0) reads the second as it is.
+        let mut indexed = leaf(1, 0, 0);
+        indexed.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+        indexed.index = 5;
+        let t2 = [leaf(0, 1, 0x756e_6547), indexed, leaf(1, 0x806f0, 0)];
+        assert_eq!(lookup(&t2, 1, 0, RT)[3], 0);
+        assert_eq!(with_runtime(&t2, 1, RT).edx, 1 << 9);
+        assert_eq!(with_runtime(&t2, 2, RT), t2[2]);
     }
 }

@@ -90,14 +90,22 @@ pub fn mov_to_cr0(old: u64, new: u64, cr4: u64, efer: u64, cs_l: bool) -> Option
 /// bit 63 included, which is only PCID's no-flush bit with CR4.PCIDE
 /// (rvisor offers no PCIDE): KVM's `kvm_vcpu_is_legal_cr3()`, or #GP.
 pub fn legal_cr3(cr3: u64, maxphyaddr: u8) -> bool {
-    cr3 >> u32::from(maxphyaddr.clamp(32, 63)) == 0
+    cr3 & reserved_pa_bits(maxphyaddr) == 0
+}
+
+/// The bits of a physical address at and above the guest's MAXPHYADDR
+/// (KVM's `rsvd_bits(maxphyaddr, 63)`, whatever value user space gave
+/// CPUID.80000008H), but bit 63 always: no processor has a 64-bit
+/// physical address, and a VM entry would fail on it.
+fn reserved_pa_bits(maxphyaddr: u8) -> u64 {
+    !0u64 << u32::from(maxphyaddr.min(63))
 }
 
 /// Whether PAE PDPTEs `p` may be loaded: no present entry with a reserved
 /// bit (2:1, 8:5, or at and above MAXPHYADDR), as KVM's `load_pdptrs()`;
 /// else the MOV to CR0 or CR3 raises #GP (SDM Vol. 3A, 5.4.1).
 pub fn valid_pdptes(p: &[u64; 4], maxphyaddr: u8) -> bool {
-    let reserved = (!0u64 << u32::from(maxphyaddr.clamp(32, 63))) | 0x1e6;
+    let reserved = reserved_pa_bits(maxphyaddr) | 0x1e6;
     p.iter().all(|&e| e & 1 == 0 || e & reserved == 0)
 }
 
@@ -257,6 +265,12 @@ mod tests {
         assert!(valid_pdptes(&[0x1002, 0, 0, 0], 36));
         assert!(!valid_pdptes(&[0x10_0000_1001, 0, 0, 0], 36));
         assert!(!valid_pdptes(&[1 << 63 | 1, 0, 0, 0], 52));
+        // MAXPHYADDR as user space set it, not rounded up to 32 (KVM).
+        assert!(!valid_pdptes(&[1 << 31 | 1, 0, 0, 0], 31));
+        assert!(!legal_cr3(1 << 31, 31));
+        assert!(legal_cr3(0x7fff_f000, 31));
+        assert!(!legal_cr3(0x1000, 0));
+        assert!(!legal_cr3(1 << 63, 64));
     }
 
     #[test]
