@@ -71,6 +71,11 @@ impl GuestFpu {
         valid
     }
 
+    /// The guest's XCR0.
+    pub(crate) fn xcr0(&self) -> u64 {
+        self.xcr0
+    }
+
     /// The XCR0 bits a guest may enable on this host.
     pub(crate) fn supported_xcr0() -> u64 {
         // SAFETY: reads a boot CPU feature flag, then XCR0 if enabled.

@@ -112,6 +112,33 @@ asm(".pushsection .rodata\n.code16\n"
     "g_hypercalls_end:\n"
     ".code64\n.popsection\n");
 
+/*
+ * Real mode, CR4.OSXSAVE set by the VMM: CPUID.(0DH, 0):EBX with XCR0 at
+ * reset, then XSETBV of every supported bit (CPUID.(0DH, 0):EAX), then
+ * EBX again.
+ */
+VT_GUEST(g_xsave_size);
+asm(".pushsection .rodata\n.code16\n"
+    "g_xsave_size_start:\n"
+    "  mov $0xd, %eax\n"
+    "  xor %ecx, %ecx\n"
+    "  cpuid\n"
+    "  mov %eax, %esi\n"
+    "  mov %ebx, %eax\n"
+    "  out %eax, $0x30\n"
+    "  mov %esi, %eax\n"
+    "  xor %edx, %edx\n"
+    "  xor %ecx, %ecx\n"
+    "  xsetbv\n"
+    "  mov $0xd, %eax\n"
+    "  xor %ecx, %ecx\n"
+    "  cpuid\n"
+    "  mov %ebx, %eax\n"
+    "  out %eax, $0x30\n"
+    "  hlt\n"
+    "g_xsave_size_end:\n"
+    ".code64\n.popsection\n");
+
 /* 32-bit flat: MMIO store imm32, load dword, movzx byte, store reg. */
 VT_GUEST(g_mmio);
 asm(".pushsection .rodata\n.code32\n"
@@ -432,6 +459,44 @@ static void test_cpuid_apic(void)
 				edx = cpuid.e[i].edx;
 	printf("# guest: KVM_GET_CPUID2 leaf 1 EDX.APIC %u\n", (edx >> 9) & 1);
 	vt_result(edx != ~0u && !(edx & 0x200), "KVM_GET_CPUID2 shows leaf 1 without APIC too");
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/*
+ * CPUID.(0DH, 0):EBX is the XSAVE size for the XCR0 in use, not the
+ * table's, as KVM's kvm_update_cpuid_runtime(): 576 at reset (x87 only),
+ * then the size for every supported component once the guest enables
+ * them.
+ */
+static void test_cpuid_xsave_size(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	void *mem = vt_mem(&vm, 0, 0, 0x100000, 0);
+	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+	uint32_t xsave = vt_set_supported_cpuid(&vm, &v) & (1u << 26);
+	struct kvm_sregs s;
+	uint32_t first;
+
+	if (!xsave) {
+		vt_result(1, "CPUID.(0DH, 0):EBX follows XCR0 # SKIP the host offers no XSAVE");
+		vt_result(1, "CPUID.(0DH, 0):EBX after XSETBV # SKIP the host offers no XSAVE");
+		printf("# guest: no xsave\n");
+		goto out;
+	}
+	VT_LOAD(mem, CODE, g_xsave_size);
+	vt_real_mode(&v, CODE);
+	if (ioctl(v.fd, KVM_GET_SREGS, &s))
+		vt_die("KVM_GET_SREGS");
+	s.cr4 |= 1u << 18;
+	if (ioctl(v.fd, KVM_SET_SREGS, &s))
+		vt_die("KVM_SET_SREGS");
+	expect_io(&v, KVM_EXIT_IO_OUT, 0x30, 4, 576,
+		  "CPUID.(0DH, 0):EBX at reset is the size for XCR0 = x87 (576)");
+	first = vt_expect_exit(&v, KVM_EXIT_IO, "xsave size after xsetbv") ? vt_io_u32(&v) : 0;
+	printf("# guest: CPUID.(0DH, 0):EBX after XSETBV of every supported bit: %u\n", first);
+	vt_result(first >= 576, "CPUID.(0DH, 0):EBX after XSETBV (%u)", first);
+out:
 	vt_vcpu_destroy(&vm, &v);
 	vt_vm_destroy(&vm);
 }
@@ -888,12 +953,13 @@ int main(int argc, char **argv)
 {
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..70\n");
+	printf("KTAP version 1\n1..72\n");
 	printf("# device %s\n", dev);
 	test_out_hlt();
 	test_in();
 	test_cpuid_vmcall();
 	test_cpuid_apic();
+	test_cpuid_xsave_size();
 	test_mmio();
 	test_readonly();
 	test_shutdown_and_fail_entry();

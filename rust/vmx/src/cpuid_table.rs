@@ -59,16 +59,26 @@ pub struct Runtime {
     pub osxsave: Option<bool>,
     /// APIC_BASE.EN.
     pub apic: bool,
+    /// The XSAVE area size the guest's XCR0 needs (KVM's
+    /// `xstate_required_size(xcr0, false)`), where the host has XSAVE.
+    pub xsave_size: Option<u32>,
 }
 
 /// Entry `i` of `table` as the guest reads it: in the first entry of leaf
-/// 1, ECX.OSXSAVE[27] is CR4.OSXSAVE and EDX.APIC[9] is APIC_BASE.EN,
-/// whatever the table says. KVM's `kvm_update_cpuid_runtime()` rewrites
+/// 1, ECX.OSXSAVE[27] is CR4.OSXSAVE and EDX.APIC[9] is APIC_BASE.EN, and
+/// in that of leaf 0DH sub-leaf 0, EBX is the XSAVE size for the guest's
+/// XCR0, whatever the table says. KVM's `kvm_update_cpuid_runtime()` rewrites
 /// that entry (the first with function 1, `kvm_find_cpuid_entry()`) on
 /// each change, with or without an in-kernel APIC, so `KVM_GET_CPUID2`
 /// shows them too.
 pub fn with_runtime(table: &[KvmCpuidEntry2], i: usize, rt: Runtime) -> KvmCpuidEntry2 {
     let mut e = table[i];
+    // CPUID.(0DH, 0):EBX, the XSAVE area size for the XCR0 in use.
+    if e.function == 0xd && position(table, 0xd, Some(0)) == Some(i) {
+        if let Some(size) = rt.xsave_size {
+            e.ebx = size;
+        }
+    }
     if e.function == 1 && table.iter().position(|x| x.function == 1) == Some(i) {
         if let Some(osxsave) = rt.osxsave {
             e.ecx = (e.ecx & !(1 << 27)) | (u32::from(osxsave) << 27);
@@ -128,6 +138,7 @@ mod tests {
     const RT: Runtime = Runtime {
         osxsave: Some(false),
         apic: true,
+        xsave_size: None,
     };
 
     fn leaf(function: u32, eax: u32, ebx: u32) -> KvmCpuidEntry2 {
@@ -215,12 +226,14 @@ mod tests {
         let rt = Runtime {
             osxsave: Some(true),
             apic: false,
+            xsave_size: Some(576),
         };
         assert_eq!(lookup(&t, 1, 0, rt)[2..], [1 << 27, 0]);
         // A host without XSAVE: OSXSAVE as the table has it.
         let no_xsave = Runtime {
             osxsave: None,
             apic: true,
+            xsave_size: None,
         };
         assert_eq!(lookup(&t, 1, 0, no_xsave)[2..], [1 << 27, 1 << 9]);
         // Also where leaf 1 stands in for a leaf beyond the maximum.
@@ -236,5 +249,25 @@ mod tests {
         assert_eq!(lookup(&t2, 1, 0, RT)[3], 0);
         assert_eq!(with_runtime(&t2, 1, RT).edx, 1 << 9);
         assert_eq!(with_runtime(&t2, 2, RT), t2[2]);
+    }
+
+    #[test]
+    fn xsave_size_follows_xcr0() {
+        let mut d0 = leaf(0xd, 7, 832);
+        d0.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+        let mut d2 = leaf(0xd, 256, 576);
+        d2.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+        d2.index = 2;
+        let t = [leaf(0, 0xd, 0x756e_6547), d0, d2];
+        let rt = |size| Runtime {
+            osxsave: Some(true),
+            apic: true,
+            xsave_size: size,
+        };
+        assert_eq!(lookup(&t, 0xd, 0, rt(Some(576)))[1], 576);
+        assert_eq!(lookup(&t, 0xd, 0, rt(Some(832)))[1], 832);
+        // Sub-leaf 2 as the table has it; no XSAVE: the table's EBX.
+        assert_eq!(lookup(&t, 0xd, 2, rt(Some(576)))[1], 576);
+        assert_eq!(lookup(&t, 0xd, 0, rt(None))[1], 832);
     }
 }
