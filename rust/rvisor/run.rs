@@ -104,11 +104,7 @@ pub(crate) fn run(vcpu: &Vcpu) -> Result<isize> {
             Outcome::User => return Ok(0),
             Outcome::LoadPdptrs(w) => {
                 let maxphyaddr = crate::cpuid_table::maxphyaddr(&st.g.cpuid);
-                let pdptes = vcpu
-                    .vm
-                    .read_pdptes(w.cr3)
-                    .ok()
-                    .filter(|p| crate::cr::valid_pdptes(p, maxphyaddr));
+                let pdptes = vcpu.vm.load_pdptes(w.cr3, maxphyaddr);
                 st.g.pending = match pdptes {
                     Some(pdptes) => Pending::Pae { write: w, pdptes },
                     // Unreadable or invalid: #GP, nothing changed.

@@ -370,10 +370,7 @@ impl Vcpu {
         // ones it had, so that no VM entry fails on them.
         let pdptes = if !long && s.cr0 & CR0_PG != 0 && s.cr4 & CR4_PAE != 0 {
             let maxphyaddr = crate::cpuid_table::maxphyaddr(&st.g.cpuid);
-            self.vm
-                .read_pdptes(s.cr3)
-                .ok()
-                .filter(|p| crate::cr::valid_pdptes(p, maxphyaddr))
+            self.vm.load_pdptes(s.cr3, maxphyaddr)
         } else {
             None
         };

@@ -365,18 +365,20 @@ impl Vm {
     }
 
     /// The four PDPTEs of the PAE page-directory-pointer table CR3 `cr3`
-    /// points at, as the processor loads them when PAE paging starts.
-    pub(crate) fn read_pdptes(&self, cr3: u64) -> Result<[u64; 4]> {
+    /// points at, as the processor loads them when PAE paging starts, if
+    /// they can be loaded: `None` if no slot backs them or a present one
+    /// has a reserved bit for `maxphyaddr` (KVM's load_pdptrs()).
+    pub(crate) fn load_pdptes(&self, cr3: u64, maxphyaddr: u8) -> Option<[u64; 4]> {
         let mut raw = [0u8; 32];
         // All of CR3, as KVM's load_pdptrs(): bits 63:32 too.
-        self.read_guest(cr3 & !0x1f, &mut raw)?;
+        self.read_guest(cr3 & !0x1f, &mut raw).ok()?;
         let mut p = [0u64; 4];
         for (entry, bytes) in p.iter_mut().zip(raw.chunks_exact(8)) {
             let mut b = [0u8; 8];
             b.copy_from_slice(bytes);
             *entry = u64::from_le_bytes(b);
         }
-        Ok(p)
+        crate::cr::valid_pdptes(&p, maxphyaddr).then_some(p)
     }
 
     /// `KVM_CREATE_VCPU`: `EINVAL` for an id out of range, `EEXIST` for a

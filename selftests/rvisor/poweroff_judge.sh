@@ -22,7 +22,7 @@ nested=$(
 	ktap_plan 5
 	tr -d '\r' <"$log" | grep -a -v '^ *$' | tail -n 60 | sed 's/^/# console: /'
 	ktap_expect "the runner saw the guest power itself off (status 0)" 0 "$status"
-	ktap_check "every CPU had a vCPU in KVM_RUN and a VMCS reader when the power-off began" \
+	ktap_check "every CPU had a vCPU in KVM_RUN and a VMCS writer when the power-off began" \
 		grep -a -q '^ready: ' "$log"
 	ktap_check "the kernel went all the way down (\"reboot: Power down\")" \
 		grep -a -q 'reboot: Power down' "$log"

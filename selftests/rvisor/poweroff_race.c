@@ -2,17 +2,18 @@
 /*
  * Power-off with VMX work in flight. On each CPU, pinned there, one thread
  * keeps a vCPU in KVM_RUN with a guest that exits for ever without leaving
- * the kernel (CPUID with interrupts off), and another reads a second vCPU
- * of the same VM without pause: KVM_SET_MSRS of a long list of EFER
+ * the kernel (CPUID with interrupts off), and another writes to a second
+ * vCPU of the same VM without pause: KVM_SET_MSRS of a long list of EFER
  * writes (one VMCS load for the whole list, interrupts on; each write
- * checked against a CPUID table of 256 leaves) and KVM_GET_SREGS. Power-off runs rvisor's reboot notifier, which executes
- * VMXOFF on every CPU by IPI (as KVM's kvm_reboot()): an IPI that lands
- * while a reader has its VMCS loaded makes the reader's next VMREAD or
- * VMCLEAR fault, which must end in an error the caller sees, not an oops
- * (KVM's kvm_spurious_fault() fixups); KVM_RUN finds VMX gone at its next
+ * checked against a CPUID table of 256 leaves) and KVM_GET_SREGS.
+ * Power-off runs rvisor's reboot notifier, which executes VMXOFF on every
+ * CPU by IPI (as KVM's kvm_reboot()): an IPI that lands while the writer
+ * has its VMCS loaded makes its next VMWRITE, VMREAD or VMCLEAR fault,
+ * which must end in an error the caller sees, not an oops (KVM's
+ * kvm_spurious_fault() fixups); KVM_RUN finds VMX gone at its next
  * section. The vCPU in KVM_RUN runs at nice 19, so that its CPU is the
- * reader's nearly all the time. The judge is the runner, which reads the console after the
- * power-off (scripts/check, job_poweroff).
+ * writer's nearly all the time. The judge is the runner, which reads the
+ * console after the power-off (scripts/check, job_poweroff).
  *
  * Each thread prints what its calls returned once they start failing;
  * "ready" on stdout means every vCPU has entered its guest.
@@ -43,14 +44,14 @@ asm(".pushsection .rodata\n.code16\n"
 struct racer {
 	int cpu;
 	struct vt_vcpu v;	/* in KVM_RUN */
-	struct vt_vcpu reader;	/* read without pause */
+	struct vt_vcpu writer;	/* written without pause */
 	volatile int entered;
 };
 
 /*
  * KVM_SET_MSRS of EFER, many times over: each write is checked against
  * the vCPU's CPUID table (NXE needs CPUID NX) and goes into the VMCS, all
- * under one VMCS load, so that the reader spends most of its time with
+ * under one VMCS load, so that the writer spends most of its time with
  * its VMCS current and interrupts on.
  */
 #define MSR_EFER 0xc0000080
@@ -86,7 +87,7 @@ static void *run_thread(void *arg)
 	long runs = 0;
 
 	pin(r->cpu);
-	/* Nice 19: the CPU goes to the reader, whose loaded VMCS is where the
+	/* Nice 19: the CPU goes to the writer, whose loaded VMCS is where the
 	 * notifier's IPI can strike; this thread stays inside KVM_RUN, mostly
 	 * preempted there. */
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
@@ -129,7 +130,7 @@ static void long_cpuid(struct vt_vcpu *v)
 		vt_die("KVM_SET_CPUID2");
 }
 
-static void *regs_thread(void *arg)
+static void *vmcs_thread(void *arg)
 {
 	struct racer *r = arg;
 	struct {
@@ -145,8 +146,8 @@ static void *regs_thread(void *arg)
 	for (i = 0; i < NMSRS; i++)
 		msrs.e[i] = (struct kvm_msr_entry){ .index = MSR_EFER, .data = EFER_SCE_NXE };
 	for (;;) {
-		got = ioctl(r->reader.fd, KVM_SET_MSRS, &msrs);
-		if (got == NMSRS && !ioctl(r->reader.fd, KVM_GET_SREGS, &sregs))
+		got = ioctl(r->writer.fd, KVM_SET_MSRS, &msrs);
+		if (got == NMSRS && !ioctl(r->writer.fd, KVM_GET_SREGS, &sregs))
 			continue;
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -177,12 +178,12 @@ int main(int argc, char **argv)
 		mem = vt_mem(vm, 0, 0, 0x10000, 0);
 		racers[i].cpu = i;
 		racers[i].v = vt_vcpu_create(vm, 0);
-		racers[i].reader = vt_vcpu_create(vm, 1);
-		long_cpuid(&racers[i].reader);
+		racers[i].writer = vt_vcpu_create(vm, 1);
+		long_cpuid(&racers[i].writer);
 		VT_LOAD(mem, CODE, g_spin);
 		vt_real_mode(&racers[i].v, CODE);
 		if (pthread_create(&t, NULL, run_thread, &racers[i]) ||
-		    pthread_create(&t, NULL, regs_thread, &racers[i]))
+		    pthread_create(&t, NULL, vmcs_thread, &racers[i]))
 			vt_die("pthread_create");
 	}
 	for (waited = 0; waited < 100; waited++) {
@@ -196,7 +197,7 @@ int main(int argc, char **argv)
 	}
 	/* Let every KVM_RUN get into its guest loop. */
 	sleep(1);
-	say("ready: %d vCPUs in KVM_RUN, one per CPU, each with a VMCS reader\n", n);
+	say("ready: %d vCPUs in KVM_RUN, one per CPU, each with a VMCS writer\n", n);
 	/* For the script, which powers off once the racers run. */
 	close(open("/tmp/poweroff_race.ready", O_CREAT | O_WRONLY, 0644));
 	for (;;)
