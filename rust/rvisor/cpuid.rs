@@ -62,21 +62,6 @@ fn entry(function: u32, index: u32, flags: u32, r: [u32; 4]) -> KvmCpuidEntry2 {
     }
 }
 
-/// The size of the standard-format XSAVE area for `xcr0`: the legacy
-/// area and header (576 bytes), and each enabled state component above
-/// SSE at its offset in the host's layout (KVM's
-/// `xstate_required_size(xcr0, false)`, CPUID.(0DH, i)).
-pub(crate) fn xsave_size(xcr0: u64) -> u32 {
-    let mut size = 576;
-    for i in 2..63u32 {
-        if xcr0 & (1 << i) != 0 {
-            let r = host(0xd, i);
-            size = size.max(r[1].saturating_add(r[0]));
-        }
-    }
-    size
-}
-
 /// The leaves a guest may be given on this host.
 pub(crate) fn supported() -> Result<KVec<KvmCpuidEntry2>> {
     let mut v = KVec::new();

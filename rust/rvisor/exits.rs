@@ -332,7 +332,7 @@ pub(crate) fn cpuid_runtime(
             .xsave
             .then(|| v.read(field::GUEST_CR4) & CR4_OSXSAVE != 0),
         apic: g.msrs.soft.apic_enabled(),
-        xsave_size: ctl.xsave.then(|| crate::cpuid::xsave_size(g.fpu.xcr0())),
+        xsave_size: ctl.xsave.then(|| g.fpu.xsave_size()),
     }
 }
 

@@ -29,7 +29,28 @@ pub(crate) struct GuestFpu {
     xcr0: u64,
     /// The host's XCR0, read at each section start.
     host_xcr0: u64,
+    /// CPUID.(0DH, 0):EBX for `xcr0`, computed when it changes rather than
+    /// at every CPUID exit (each computation is a host CPUID per enabled
+    /// component above SSE).
+    xsave_size: u32,
     xsave: bool,
+}
+
+/// The size of the standard-format XSAVE area for `xcr0`: the legacy
+/// area and header (576 bytes), and each enabled state component above
+/// SSE at its offset in the host's layout (KVM's
+/// `xstate_required_size(xcr0, false)`, CPUID.(0DH, i)).
+fn xsave_size(xcr0: u64) -> u32 {
+    let mut size = 576;
+    for i in 2..63u32 {
+        if xcr0 & (1 << i) != 0 {
+            let mut r = [0u32; 4];
+            // SAFETY: `r` has room for EAX, EBX, ECX, EDX.
+            unsafe { glue::rv_cpuid_count(0xd, i, r.as_mut_ptr()) };
+            size = size.max(r[1].saturating_add(r[0]));
+        }
+    }
+    size
 }
 
 impl GuestFpu {
@@ -49,6 +70,7 @@ impl GuestFpu {
             area,
             xcr0: XCR0_X87,
             host_xcr0: 0,
+            xsave_size: xsave_size(XCR0_X87),
             xsave,
         })
     }
@@ -64,6 +86,7 @@ impl GuestFpu {
             && value & !(self.host_xcr0 & XCR0_GUEST_MAX) == 0;
         if valid {
             self.xcr0 = value;
+            self.xsave_size = xsave_size(value);
             // SAFETY: a subset of the host's XCR0; `save` restores the
             // host's value at the end of the section.
             unsafe { glue::rv_xsetbv0(value) };
@@ -71,9 +94,10 @@ impl GuestFpu {
         valid
     }
 
-    /// The guest's XCR0.
-    pub(crate) fn xcr0(&self) -> u64 {
-        self.xcr0
+    /// CPUID.(0DH, 0):EBX as the guest's XCR0 makes it: the size of the
+    /// XSAVE area for the components it enabled.
+    pub(crate) fn xsave_size(&self) -> u32 {
+        self.xsave_size
     }
 
     /// The XCR0 bits a guest may enable on this host.
