@@ -9,7 +9,9 @@
 . "$(dirname "$0")/../lib/env.sh"
 . "$(dirname "$0")/../lib/kmemleak.sh"
 
-ktap_plan 10
+# Under kmemleak (the debug kernel) the slab level is not judged (see
+# below), so one check fewer.
+if kmemleak_available; then ktap_plan 9; else ktap_plan 10; fi
 require_vmx
 unload_quietly rvisor
 ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
@@ -74,13 +76,11 @@ slab2=$(slab_kb)
 ktap_diag "slab before $slab0 kB, after $slab2 kB"
 if kmemleak_available; then
 	# The debug kernel: KASAN's quarantine keeps freed objects counted as
-	# slab for a while, so the level says nothing there; kmemleak says
-	# whether anything the killed VM allocated is left unreferenced.
-	report=$(kmemleak_report)
-	leaked=$(printf '%s\n' "$report" | grep -c '^unreferenced object')
-	[ "$leaked" -eq 0 ] || printf '%s\n' "$report" | head -n 40 | sed 's/^/# /'
-	ktap_expect "kmemleak: nothing left unreferenced after the kill (slab level not judged under KASAN)" \
-		0 "$leaked"
+	# slab for a while, so the level says nothing there. Whether anything
+	# the killed VM allocated is left unreferenced is the suite's last
+	# kmemleak scan's to say (kernel_log.sh): a scan here too cost two
+	# minutes of Bochs per scan, and two are needed.
+	ktap_diag "slab level not judged under KASAN; kernel_log.sh's kmemleak scan covers this VM"
 else
 	ktap_expect "slab memory back to within 256 kB" yes "$([ $((slab2 - slab0)) -le 256 ] && echo yes || echo no)"
 fi

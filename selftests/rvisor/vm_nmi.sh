@@ -32,21 +32,29 @@ while [ "$(cat /tmp/nmi_spin.* | grep -c touched)" -lt "$ncpus" ] && [ $i -lt 30
 done
 ktap_expect "$ncpus spinning guests started" "$ncpus" "$(cat /tmp/nmi_spin.* | grep -c touched)"
 sleep 1
-dmesg_mark
-kmsg_dump_begin
-echo l >/proc/sysrq-trigger
-sleep 3
-kmsg_dump_end
-dmesg_new >/tmp/nmi_bt
-answered=$(grep -c 'NMI backtrace for cpu' /tmp/nmi_bt)
-ktap_diag "$answered of $ncpus CPUs answered the NMI backtrace request"
-grep -q "didn't respond" /tmp/nmi_bt && grep "didn't respond" /tmp/nmi_bt | sed 's/^/# /'
-# The CPU that triggered it prints its own without an NMI.
-ktap_expect "every CPU answered, none failed to respond" "$ncpus/0" \
-	"$answered/$(grep -c "didn't respond" /tmp/nmi_bt)"
-in_rvisor=$(grep -c '\[rvisor\]' /tmp/nmi_bt)
+# Up to 5 requests, until one NMI lands while its CPU is in a guest: a
+# CPU spends part of its time outside (each host interrupt ends the
+# guest's turn), and on the debug kernel in Bochs one request in two or
+# three found none inside. Every request must be answered by every CPU.
+tries=0 in_rvisor=0 all_answered=yes
+while [ "$tries" -lt 5 ] && [ "$in_rvisor" -eq 0 ]; do
+	tries=$((tries + 1))
+	dmesg_mark
+	kmsg_dump_begin
+	echo l >/proc/sysrq-trigger
+	sleep 3
+	kmsg_dump_end
+	dmesg_new >/tmp/nmi_bt
+	answered=$(grep -c 'NMI backtrace for cpu' /tmp/nmi_bt)
+	ktap_diag "request $tries: $answered of $ncpus CPUs answered the NMI backtrace request"
+	grep -q "didn't respond" /tmp/nmi_bt && grep "didn't respond" /tmp/nmi_bt | sed 's/^/# /'
+	# The CPU that triggered it prints its own without an NMI.
+	[ "$answered/$(grep -c "didn't respond" /tmp/nmi_bt)" = "$ncpus/0" ] || all_answered=no
+	in_rvisor=$(grep -c '\[rvisor\]' /tmp/nmi_bt)
+done
+ktap_expect "every CPU answered each request, none failed to respond" yes "$all_answered"
 grep -m 8 '\[rvisor\]' /tmp/nmi_bt | sed 's/^/# /'
-ktap_expect "an NMI taken in a guest was handled through rvisor" yes \
+ktap_expect "an NMI taken in a guest was handled through rvisor (request $tries)" yes \
 	"$([ "$in_rvisor" -gt 0 ] && echo yes || echo no)"
 alive=0
 for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done

@@ -17,8 +17,13 @@ if ! err=$(insmod "$RVISOR_MODULES/rvisor.ko" 2>&1); then
 	echo "Bail out! insmod rvisor.ko: $err"
 	exit 1
 fi
-"$RVISOR_BIN/$prog" /dev/rvisor
+# The output and status stay in /tmp (the guest's, fresh each boot) for
+# kvm_compare.sh, which compares them with the same program on kvm_intel
+# instead of running it on rvisor a second time.
+"$RVISOR_BIN/$prog" /dev/rvisor >"/tmp/rvisor-run.$prog" 2>&1
 rc=$?
+cat "/tmp/rvisor-run.$prog"
+echo "$rc" >"/tmp/rvisor-run.$prog.rc"
 if ! err=$(rmmod rvisor 2>&1); then
 	echo "# rmmod rvisor after $prog: $err"
 	rc=1
