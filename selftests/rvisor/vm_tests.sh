@@ -19,11 +19,17 @@ if ! err=$(insmod "$RVISOR_MODULES/rvisor.ko" 2>&1); then
 fi
 # The output and status stay in /tmp (the guest's, fresh each boot) for
 # kvm_compare.sh, which compares them with the same program on kvm_intel
-# instead of running it on rvisor a second time.
-"$RVISOR_BIN/$prog" /dev/rvisor >"/tmp/rvisor-run.$prog" 2>&1
-rc=$?
-cat "/tmp/rvisor-run.$prog"
-echo "$rc" >"/tmp/rvisor-run.$prog.rc"
+# instead of running it on rvisor a second time. The output is streamed
+# (tee), so a program stopped by the runner's timeout leaves what it
+# printed in the test's log; the status file is written only once it
+# ends, so kvm_compare.sh runs it again after a run that did not.
+rm -f "/tmp/rvisor-run.$prog.rc" "/tmp/rvisor-run.$prog.st"
+{
+	"$RVISOR_BIN/$prog" /dev/rvisor 2>&1
+	echo "$?" >"/tmp/rvisor-run.$prog.st"
+} | tee "/tmp/rvisor-run.$prog"
+rc=$(cat "/tmp/rvisor-run.$prog.st")
+mv "/tmp/rvisor-run.$prog.st" "/tmp/rvisor-run.$prog.rc"
 if ! err=$(rmmod rvisor 2>&1); then
 	echo "# rmmod rvisor after $prog: $err"
 	rc=1
