@@ -469,6 +469,33 @@ static void test_cpuid_apic(void)
  * then the size for every supported component once the guest enables
  * them.
  */
+/*
+ * What CPUID.(0DH, 0):EBX must say once XCR0 holds every bit of the
+ * supported CPUID.(0DH, 0):EAX: the legacy area and header (576), or the
+ * end of the furthest enabled component, from the same table's leaf 0DH
+ * subleaves (KVM's xstate_required_size()). Computed here from the table,
+ * not from what the hypervisor answers, so a stale answer cannot pass.
+ */
+static uint32_t expected_xsave_size(struct vt_vm *vm)
+{
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[100];
+	} t = { .c.nent = 100 };
+	uint32_t xcr0 = 0, size = 576;
+
+	if (ioctl(vm->sys, KVM_GET_SUPPORTED_CPUID, &t))
+		vt_die("KVM_GET_SUPPORTED_CPUID");
+	for (unsigned int i = 0; i < t.c.nent; i++)
+		if (t.e[i].function == 0xd && t.e[i].index == 0)
+			xcr0 = t.e[i].eax;
+	for (unsigned int i = 0; i < t.c.nent; i++)
+		if (t.e[i].function == 0xd && t.e[i].index >= 2 && t.e[i].index < 32 &&
+		    (xcr0 >> t.e[i].index & 1) && t.e[i].eax + t.e[i].ebx > size)
+			size = t.e[i].eax + t.e[i].ebx;
+	return size;
+}
+
 static void test_cpuid_xsave_size(void)
 {
 	struct vt_vm vm = vt_vm_create(dev);
@@ -503,7 +530,9 @@ static void test_cpuid_xsave_size(void)
 		  "CPUID.(0DH, 0):EBX at reset is the size for XCR0 = x87 (576)");
 	first = vt_expect_exit(&v, KVM_EXIT_IO, "xsave size after xsetbv") ? vt_io_u32(&v) : 0;
 	printf("# guest: CPUID.(0DH, 0):EBX after XSETBV of every supported bit: %u\n", first);
-	vt_result(first >= 576, "CPUID.(0DH, 0):EBX after XSETBV (%u)", first);
+	vt_result(first == expected_xsave_size(&vm),
+		  "CPUID.(0DH, 0):EBX after XSETBV is the size for the new XCR0 (%u, the table says %u)",
+		  first, expected_xsave_size(&vm));
 out:
 	vt_vcpu_destroy(&vm, &v);
 	vt_vm_destroy(&vm);
