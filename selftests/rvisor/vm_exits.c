@@ -464,12 +464,6 @@ static void test_cpuid_apic(void)
 }
 
 /*
- * CPUID.(0DH, 0):EBX is the XSAVE size for the XCR0 in use, not the
- * table's, as KVM's kvm_update_cpuid_runtime(): 576 at reset (x87 only),
- * then the size for every supported component once the guest enables
- * them.
- */
-/*
  * What CPUID.(0DH, 0):EBX must say once XCR0 holds every bit of the
  * supported CPUID.(0DH, 0):EAX: the legacy area and header (576), or the
  * end of the furthest enabled component, from the same table's leaf 0DH
@@ -496,6 +490,12 @@ static uint32_t expected_xsave_size(struct vt_vm *vm)
 	return size;
 }
 
+/*
+ * CPUID.(0DH, 0):EBX is the XSAVE size for the XCR0 in use, not the
+ * table's, as KVM's kvm_update_cpuid_runtime(): 576 at reset (x87 only),
+ * then the size for every supported component once the guest enables
+ * them.
+ */
 static void test_cpuid_xsave_size(void)
 {
 	struct vt_vm vm = vt_vm_create(dev);
@@ -503,7 +503,7 @@ static void test_cpuid_xsave_size(void)
 	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
 	uint32_t xsave = vt_set_supported_cpuid(&vm, &v) & (1u << 26);
 	struct kvm_sregs s;
-	uint32_t first;
+	uint32_t first, expected;
 
 	VT_LOAD(mem, CODE, g_xsave_size);
 	vt_real_mode(&v, CODE);
@@ -530,9 +530,10 @@ static void test_cpuid_xsave_size(void)
 		  "CPUID.(0DH, 0):EBX at reset is the size for XCR0 = x87 (576)");
 	first = vt_expect_exit(&v, KVM_EXIT_IO, "xsave size after xsetbv") ? vt_io_u32(&v) : 0;
 	printf("# guest: CPUID.(0DH, 0):EBX after XSETBV of every supported bit: %u\n", first);
-	vt_result(first == expected_xsave_size(&vm),
+	expected = expected_xsave_size(&vm);
+	vt_result(first == expected,
 		  "CPUID.(0DH, 0):EBX after XSETBV is the size for the new XCR0 (%u, the table says %u)",
-		  first, expected_xsave_size(&vm));
+		  first, expected);
 out:
 	vt_vcpu_destroy(&vm, &v);
 	vt_vm_destroy(&vm);

@@ -21,8 +21,10 @@ fi
 # kvm_compare.sh, which compares them with the same program on kvm_intel
 # instead of running it on rvisor a second time. The output is streamed
 # (tee), so a program stopped by the runner's timeout leaves what it
-# printed in the test's log; the status file is written only once it
-# ends, so kvm_compare.sh runs it again after a run that did not.
+# printed in the test's log. The status becomes the .rc file only here,
+# in this script, not in the pipeline: a program that outlives a timeout
+# that killed this script never gets one, and kvm_compare.sh runs it
+# again rather than trust a run its test did not judge.
 rm -f "/tmp/rvisor-run.$prog.rc" "/tmp/rvisor-run.$prog.st"
 {
 	"$RVISOR_BIN/$prog" /dev/rvisor 2>&1
