@@ -8,7 +8,7 @@
 #
 # On a kernel with kmemleak (the debug kernel, kconfig/debug.config), a
 # second check: a scan finds no unreferenced object allocated since the
-# runner started (run_tests.sh clears what boot left).
+# runner started (run_tests.sh marks that time; lib/kmemleak.sh).
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/kmemleak.sh"
 
