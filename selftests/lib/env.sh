@@ -14,8 +14,47 @@
 
 . "$(dirname "$0")/../lib/ktap.sh"
 
+# Text tests and waits use the shell's own read, not grep or cat: on the
+# debug kernel in Bochs each fork and exec costs about half a second of
+# emulated CPU, and a polling loop takes that from the very program it
+# waits for.
+
+# has_text FILE TEXT: a line of FILE contains TEXT.
+has_text() {
+	[ -r "$1" ] || return 1
+	while IFS= read -r _l || [ -n "$_l" ]; do
+		case $_l in *"$2"*) return 0 ;; esac
+	done <"$1"
+	return 1
+}
+
+# count_text TEXT FILE...: sets COUNT to the number of lines of the FILEs
+# that contain TEXT (grep -c, summed).
+count_text() {
+	_t=$1
+	shift
+	COUNT=0
+	for _f; do
+		[ -r "$_f" ] || continue
+		while IFS= read -r _l || [ -n "$_l" ]; do
+			case $_l in *"$_t"*) COUNT=$((COUNT + 1)) ;; esac
+		done <"$_f"
+	done
+}
+
+# online_cpus: sets NCPUS to the number of processors /proc/cpuinfo lists.
+online_cpus() {
+	NCPUS=0
+	while IFS= read -r _l; do
+		case $_l in processor*) NCPUS=$((NCPUS + 1)) ;; esac
+	done </proc/cpuinfo
+}
+
 has_vmx() {
-	grep -qw vmx /proc/cpuinfo
+	while IFS= read -r _l; do
+		case $_l in flags*) case " $_l " in *" vmx "*) return 0 ;; esac ;; esac
+	done </proc/cpuinfo
+	return 1
 }
 
 # Exits the test when the CPU has no VMX: loudly skipped, or failed where
@@ -34,7 +73,10 @@ require_vmx() {
 }
 
 module_loaded() {
-	grep -q "^$1 " /proc/modules
+	while read -r _m _rest; do
+		[ "$_m" = "$1" ] && return 0
+	done </proc/modules
+	return 1
 }
 
 # Unloads a module if loaded, ignoring errors (test set-up and clean-up).
@@ -106,11 +148,26 @@ run_watched() {
 	shift 2
 	"$@" >"$out" 2>&1 &
 	pid=$!
-	waited=0
-	while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$limit" ]; do
-		sleep 1
-		waited=$((waited + 1))
-	done
+	# One timer that signals this shell, not a poll with `sleep 1` each
+	# second: on the debug kernel in Bochs each such fork and exec cost
+	# about half a second of the emulated CPU time the command needs.
+	# The trap makes the signal interrupt the wait (POSIX: wait returns
+	# above 128) and stays set, a no-op, so that a timer that fires
+	# after all cannot kill the shell.
+	late=0
+	trap 'late=1' USR1
+	(sleep "$limit" && kill -USR1 $$) >/dev/null 2>&1 &
+	timer=$!
+	wait "$pid"
+	rc=$?
+	if [ "$late" = 0 ]; then
+		# Its sleep first: then the timer ends without signalling.
+		pkill -P "$timer" sleep 2>/dev/null
+		kill "$timer" 2>/dev/null
+		trap : USR1
+		return "$rc"
+	fi
+	trap : USR1
 	if kill -0 "$pid" 2>/dev/null; then
 		echo "# $1 still running after $limit s: its tasks"
 		for t in /proc/[0-9]*; do

@@ -16,22 +16,42 @@ require_vmx
 unload_quietly rvisor
 ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
 
-# A /proc/vmstat counter, with every CPU's pending delta folded in first
-# (stat_refresh): unfolded per-CPU deltas made a baseline of "-13 pins
-# outstanding", and a clean run then looked like a leak.
-vmstat() {
+# pins: sets ACQ and REL to /proc/vmstat's pin counters, with every
+# CPU's pending delta folded in first (stat_refresh): unfolded per-CPU
+# deltas made a baseline of "-13 pins outstanding", and a clean run then
+# looked like a leak. Read by the shell itself (see env.sh).
+pins() {
 	echo 1 >/proc/sys/vm/stat_refresh
-	awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat
+	while read -r k v; do
+		case $k in
+		nr_foll_pin_acquired) ACQ=$v ;;
+		nr_foll_pin_released) REL=$v ;;
+		esac
+	done </proc/vmstat
 }
-slab_kb() { awk '$1 == "Slab:" { print $2 }' /proc/meminfo; }
+# slab_kb VAR: sets VAR to the Slab: line of /proc/meminfo, in kB.
+slab_kb() {
+	while read -r k v _; do
+		[ "$k" = Slab: ] && eval "$1=\$v"
+	done </proc/meminfo
+}
+# wait_text FILE TEXT TENTHS: waits until FILE has a line containing TEXT,
+# at most TENTHS tenths of a second, polling every half second.
+wait_text() {
+	i=0
+	while ! has_text "$1" "$2" && [ $i -lt "$3" ]; do
+		sleep 0.5
+		i=$((i + 5))
+	done
+}
 
 # Waits (up to 20 s) until no more pins are held than at acq0/rel0; leaves
 # the counters in acq2/rel2.
 wait_pins_released() {
 	i=0
 	while :; do
-		acq2=$(vmstat nr_foll_pin_acquired)
-		rel2=$(vmstat nr_foll_pin_released)
+		pins
+		acq2=$ACQ rel2=$REL
 		[ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && return
 		[ $i -ge 40 ] && return
 		sleep 0.5
@@ -41,23 +61,21 @@ wait_pins_released() {
 
 "$RVISOR_BIN/vm_smp" /dev/rvisor hold >/tmp/hold.out 2>&1 &
 pid=$!
-i=0
-while ! grep -q holding /tmp/hold.out && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+wait_text /tmp/hold.out holding 300
 if rmmod rvisor 2>/dev/null; then refused=no; else refused=yes; fi
 ktap_expect "rmmod refused while a VM exists" yes "$refused"
 kill "$pid"
 wait "$pid" 2>/dev/null
 
 echo 3 >/proc/sys/vm/drop_caches
-acq0=$(vmstat nr_foll_pin_acquired)
-rel0=$(vmstat nr_foll_pin_released)
-slab0=$(slab_kb)
+pins
+acq0=$ACQ rel0=$REL
+slab_kb slab0
 "$RVISOR_BIN/vm_smp" /dev/rvisor spin 32 >/tmp/spin.out 2>&1 &
 pid=$!
-i=0
-while ! grep -q touched /tmp/spin.out && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-acq1=$(vmstat nr_foll_pin_acquired)
-rel1=$(vmstat nr_foll_pin_released)
+wait_text /tmp/spin.out touched 600
+pins
+acq1=$ACQ rel1=$REL
 pinned=$((acq1 - acq0 - (rel1 - rel0)))
 ktap_diag "guest touched 32 MiB: $((acq1 - acq0)) pins taken to map it, $pinned still held"
 # The positive control: the guest's pages went through the fault path
@@ -72,7 +90,7 @@ ktap_diag "pins acquired $((acq2 - acq0)), released $((rel2 - rel0)) since the s
 ktap_expect "killed mid-KVM_RUN: every pinned page released" yes \
 	"$([ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && echo yes || echo no)"
 echo 3 >/proc/sys/vm/drop_caches
-slab2=$(slab_kb)
+slab_kb slab2
 ktap_diag "slab before $slab0 kB, after $slab2 kB"
 if kmemleak_available; then
 	# The debug kernel: KASAN's quarantine keeps freed objects counted as
@@ -87,13 +105,12 @@ fi
 # The same when another thread closes every fd while the vCPU runs: the
 # run holds the files; once it returns, everything is freed although the
 # process lives on.
-acq0=$(vmstat nr_foll_pin_acquired)
-rel0=$(vmstat nr_foll_pin_released)
+pins
+acq0=$ACQ rel0=$REL
 "$RVISOR_BIN/vm_smp" /dev/rvisor closerun 16 >/tmp/closerun.out 2>&1 &
 pid=$!
-i=0
-while ! grep -q released /tmp/closerun.out && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-ktap_check "fds closed under a running vCPU; the run returned on a signal" grep -q released /tmp/closerun.out
+wait_text /tmp/closerun.out released 600
+ktap_check "fds closed under a running vCPU; the run returned on a signal" has_text /tmp/closerun.out released
 wait_pins_released
 ktap_diag "pins acquired $((acq2 - acq0)), released $((rel2 - rel0)) while the process lives on"
 ktap_expect "... and every pin is released with the process still alive" yes \
@@ -101,6 +118,6 @@ ktap_expect "... and every pin is released with the process still alive" yes \
 kill "$pid"
 wait "$pid" 2>/dev/null
 ktap_check "rmmod rvisor after the process died" rmmod rvisor
-ktap_check "module gone" sh -c '! grep -q "^rvisor " /proc/modules'
-ktap_check "insmod again (nothing left from the previous instance)" sh -c "insmod $RVISOR_MODULES/rvisor.ko && rmmod rvisor"
+ktap_check "module gone" eval '! module_loaded rvisor'
+ktap_check "insmod again (nothing left from the previous instance)" eval 'insmod "$RVISOR_MODULES/rvisor.ko" && rmmod rvisor'
 ktap_finish

@@ -15,7 +15,8 @@ unload_quietly rvisor
 dmesg_mark
 ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
 dmesg_new | grep 'rvisor:' | sed 's/^/# /'
-ncpus=$(grep -c '^processor' /proc/cpuinfo)
+online_cpus
+ncpus=$NCPUS
 # One spinning guest per CPU, so that whichever CPU sysrq-l runs on, the
 # others are in a guest.
 pids=
@@ -25,12 +26,15 @@ while [ "$i" -lt "$ncpus" ]; do
 	pids="$pids $!"
 	i=$((i + 1))
 done
+# Polled every half second, by the shell itself (see env.sh).
 i=0
-while [ "$(cat /tmp/nmi_spin.* | grep -c touched)" -lt "$ncpus" ] && [ $i -lt 300 ]; do
-	sleep 0.1
+count_text touched /tmp/nmi_spin.*
+while [ "$COUNT" -lt "$ncpus" ] && [ $i -lt 60 ]; do
+	sleep 0.5
 	i=$((i + 1))
+	count_text touched /tmp/nmi_spin.*
 done
-ktap_expect "$ncpus spinning guests started" "$ncpus" "$(cat /tmp/nmi_spin.* | grep -c touched)"
+ktap_expect "$ncpus spinning guests started" "$ncpus" "$COUNT"
 sleep 1
 # Up to 5 requests, until one NMI lands while its CPU is in a guest: a
 # CPU spends part of its time outside (each host interrupt ends the
@@ -45,11 +49,13 @@ while [ "$tries" -lt 5 ] && [ "$in_rvisor" -eq 0 ]; do
 	sleep 3
 	kmsg_dump_end
 	dmesg_new >/tmp/nmi_bt
-	answered=$(grep -c 'NMI backtrace for cpu' /tmp/nmi_bt)
+	count_text 'NMI backtrace for cpu' /tmp/nmi_bt
+	answered=$COUNT
 	ktap_diag "request $tries: $answered of $ncpus CPUs answered the NMI backtrace request"
-	grep -q "didn't respond" /tmp/nmi_bt && grep "didn't respond" /tmp/nmi_bt | sed 's/^/# /'
+	count_text "didn't respond" /tmp/nmi_bt
+	[ "$COUNT" -gt 0 ] && grep "didn't respond" /tmp/nmi_bt | sed 's/^/# /'
 	# The CPU that triggered it prints its own without an NMI.
-	[ "$answered/$(grep -c "didn't respond" /tmp/nmi_bt)" = "$ncpus/0" ] || all_answered=no
+	[ "$answered/$COUNT" = "$ncpus/0" ] || all_answered=no
 	# Taken in a guest: the NMI exit's handler is where the backtrace
 	# starts (rv_vmx_do_nmi_irqoff through KVM's entry on the test kernel,
 	# rv_handle_nmi_irqoff's re-sent NMI on the debug kernel), not just
