@@ -13,7 +13,7 @@
 
 SHELL := /bin/bash
 BUILD := build
-SELFTEST_PROGS := $(addprefix $(BUILD)/selftests/,dev_ioctl vm_exits vm_misuse vm_smp vm_attack guest_diff guest_storm poweroff_race ioctl_fuzz vxlan_inject vxlan_fuzz rtnl_fuzz udp_pps)
+SELFTEST_PROGS := $(addprefix $(BUILD)/selftests/,dev_ioctl vm_exits vm_misuse vm_smp vm_attack guest_diff guest_storm poweroff_race ioctl_fuzz vxlan_inject vxlan_fuzz rtnl_fuzz udp_pps pcap_read)
 SAMPLES := $(patsubst samples/guests/%.S,$(BUILD)/samples/%.bin,$(wildcard samples/guests/*.S))
 HOST_TRIPLE := x86_64-unknown-linux-gnu
 

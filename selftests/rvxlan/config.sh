@@ -19,16 +19,20 @@ refused() {
 	out=$(rvx "$ns" "$@" 2>&1)
 	local rc=$?
 	ktap_diag "$desc: $out"
-	ktap_check "$desc: refused with the reason" sh -c "[ $rc -ne 0 ] && echo \"\$1\" | grep -qF \"\$2\"" _ "$out" "$want"
+	check_refused "$desc" "$want" "$rc" "$out"
 }
 
 ktap_check "create with every parameter" rvx ca add vx0 vni 100 local 10.3.0.1 remote 10.3.0.2 remote 10.3.0.3 \
 	port 8472 srcport 1000 2000 ttl 32 tos inherit df set learning off ageing 60 limit 100
 show=$(rvx ca show vx0)
 echo "$show" | sed 's/^/# /' | head -n 14
-ktap_check "show gives back every parameter" sh -c 'for f in "vni 100" "local 10.3.0.1" "port 8472" "srcport 1000 2000" \
-	"ttl 32" "tos 1" "df set" "learning off" "ageing 60" "limit 100" "remote 10.3.0.2" "remote 10.3.0.3"; do
-	echo "$1" | grep -qx "  $f" || { echo "# missing: $f"; exit 1; }; done' _ "$show"
+missing=""
+for f in "vni 100" "local 10.3.0.1" "port 8472" "srcport 1000 2000" "ttl 32" "tos 1" "df set" \
+	"learning off" "ageing 60" "limit 100" "remote 10.3.0.2" "remote 10.3.0.3"; do
+	has_line "$show" "  $f" || missing="$missing, $f"
+done
+ktap_check "show gives back every parameter" test -z "$missing"
+[ -z "$missing" ] || ktap_diag "missing: ${missing#, }"
 ktap_check "ip -d link shows the rvxlan kind" sh -c "ip -n ca -d link show vx0 | grep -qw rvxlan"
 ktap_expect "default MTU on an IPv4 underlay is 1500 - 50" 1450 "$(ip netns exec ca cat /sys/class/net/vx0/mtu)"
 
@@ -55,34 +59,34 @@ ktap_check "a refused change changed nothing (VNI and remotes as before)" sh -c 
 ip -n ca link set vx0 up
 refused ca "changing the VNI of an up device" "cannot change the VNI" set vx0 vni 101
 ktap_check "changing the remotes of an up device works" sh -c \
-	"ip netns exec ca $RVXLAN set vx0 remote 10.3.0.9 && \
-	 ip netns exec ca $RVXLAN show vx0 | grep -qx '  remote 10.3.0.9'"
+	"$RVXLAN -n ca set vx0 remote 10.3.0.9 && \
+	 $RVXLAN -n ca show vx0 | grep -qx '  remote 10.3.0.9'"
 ip -n ca link set vx0 down
 refused ca "changing the VNI of a down device" "cannot change the VNI" set vx0 vni 101
 refused ca "changing the UDP port" "cannot change the UDP port" set vx0 port 4790
 refused ca "changing the source port range" "cannot change the source port range" set vx0 srcport 1000 3000
 ktap_check "giving the current VNI, port and range again is no change, and accepted" sh -c \
-	"ip netns exec ca $RVXLAN set vx0 vni 100 port 8472 srcport 1000 2000 && \
-	 ip netns exec ca $RVXLAN show vx0 | grep -qx '  vni 100'"
+	"$RVXLAN -n ca set vx0 vni 100 port 8472 srcport 1000 2000 && \
+	 $RVXLAN -n ca show vx0 | grep -qx '  vni 100'"
 
 ktap_check "fdb add (rvxlan CLI)" rvx ca fdb add vx0 02:00:00:00:00:0a via 10.3.0.7
 ktap_check "fdb add (iproute2's bridge)" ip netns exec ca bridge fdb add 02:00:00:00:00:0b dev vx0 dst 10.3.0.8
 ktap_check "both entries, and the flood list, shown by bridge fdb and rvxlan fdb show" sh -c \
 	"ip netns exec ca bridge fdb show dev vx0 | grep -q '02:00:00:00:00:0b dst 10.3.0.8 self permanent' && \
-	 ip netns exec ca $RVXLAN fdb show vx0 | grep -qx '02:00:00:00:00:0a via 10.3.0.7 static' && \
-	 ip netns exec ca $RVXLAN fdb show vx0 | grep -qx '00:00:00:00:00:00 via 10.3.0.9 static'"
+	 $RVXLAN -n ca fdb show vx0 | grep -qx '02:00:00:00:00:0a via 10.3.0.7 static' && \
+	 $RVXLAN -n ca fdb show vx0 | grep -qx '00:00:00:00:00:00 via 10.3.0.9 static'"
 refused ca "fdb add of an existing MAC without replace" "use replace" fdb add vx0 02:00:00:00:00:0a via 10.3.0.6
 ktap_check "fdb add ... replace moves it" sh -c \
-	"ip netns exec ca $RVXLAN fdb add vx0 02:00:00:00:00:0a via 10.3.0.6 replace && \
-	 ip netns exec ca $RVXLAN fdb show vx0 | grep -qx '02:00:00:00:00:0a via 10.3.0.6 static'"
+	"$RVXLAN -n ca fdb add vx0 02:00:00:00:00:0a via 10.3.0.6 replace && \
+	 $RVXLAN -n ca fdb show vx0 | grep -qx '02:00:00:00:00:0a via 10.3.0.6 static'"
 refused ca "fdb add with an IPv6 remote on an IPv4 tunnel" "address family" fdb add vx0 02:00:00:00:00:0c via fd00::9
 ktap_check "fdb del, and del of a missing entry fails" sh -c \
-	"ip netns exec ca $RVXLAN fdb del vx0 02:00:00:00:00:0a && ! ip netns exec ca $RVXLAN fdb del vx0 02:00:00:00:00:0a 2>/dev/null && \
-	 ! ip netns exec ca $RVXLAN fdb show vx0 | grep -q 02:00:00:00:00:0a"
+	"$RVXLAN -n ca fdb del vx0 02:00:00:00:00:0a && ! $RVXLAN -n ca fdb del vx0 02:00:00:00:00:0a 2>/dev/null && \
+	 ! $RVXLAN -n ca fdb show vx0 | grep -q 02:00:00:00:00:0a"
 ktap_check "flood list edited with the all-zeros MAC (append, delete)" sh -c \
 	"ip netns exec ca bridge fdb append 00:00:00:00:00:00 dev vx0 dst 10.3.0.10 && \
-	 ip netns exec ca $RVXLAN show vx0 | grep -qx '  remote 10.3.0.10' && \
+	 $RVXLAN -n ca show vx0 | grep -qx '  remote 10.3.0.10' && \
 	 ip netns exec ca bridge fdb del 00:00:00:00:00:00 dev vx0 dst 10.3.0.10 && \
-	 ! ip netns exec ca $RVXLAN show vx0 | grep -q 10.3.0.10"
+	 ! $RVXLAN -n ca show vx0 | grep -q 10.3.0.10"
 ktap_check "ethtool -S lists the 18 rvxlan counters" sh -c "[ \$(ip netns exec ca ethtool -S vx0 | grep -c ': ') -eq 18 ]"
 ktap_finish

@@ -30,7 +30,7 @@ ktap_check "ping host 1 -> host 2 (ARP broadcast flooded, reply learned)" pings 
 ktap_expect "host 3 got the flooded ARP broadcast (one copy)" $((r3 + 1)) "$(rx h3)"
 mac2=$(ip netns exec h2 cat /sys/class/net/rx0/address)
 ktap_check "host 1 learned host 2's MAC behind 10.5.2.2" sh -c \
-	"ip netns exec h1 $RVXLAN fdb show rx0 | grep -qx '$mac2 via 10.5.2.2 learned'"
+	"$RVXLAN -n h1 fdb show rx0 | grep -qx '$mac2 via 10.5.2.2 learned'"
 
 # From here on, no ARP: the counts below are the test's frames only.
 mac1=$(ip netns exec h1 cat /sys/class/net/rx0/address)
@@ -65,11 +65,11 @@ ip netns exec h1 "$INJECT" 10.5.2.2 4789 "${frames[@]}"
 sleep 0.5
 ktap_expect "learning stops at the limit: 2 learned" 2 $(($(counter h2 rx0 learned_new) - learned0))
 ktap_expect "... and 3 counted learn_full" 3 $(($(counter h2 rx0 learn_full) - full0))
-ktap_expect "... and the FDB holds 2 learned entries" 2 "$(ip netns exec h2 "$RVXLAN" fdb show rx0 | grep -c 'aa:0.* learned')"
+ktap_expect "... and the FDB holds 2 learned entries" 2 "$("$RVXLAN" -n h2 fdb show rx0 | grep -c 'aa:0.* learned')"
 
 # Ageing: host 1 forgets host 2's MAC after 2 idle seconds and floods again.
 rvx h1 set rx0 ageing 2
 sleep 3
 ktap_check "an aged entry is gone from the FDB" sh -c \
-	"! ip netns exec h1 $RVXLAN fdb show rx0 | grep -q '$mac2'"
+	"! $RVXLAN -n h1 fdb show rx0 | grep -q '$mac2'"
 ktap_finish

@@ -23,7 +23,7 @@ flood() {
 	IPERF=$!
 }
 sockets() {
-	ip netns exec "$1" ss -uln | grep -c ':4789 '
+	udp_socks "$1" 4789
 }
 
 fresh_module || exit 1
@@ -53,7 +53,7 @@ pkill -f "iperf3 -s" 2>/dev/null
 insmod "$RVISOR_MODULES/rvxlan.ko"
 start=$(date +%s%N)
 seq $N | sed 's/.*/add rv& vni & remote 10.7.0.2/' >/tmp/rvx-many
-ip netns exec la "$RVXLAN" -batch /tmp/rvx-many
+"$RVXLAN" -n la -batch /tmp/rvx-many
 sed 's/^add \(rv[0-9]*\).*/link set \1 up/' /tmp/rvx-many | ip -n la -batch -
 ms=$((($(date +%s%N) - start) / 1000000))
 ktap_diag "$N devices created, configured and up in $ms ms"

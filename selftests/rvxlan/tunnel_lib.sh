@@ -13,12 +13,90 @@ RVX_NAMESPACES=""
 rvx() {
 	local ns=$1
 	shift
-	ip netns exec "$ns" "$RVXLAN" "$@"
+	"$RVXLAN" -n "$ns" "$@"
 }
 
 # counter NS DEV NAME: one of the device's `ethtool -S` counters.
 counter() {
-	ip netns exec "$1" ethtool -S "$2" | awk -v n="$3:" '$1 == n { print $2 }'
+	local out k v
+	out=$(ip netns exec "$1" ethtool -S "$2") || return 1
+	while read -r k v; do
+		[ "$k" = "$3:" ] && echo "$v"
+	done <<<"$out"
+	return 0
+}
+
+# Text tests in bash itself: on the debug kernel under TCG every exec
+# (grep, tr, sh) costs one to four seconds.
+# has_line TEXT LINE: one of TEXT's lines is LINE.
+has_line() {
+	[[ $'\n'$1$'\n' == *$'\n'"$2"$'\n'* ]]
+}
+# has_line_start TEXT PREFIX: one of TEXT's lines starts with PREFIX.
+has_line_start() {
+	[[ $'\n'$1 == *$'\n'"$2"* ]]
+}
+# has_word TEXT WORD: TEXT has WORD between non-word characters (grep -w).
+has_word() {
+	[[ $1 =~ (^|[^[:alnum:]_])$2([^[:alnum:]_]|$) ]]
+}
+# check_refused DESCRIPTION EXPECTED_MESSAGE STATUS OUTPUT: a command that
+# exited STATUS printing OUTPUT failed and said EXPECTED_MESSAGE.
+check_refused() {
+	if [ "$3" -ne 0 ] && [[ $4 == *"$2"* ]]; then
+		ktap_pass "$1: refused with the reason"
+	else
+		ktap_fail "$1: refused with the reason" "exit status $3; the reason should say: $2"
+	fi
+}
+# comment_lines TEXT: prints TEXT's lines that start with '#'.
+comment_lines() {
+	local l
+	while IFS= read -r l; do
+		[[ $l == '#'* ]] && printf '%s\n' "$l"
+	done <<<"$1"
+	return 0
+}
+# elapsed_ms START: milliseconds since START, an $EPOCHREALTIME.
+elapsed_ms() {
+	local now=$EPOCHREALTIME
+	echo $(((${now/./} - ${1/./}) / 1000))
+}
+# line_count TEXT: the number of TEXT's non-empty lines (grep -c .).
+line_count() {
+	local l n=0
+	while IFS= read -r l; do
+		[ -n "$l" ] && n=$((n + 1))
+	done <<<"$1"
+	echo "$n"
+}
+
+# udp_socks NS [PORT]: how many UDP sockets (IPv4 and IPv6) NS has, or
+# how many are bound to PORT. From /proc/net/udp{,6}, not ss: ss first
+# asks for the sock_diag module, which these kernels do not have, and
+# each call waits for modprobe (1.3 s per ss on the test kernel).
+udp_socks() {
+	local out n=0 hex="" sl addr rest
+	[ -n "${2:-}" ] && printf -v hex '%04X' "$2"
+	out=$(nsenter --net="/run/netns/$1" cat /proc/net/udp /proc/net/udp6) || return 1
+	while read -r sl addr rest; do
+		# Skip the header lines ("sl local_address ...").
+		[[ $sl == *: ]] || continue
+		[ -z "$hex" ] || [ "${addr##*:}" = "$hex" ] || continue
+		n=$((n + 1))
+	done <<<"$out"
+	echo "$n"
+}
+# tcp_listening NS PORT: a TCP socket listens on PORT in NS.
+tcp_listening() {
+	local out hex sl addr peer st rest
+	printf -v hex '%04X' "$2"
+	out=$(nsenter --net="/run/netns/$1" cat /proc/net/tcp /proc/net/tcp6) || return 1
+	while read -r sl addr peer st rest; do
+		# State 0A is TCP_LISTEN.
+		[[ $sl == *: && ${addr##*:} == "$hex" && $st == 0A ]] && return 0
+	done <<<"$out"
+	return 1
 }
 
 # devstat NS DEV NAME: a standard link statistic (rx_packets ...).
@@ -67,7 +145,7 @@ tcp_run() {
 	# refused because a loaded TCG machine was slow to start the server
 	# looks exactly like a tunnel that carries nothing.
 	for i in $(seq 100); do
-		ip netns exec "$s" ss -Hltn 'sport = :5201' 2>/dev/null | grep -q . && break
+		tcp_listening "$s" 5201 && break
 		sleep 0.1
 	done
 	IPERF_OUT=$(ip netns exec "$c" timeout 30 iperf3 -c "$addr" -t "$t" "$@" 2>&1)
