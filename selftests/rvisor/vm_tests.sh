@@ -30,7 +30,7 @@ rm -f "/tmp/rvisor-run.$prog.rc" "/tmp/rvisor-run.$prog.st"
 	"$RVISOR_BIN/$prog" /dev/rvisor 2>&1
 	echo "$?" >"/tmp/rvisor-run.$prog.st"
 } | tee "/tmp/rvisor-run.$prog"
-rc=$(cat "/tmp/rvisor-run.$prog.st")
+read -r rc <"/tmp/rvisor-run.$prog.st"
 mv "/tmp/rvisor-run.$prog.st" "/tmp/rvisor-run.$prog.rc"
 if ! err=$(rmmod rvisor 2>&1); then
 	echo "# rmmod rvisor after $prog: $err"
