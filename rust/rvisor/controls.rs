@@ -73,7 +73,10 @@ impl Controls {
         let pin = pick(
             "pin-based",
             raw.pinbased,
-            pin::EXT_INTR_EXITING | pin::NMI_EXITING,
+            // Virtual NMIs: the processor tracks the guest's NMI blocking
+            // (from an injected NMI to its IRET), which KVM_NMI needs, as
+            // KVM's enable_vnmi.
+            pin::EXT_INTR_EXITING | pin::NMI_EXITING | pin::VIRTUAL_NMIS,
             pin::PREEMPTION_TIMER,
         )?;
         // Timer ticks are TSC cycles >> IA32_VMX_MISC[4:0]; aim at about
@@ -97,6 +100,16 @@ impl Controls {
                 | proc::MONITOR_EXITING
                 // The host's performance counters are not the guest's.
                 | proc::RDPMC_EXITING,
+            0,
+        )?;
+        // Set only while an interrupt or NMI waits for its window
+        // (`run::arm_events`), but needed by every VMM that injects them,
+        // as KVM's setup_vmcs_config() requires the first and enable_vnmi
+        // the second.
+        pick(
+            "processor-based",
+            raw.procbased,
+            proc::INTR_WINDOW_EXITING | proc::NMI_WINDOW_EXITING,
             0,
         )?;
         let vpid = caps.vpid();

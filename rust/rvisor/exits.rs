@@ -6,6 +6,7 @@
 
 use crate::controls::{CR0_PG, CR4_OSXSAVE, CR4_PAE};
 use crate::cr::{self, RFLAGS_TF};
+use crate::events::EventState;
 use crate::guest_msrs::{msr, EFER_LMA, EFER_LME, EFER_VALID, SYSCALL_MSRS};
 use crate::insn::CpuMode;
 use crate::msrs::Access;
@@ -13,8 +14,8 @@ use crate::run::{read_gpr, set_exit_reason, write_gpr_sized, Outcome, PaeWrite};
 use crate::uapi::{exit, internal, io_dir, PIO_DATA_OFFSET};
 use crate::vcpu::{gpr, read_cr0, read_cr4, write_cr0, write_efer, Guest, Pending, Vcpu};
 use crate::vmcs::{
-    field, handles_vectoring, intr_info, reason, vector, CrAccess, CrQualification, EptViolation,
-    ExitReason, IoQualification, Redelivery,
+    field, handles_vectoring, interruptibility, intr_info, proc, reason, vector, CrAccess,
+    CrQualification, EptViolation, ExitReason, IoQualification, Redelivery,
 };
 use crate::vmcs_region::LoadedVmcs;
 use crate::{cpuid_table, glue, mmio};
@@ -107,8 +108,12 @@ pub(crate) fn skip(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
 pub(crate) fn move_to(v: &mut LoadedVmcs<'_>, g: &mut Guest, next_rip: u64) -> Result<Next> {
     v.write(field::GUEST_RIP, next_rip)?;
     let shadow = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
-    if shadow & 3 != 0 {
-        v.write(field::GUEST_INTERRUPTIBILITY_INFO, u64::from(shadow & !3))?;
+    let ends = interruptibility::STI | interruptibility::MOV_SS;
+    if shadow & ends != 0 {
+        v.write(
+            field::GUEST_INTERRUPTIBILITY_INFO,
+            u64::from(shadow & !ends),
+        )?;
     }
     if v.read(field::GUEST_RFLAGS) & RFLAGS_TF != 0 {
         return inject_db(v, g, cr::DR6_BS);
@@ -166,14 +171,45 @@ fn redeliver(v: &mut LoadedVmcs<'_>, r: &Redelivery) -> Result {
         let state = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
         v.write(
             field::GUEST_INTERRUPTIBILITY_INFO,
-            u64::from(state & !GUEST_INTR_STATE_NMI),
+            u64::from(state & !interruptibility::NMI),
         )?;
     }
     Ok(())
 }
 
-/// Guest interruptibility state: blocking by NMI.
-const GUEST_INTR_STATE_NMI: u32 = 1 << 3;
+/// Clears `bit` of the primary processor-based controls.
+fn clear_proc(v: &mut LoadedVmcs<'_>, bit: u32) -> Result {
+    let ctl = v.read32(field::CPU_BASED_VM_EXEC_CONTROL);
+    v.write(field::CPU_BASED_VM_EXEC_CONTROL, u64::from(ctl & !bit))
+}
+
+/// Sets blocking by NMI again after an exit in the middle of an IRET that
+/// had unblocked NMIs (an EPT violation on its stack, a fault), so that
+/// the IRET, executed again, finds the handler's blocking and no second
+/// NMI nests in the first handler (SDM Vol. 3C, 28.2.3; KVM's
+/// vmx_recover_nmi_blocking() and handle_ept_violation()). Bit 12 is
+/// undefined when the exit also reports a vectoring event, so callers
+/// check that first.
+fn reblock_nmi(v: &mut LoadedVmcs<'_>) -> Result {
+    let state = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
+    v.write(
+        field::GUEST_INTERRUPTIBILITY_INFO,
+        u64::from(state | interruptibility::NMI),
+    )
+}
+
+/// Whether user space may inject an interrupt now
+/// (`kvm_run.ready_for_interrupt_injection`, see [`EventState`]).
+pub(crate) fn ready_for_injection(v: &LoadedVmcs<'_>, g: &Guest) -> bool {
+    EventState {
+        rflags: v.read(field::GUEST_RFLAGS),
+        intr_state: v.read32(field::GUEST_INTERRUPTIBILITY_INFO),
+        entry_info: v.read32(field::VM_ENTRY_INTR_INFO_FIELD),
+        queued: g.irq,
+        exception_pending: matches!(g.pending, Pending::Exception { .. }),
+    }
+    .ready_for_injection()
+}
 
 fn gp(v: &mut LoadedVmcs<'_>) -> Result<Next> {
     inject(v, vector::GP, Some(0))
@@ -217,7 +253,14 @@ pub(crate) fn handle(
         v.read32(field::IDT_VECTORING_ERROR_CODE),
         v.read32(field::VM_EXIT_INSTRUCTION_LEN),
     ) {
-        redeliver(v, &r)?;
+        if r.info & intr_info::TYPE_MASK == intr_info::TYPE_EXT_INTR {
+            // An external interrupt goes back to the queue it came from,
+            // where user space sees it (KVM_GET_SREGS) and the next entry
+            // arms it (KVM's __vmx_complete_interrupts()).
+            g.irq = Some(r.info as u8);
+        } else {
+            redeliver(v, &r)?;
+        }
         if !handles_vectoring(why.basic()) {
             return Ok(internal_error(
                 vcpu,
@@ -243,6 +286,10 @@ pub(crate) fn handle(
                 unsafe { glue::rv_handle_nmi_irqoff() };
                 Ok(Next::Resume)
             } else if info & intr_info::VALID != 0 && info as u8 == vector::MC {
+                if info & intr_info::NMI_UNBLOCKED_BY_IRET != 0 && vectoring & intr_info::VALID == 0
+                {
+                    reblock_nmi(v)?;
+                }
                 // Handled by the host before interrupts are enabled, as in
                 // KVM's handle_exception_irqoff(); the guest never sees it.
                 // What the handler decides for the task (memory_failure(),
@@ -256,14 +303,27 @@ pub(crate) fn handle(
                 // raised while delivering #AC, on a misaligned CPL3 stack,
                 // hangs the CPU); it goes back to the guest, which takes it
                 // at the next entry, as in KVM's handle_exception_nmi().
-                if vectoring & intr_info::VALID != 0 && vectoring as u8 == vector::DF {
-                    // A fault while delivering #DF: shutdown, as KVM's
-                    // kvm_multiple_exception() makes it.
-                    v.write(field::VM_ENTRY_INTR_INFO_FIELD, 0)?;
-                    set_exit_reason(vcpu.run_struct(), exit::SHUTDOWN);
-                    return Ok(Next::Leave(Outcome::User));
-                }
                 let ec = v.read32(field::VM_EXIT_INTR_ERROR_CODE);
+                if vectoring & intr_info::VALID != 0 {
+                    // Raised while delivering another event (the misaligned
+                    // stack of CVE-2015-5307, or an NMI's or interrupt's
+                    // delivery): KVM does not simulate the two together
+                    // (handle_exception_nmi(): KVM_INTERNAL_ERROR_SIMUL_EX);
+                    // the interrupted event stays queued, as there.
+                    return Ok(internal_error(
+                        vcpu,
+                        internal::SIMUL_EX,
+                        &[
+                            u64::from(vectoring),
+                            u64::from(info),
+                            u64::from(ec),
+                            cpu as u64,
+                        ],
+                    ));
+                }
+                if info & intr_info::NMI_UNBLOCKED_BY_IRET != 0 {
+                    reblock_nmi(v)?;
+                }
                 inject(v, vector::AC, Some(ec))
             } else {
                 Ok(internal_error(
@@ -272,6 +332,22 @@ pub(crate) fn handle(
                     &[u64::from(why.0), u64::from(info)],
                 ))
             }
+        }
+        // The guest can take an interrupt: the window user space asked for
+        // (the section's caller reports it, as KVM's vcpu_run() does after
+        // any exit handled in the kernel); the exiting ends here, as in
+        // KVM's handle_interrupt_window().
+        reason::INTERRUPT_WINDOW => {
+            clear_proc(v, proc::INTR_WINDOW_EXITING)?;
+            g.irq_window = false;
+            Ok(Next::Resume)
+        }
+        // A pending NMI can be delivered now: the next entry does it
+        // (KVM's handle_nmi_window()).
+        reason::NMI_WINDOW => {
+            clear_proc(v, proc::NMI_WINDOW_EXITING)?;
+            g.nmi_window = false;
+            Ok(Next::Resume)
         }
         reason::TRIPLE_FAULT => {
             set_exit_reason(vcpu.run_struct(), exit::SHUTDOWN);
@@ -304,6 +380,11 @@ pub(crate) fn handle(
         }
         reason::EPT_VIOLATION => {
             let q = EptViolation(v.read(field::EXIT_QUALIFICATION));
+            if vectoring & intr_info::VALID == 0
+                && q.0 & u64::from(intr_info::NMI_UNBLOCKED_BY_IRET) != 0
+            {
+                reblock_nmi(v)?;
+            }
             let access = mmio::Access::capture(v, q, vectoring);
             Ok(Next::Leave(Outcome::EptViolation(access)))
         }

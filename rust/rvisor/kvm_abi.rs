@@ -16,6 +16,8 @@ pub(crate) fn check_extension(capability: u64) -> isize {
         cap::USER_MEMORY
         | cap::SET_TSS_ADDR
         | cap::EXT_CPUID
+        | cap::MP_STATE
+        | cap::USER_NMI
         | cap::DESTROY_MEMORY_REGION_WORKS
         | cap::SET_IDENTITY_MAP_ADDR
         | cap::INTERNAL_ERROR_DATA

@@ -20,7 +20,7 @@ use crate::guest_memory::Fault;
 use crate::guest_msrs::{msr, EFER_SCE, SYSCALL_MSRS};
 use crate::uapi::{exit, KvmRun};
 use crate::vcpu::{gpr, write_pdptes, Guest, Pending, Vcpu, VcpuState};
-use crate::vmcs::field;
+use crate::vmcs::{field, ExitReason};
 use crate::vmcs_region::{LoadedVmcs, NoPreempt};
 use crate::{arch, mmio, vmx_insn};
 use kernel::prelude::*;
@@ -55,14 +55,66 @@ pub(crate) fn set_exit_reason(run: *mut KvmRun, reason: u32) {
     unsafe { (*run).exit_reason = reason };
 }
 
+/// What one `KVM_RUN` keeps across its sections.
+struct RunCtx {
+    /// `kvm_run.request_interrupt_window`, read once when the run starts.
+    window: bool,
+    /// The guest was entered in this run: KVM reports an open window only
+    /// after an exit, never before the first entry (vcpu_run()).
+    entered: bool,
+}
+
 /// Runs the vCPU until an exit user space must handle.
 pub(crate) fn run(vcpu: &Vcpu) -> Result<isize> {
-    let run = vcpu.run_struct();
     let mut guard = vcpu.state.lock()?;
     let st: &mut VcpuState = &mut guard;
-    // SAFETY: a byte of the shared page; user space may change it at any
-    // time, so it is read once, volatile.
-    let immediate_exit = unsafe { core::ptr::addr_of!((*run).immediate_exit).read_volatile() };
+    let r = run_locked(vcpu, st);
+    // Whatever the result, as KVM's post_kvm_run_save().
+    save_run_state(vcpu, st);
+    r
+}
+
+/// Fills the `kvm_run` fields that describe the vCPU after a run: RFLAGS.IF,
+/// CR8, APIC_BASE and whether user space may inject an interrupt now.
+fn save_run_state(vcpu: &Vcpu, st: &mut VcpuState) {
+    let run = vcpu.run_struct();
+    let np = NoPreempt::new();
+    let (if_flag, ready) = match st.vmcs.load(&np) {
+        Ok(v) => (
+            v.read(field::GUEST_RFLAGS) & crate::cr::RFLAGS_IF != 0,
+            exits::ready_for_injection(&v, &st.g),
+        ),
+        // VMX is off (reboot): the vCPU runs no more.
+        Err(_) => (false, false),
+    };
+    drop(np);
+    // SAFETY: plain stores into the shared page.
+    unsafe {
+        (*run).if_flag = u8::from(if_flag);
+        (*run).cr8 = st.g.cr8;
+        (*run).apic_base = st.g.msrs.soft.apic_base();
+        (*run).ready_for_interrupt_injection = u8::from(ready);
+    }
+}
+
+fn run_locked(vcpu: &Vcpu, st: &mut VcpuState) -> Result<isize> {
+    let run = vcpu.run_struct();
+    // SAFETY: fields of the shared page; user space may change them at any
+    // time, so each is read once, volatile.
+    let (cr8, window, immediate_exit) = unsafe {
+        (
+            core::ptr::addr_of!((*run).cr8).read_volatile(),
+            core::ptr::addr_of!((*run).request_interrupt_window).read_volatile(),
+            core::ptr::addr_of!((*run).immediate_exit).read_volatile(),
+        )
+    };
+    // Without an in-kernel APIC, KVM takes the TPR from kvm_run on every
+    // KVM_RUN, before anything else (kvm_arch_vcpu_ioctl_run()).
+    st.g.cr8 = crate::events::run_cr8(cr8).ok_or(EINVAL)?;
+    let mut ctx = RunCtx {
+        window: window != 0,
+        entered: false,
+    };
     if immediate_exit != 0 {
         // Complete what user space handled, then return (KVM's order).
         let np = NoPreempt::new();
@@ -92,6 +144,18 @@ pub(crate) fn run(vcpu: &Vcpu) -> Result<isize> {
             let mut v = st.vmcs.load(&np)?;
             complete_pending(vcpu, &mut v, &mut st.g)?;
         }
+        // The last section ended on an exit the kernel handled (an EPT
+        // violation, an interrupt): if user space asked for the interrupt
+        // window and it is open, that is this run's exit, before a signal
+        // is looked at (KVM's vcpu_run()).
+        if ctx.entered && ctx.window {
+            let np = NoPreempt::new();
+            let v = st.vmcs.load(&np)?;
+            if exits::ready_for_injection(&v, &st.g) {
+                set_exit_reason(run, exit::IRQ_WINDOW_OPEN);
+                return Ok(0);
+            }
+        }
         // SAFETY: queries the current task.
         if unsafe { glue::rv_signal_pending() || glue::rv_task_work_pending() } {
             set_exit_reason(run, exit::INTR);
@@ -99,7 +163,7 @@ pub(crate) fn run(vcpu: &Vcpu) -> Result<isize> {
         }
         // SAFETY: may sleep; no lock but the vCPU mutex is held.
         unsafe { glue::rv_cond_resched() };
-        match section(vcpu, st)? {
+        match section(vcpu, st, &mut ctx)? {
             Outcome::Reenter => {}
             Outcome::User => return Ok(0),
             Outcome::LoadPdptrs(w) => {
@@ -232,7 +296,7 @@ fn write_host_state(v: &mut LoadedVmcs<'_>, hs: &HostStateRaw, cpu_changed: bool
 
 /// One section: enter the guest, handle exits that need no sleeping, and
 /// return when something else is needed.
-fn section(vcpu: &Vcpu, st: &mut VcpuState) -> Result<Outcome> {
+fn section(vcpu: &Vcpu, st: &mut VcpuState, ctx: &mut RunCtx) -> Result<Outcome> {
     let np = NoPreempt::new();
     let cpu = np.cpu();
     // SAFETY: process context; saves the task's FPU registers, which are
@@ -241,7 +305,7 @@ fn section(vcpu: &Vcpu, st: &mut VcpuState) -> Result<Outcome> {
     // SAFETY: paired with the enable below.
     unsafe { glue::rv_local_irq_disable() };
     let outcome = match st.vmcs.load(&np) {
-        Ok(mut v) => guest_section(vcpu, &mut v, &mut st.g, cpu),
+        Ok(mut v) => guest_section(vcpu, &mut v, &mut st.g, cpu, ctx),
         Err(e) => Err(e),
     };
     // SAFETY: interrupts were disabled above; the host state is restored.
@@ -257,12 +321,92 @@ fn section(vcpu: &Vcpu, st: &mut VcpuState) -> Result<Outcome> {
 /// span (see `Controls`), about a millisecond.
 const SECTION_TSC_BUDGET: u64 = 1 << 22;
 
+/// Whether user space asked for the interrupt window and it is open
+/// (KVM's dm_request_for_irq_injection() and
+/// kvm_vcpu_ready_for_interrupt_injection()).
+fn window_open(v: &LoadedVmcs<'_>, g: &Guest, ctx: &RunCtx) -> bool {
+    ctx.window && exits::ready_for_injection(v, g)
+}
+
+/// The events an entry was armed with (see [`arm_events`]).
+#[derive(Default)]
+struct Armed {
+    /// The queued interrupt, `Guest::irq`.
+    irq: bool,
+    /// A pending NMI, taken from `Guest::nmi_pending`.
+    nmi: bool,
+}
+
+/// Sets `bit` of the primary processor-based controls.
+fn set_proc(v: &mut LoadedVmcs<'_>, bit: u32) -> Result {
+    let proc = v.read32(field::CPU_BASED_VM_EXEC_CONTROL);
+    v.write(field::CPU_BASED_VM_EXEC_CONTROL, u64::from(proc | bit))
+}
+
+/// Prepares the entry's events, in KVM's order
+/// (kvm_check_and_inject_events()): an event whose delivery an exit
+/// interrupted is already armed; then the queued interrupt (KVM_INTERRUPT
+/// counts as already injected there); then a pending NMI if the guest does
+/// not block NMIs. What cannot be delivered now waits for its window:
+/// NMI-window exiting for an NMI, interrupt-window exiting if user space
+/// asked for it.
+fn arm_events(v: &mut LoadedVmcs<'_>, g: &mut Guest, ctx: &RunCtx) -> Result<Armed> {
+    use crate::events::{pending_nmis, plan_nmi, NmiWindow};
+    use crate::vmcs::{interruptibility, intr_info, proc};
+    let mut armed = Armed::default();
+    // The window user space asked for. KVM arms it only once no vector is
+    // queued, but it ends the run right after delivering one
+    // (req_immediate_exit) to arm it then; armed with the delivery here, it
+    // opens at the same instruction boundary.
+    if ctx.window && !g.irq_window {
+        set_proc(v, proc::INTR_WINDOW_EXITING)?;
+        g.irq_window = true;
+    }
+    if g.irq.is_none() && g.nmi_pending == 0 && g.nmi_queued == 0 {
+        return Ok(armed);
+    }
+    let mut entry = v.read32(field::VM_ENTRY_INTR_INFO_FIELD);
+    if let Some(info) = crate::events::arm_queued(entry, g.irq) {
+        v.write(field::VM_ENTRY_INTR_INFO_FIELD, u64::from(info))?;
+        entry = info;
+        armed.irq = true;
+    }
+    if g.nmi_pending != 0 || g.nmi_queued != 0 {
+        let intr_state = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
+        // An NMI whose handler runs, or whose delivery is armed.
+        let masked = intr_state & interruptibility::NMI != 0
+            || (entry & intr_info::VALID != 0
+                && entry & intr_info::TYPE_MASK == intr_info::TYPE_NMI);
+        g.nmi_pending = pending_nmis(g.nmi_pending, g.nmi_queued, masked);
+        g.nmi_queued = 0;
+        let (inject, window) = plan_nmi(g.nmi_pending, entry, intr_state);
+        if inject {
+            v.write(field::VM_ENTRY_INTR_INFO_FIELD, u64::from(intr_info::NMI))?;
+            g.nmi_pending -= 1;
+            armed.nmi = true;
+        }
+        match window {
+            NmiWindow::Nmi if !g.nmi_window => {
+                set_proc(v, proc::NMI_WINDOW_EXITING)?;
+                g.nmi_window = true;
+            }
+            NmiWindow::Interrupt if !g.irq_window => {
+                set_proc(v, proc::INTR_WINDOW_EXITING)?;
+                g.irq_window = true;
+            }
+            _ => {}
+        }
+    }
+    Ok(armed)
+}
+
 /// The part of a section with the VMCS current and interrupts off.
 fn guest_section(
     vcpu: &Vcpu,
     v: &mut LoadedVmcs<'_>,
     g: &mut Guest,
     cpu: usize,
+    ctx: &mut RunCtx,
 ) -> Result<Outcome> {
     let vm = &vcpu.vm;
     let mut hs = HostStateRaw::default();
@@ -329,6 +473,13 @@ fn guest_section(
         if arch::read_cr2() != g.cr2 {
             arch::write_cr2(g.cr2);
         }
+        let armed = match arm_events(v, g, ctx) {
+            Ok(a) => a,
+            Err(e) => {
+                vm.set_running(vcpu.id, None);
+                break Err(e);
+            }
+        };
         // SAFETY: interrupts are off, right before entry.
         unsafe { glue::rv_l1d_flush(host_ran) };
         host_ran = false;
@@ -339,8 +490,29 @@ fn guest_section(
         unsafe { glue::rv_guest_ran() };
         g.cr2 = arch::read_cr2();
         vm.set_running(vcpu.id, None);
+        if g.irq.is_some() || armed.nmi {
+            // What the entry delivered left its queue (an exit during the
+            // delivery queues it again, see `exits::handle`), and so did a
+            // vector another event displaced (`events::queue_after_entry`);
+            // an entry that failed delivered nothing, and the field must not
+            // deliver it behind the queue's back later (KVM's
+            // cancel_injection()).
+            let entered = ret == 0 && !ExitReason(v.read32(field::VM_EXIT_REASON)).entry_failed();
+            g.irq = crate::events::queue_after_entry(g.irq, entered);
+            if !entered {
+                if armed.nmi {
+                    g.nmi_pending += 1;
+                }
+                if (armed.irq || armed.nmi) && ret != 2 {
+                    let _ = v.write(field::VM_ENTRY_INTR_INFO_FIELD, 0);
+                }
+            }
+        }
         match ret {
-            0 => launched = true,
+            0 => {
+                launched = true;
+                ctx.entered = true;
+            }
             1 => {
                 let err = v.read(field::VM_INSTRUCTION_ERROR);
                 exits::fail_entry(vcpu, err, cpu);
@@ -353,6 +525,11 @@ fn guest_section(
             }
         }
         match exits::handle(vcpu, v, g, cpu) {
+            Ok(Next::Resume) if window_open(v, g, ctx) => {
+                // As KVM's vcpu_run() after every exit it handled.
+                set_exit_reason(vcpu.run_struct(), exit::IRQ_WINDOW_OPEN);
+                break Ok(Outcome::User);
+            }
             Ok(Next::Resume) => {
                 // Interrupts stay off while exits are handled in the
                 // section, so it must end now and then even if the guest

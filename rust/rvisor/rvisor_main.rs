@@ -51,6 +51,9 @@ mod cr;
 #[path = "../vmx/src/ept.rs"]
 mod ept;
 #[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/events.rs"]
+mod events;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../vmx/src/insn.rs"]
 mod insn;
 #[allow(dead_code, unreachable_pub)]

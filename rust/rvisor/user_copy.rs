@@ -34,6 +34,10 @@ unsafe impl Pod for crate::uapi::KvmMsrs {}
 unsafe impl Pod for crate::uapi::KvmMsrEntry {}
 // SAFETY: as above.
 unsafe impl Pod for crate::uapi::KvmMsrList {}
+// SAFETY: as above (one u32).
+unsafe impl Pod for crate::uapi::KvmInterrupt {}
+// SAFETY: as above (one u32).
+unsafe impl Pod for crate::uapi::KvmMpState {}
 // SAFETY: an integer.
 unsafe impl Pod for u64 {}
 // SAFETY: an integer.

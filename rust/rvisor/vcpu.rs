@@ -104,6 +104,22 @@ pub(crate) struct Guest {
     /// DR7 as the guest wrote it; the VMCS holds it without the breakpoint
     /// enables (see `exits::guest_dr7_hw`).
     pub(crate) dr7: u64,
+    /// The external interrupt the next entry delivers: queued by
+    /// `KVM_INTERRUPT` or `KVM_SET_SREGS`, or one whose delivery an exit
+    /// interrupted (KVM's `vcpu->arch.interrupt` without an in-kernel
+    /// irqchip). It is armed in the VMCS only for the entry that delivers
+    /// it, so it is in one place only, whatever user space does between
+    /// runs.
+    pub(crate) irq: Option<u8>,
+    /// Interrupt-window exiting is on in the VMCS.
+    pub(crate) irq_window: bool,
+    /// `KVM_NMI` requests not yet looked at (KVM's `nmi_queued`); folded
+    /// into `nmi_pending` at the next entry, within its limit.
+    pub(crate) nmi_queued: u32,
+    /// NMIs waiting for delivery, at most two (`events::pending_nmis`).
+    pub(crate) nmi_pending: u8,
+    /// NMI-window exiting is on in the VMCS.
+    pub(crate) nmi_window: bool,
 }
 
 /// A virtual CPU.
@@ -220,6 +236,11 @@ impl Vcpu {
             dr: [0; 4],
             dr6: 0xffff_0ff0,
             dr7: 0x400,
+            irq: None,
+            irq_window: false,
+            nmi_queued: 0,
+            nmi_pending: 0,
+            nmi_window: false,
         };
         let state = VcpuState { vmcs, g };
         Arc::pin_init(
@@ -336,6 +357,7 @@ impl Vcpu {
             s.cr8 = st.cr8;
             s.efer = v.read(field::GUEST_IA32_EFER);
             s.apic_base = st.msrs.soft.apic_base();
+            s.interrupt_bitmap = crate::events::vector_bitmap(st.irq);
             Ok(s)
         })?;
         drop(st);
@@ -418,8 +440,25 @@ impl Vcpu {
             }
             st.cr2 = s.cr2;
             st.cr8 = s.cr8 & 0xf;
+            // As KVM's __set_sregs(): a set bit queues its vector; none
+            // leaves what is queued.
+            if let Some(vector) = crate::events::bitmap_vector(&s.interrupt_bitmap) {
+                st.irq = Some(vector);
+            }
             Ok(0)
         })
+    }
+
+    /// `KVM_INTERRUPT` without an in-kernel irqchip: queues the vector for
+    /// the next entry, replacing one queued before, as KVM's
+    /// kvm_queue_interrupt() does. User space is expected to ask only when
+    /// `ready_for_interrupt_injection` said so; if it asks while the guest
+    /// has interrupts off, the entry fails its checks, as on KVM.
+    fn interrupt(&self, arg: u64) -> Result<isize> {
+        let irq: crate::uapi::KvmInterrupt = user_copy::read(arg)?;
+        let vector = crate::events::kvm_interrupt_vector(irq.irq).ok_or(EINVAL)?;
+        self.state.lock()?.g.irq = Some(vector);
+        Ok(0)
     }
 
     fn set_cpuid2(&self, arg: u64) -> Result<isize> {
@@ -526,6 +565,31 @@ impl Vcpu {
             uapi::KVM_GET_CPUID2 => self.get_cpuid2(arg),
             uapi::KVM_GET_MSRS => self.msrs(arg, false),
             uapi::KVM_SET_MSRS => self.msrs(arg, true),
+            uapi::KVM_INTERRUPT => self.interrupt(arg),
+            uapi::KVM_NMI => {
+                // As KVM's kvm_inject_nmi(): counted now, limited when the
+                // next entry looks at them.
+                let mut st = self.state.lock()?;
+                st.g.nmi_queued = st.g.nmi_queued.saturating_add(1);
+                Ok(0)
+            }
+            uapi::KVM_GET_MP_STATE => {
+                // The vCPU mutex is taken as for every vCPU ioctl of KVM.
+                drop(self.state.lock()?);
+                let s = crate::uapi::KvmMpState {
+                    mp_state: crate::uapi::mp_state::RUNNABLE,
+                };
+                user_copy::write(arg, &s)?;
+                Ok(0)
+            }
+            uapi::KVM_SET_MP_STATE => {
+                let s: crate::uapi::KvmMpState = user_copy::read(arg)?;
+                if !crate::events::mp_state_settable(s.mp_state) {
+                    return Err(EINVAL);
+                }
+                drop(self.state.lock()?);
+                Ok(0)
+            }
             _ => Err(ENOTTY),
         }
     }

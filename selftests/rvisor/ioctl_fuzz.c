@@ -58,7 +58,7 @@ enum op {
 	OP_API, OP_EXT, OP_MMAP_SIZE, OP_SUP_CPUID, OP_MSR_LIST,
 	OP_CREATE_VM, OP_CREATE_VCPU, OP_SET_REGION, OP_TSS, OP_IDMAP,
 	OP_RUN, OP_GET_REGS, OP_SET_REGS, OP_GET_SREGS, OP_SET_SREGS,
-	OP_SET_CPUID, OP_GET_CPUID, OP_GET_MSRS, OP_SET_MSRS, OP_UNKNOWN,
+	OP_SET_CPUID, OP_GET_CPUID, OP_GET_MSRS, OP_SET_MSRS, OP_INTERRUPT, OP_NMI, OP_GET_MP, OP_SET_MP, OP_UNKNOWN,
 	OP_MAP_RUN, OP_NR,
 };
 
@@ -66,7 +66,7 @@ static const char *const op_name[OP_NR] = {
 	"GET_API_VERSION", "CHECK_EXTENSION", "GET_VCPU_MMAP_SIZE", "GET_SUPPORTED_CPUID",
 	"GET_MSR_INDEX_LIST", "CREATE_VM", "CREATE_VCPU", "SET_USER_MEMORY_REGION",
 	"SET_TSS_ADDR", "SET_IDENTITY_MAP_ADDR", "RUN", "GET_REGS", "SET_REGS", "GET_SREGS",
-	"SET_SREGS", "SET_CPUID2", "GET_CPUID2", "GET_MSRS", "SET_MSRS", "unknown ioctl",
+	"SET_SREGS", "SET_CPUID2", "GET_CPUID2", "GET_MSRS", "SET_MSRS", "INTERRUPT", "NMI", "GET_MP_STATE", "SET_MP_STATE", "unknown ioctl",
 	"mmap of a vCPU fd",
 };
 
@@ -535,6 +535,38 @@ static void op_fork(void)
 	}
 }
 
+/*
+ * KVM_INTERRUPT with any vector, KVM_NMI, KVM_GET/SET_MP_STATE with any state, and
+ * the run-page fields KVM_RUN reads
+ * (request_interrupt_window, cr8: a TPR above 15 must fail the run with
+ * EINVAL, change nothing) set to anything, as a hostile VMM may.
+ */
+static void op_interrupt(int v)
+{
+	struct kvm_interrupt irq = { .irq = below(4) ? below(256) : (uint32_t)pick64() };
+
+	if (below(4) == 0) {
+		struct kvm_run *run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v, 0);
+
+		if (run != MAP_FAILED) {
+			run->request_interrupt_window = below(2) ? below(2) : (uint8_t)rnd();
+			run->cr8 = below(2) ? below(16) : pick64();
+			munmap(run, run_size);
+		}
+	}
+	do_ioctl(OP_INTERRUPT, v, KVM_INTERRUPT, pick_ptr(&irq));
+	if (below(2))
+		do_ioctl(OP_NMI, v, KVM_NMI, NULL);
+	if (below(4) == 0) {
+		struct kvm_mp_state mp = { .mp_state = below(2) ? below(12) : (uint32_t)pick64() };
+
+		if (below(2))
+			do_ioctl(OP_GET_MP, v, KVM_GET_MP_STATE, pick_ptr(&mp));
+		else
+			do_ioctl(OP_SET_MP, v, KVM_SET_MP_STATE, pick_ptr(&mp));
+	}
+}
+
 static void one_op(void)
 {
 	struct vm_slot *s = &vms[below(NVM)];
@@ -549,7 +581,7 @@ static void one_op(void)
 		(void)r;
 		return;
 	}
-	switch (pick % 22) {
+	switch (pick % 23) {
 	case 0: op_sys(); break;
 	case 1: op_sup_cpuid(); break;
 	case 2: if (below(3) == 0) op_create_vm(s); else op_create_vcpu(s); break;
@@ -610,6 +642,7 @@ static void one_op(void)
 		break;
 	}
 	case 19: op_ram(s); break;
+	case 21: op_interrupt(v); break;
 	case 20:
 		/* Close a vCPU or a whole VM while other threads use it. */
 		pthread_mutex_lock(&s->lock);

@@ -832,6 +832,76 @@ static void test_ac_cpl3(void)
 	vt_vm_destroy(&vm);
 }
 
+/*
+ * CVE-2015-5307 itself: the #AC handler is a conforming code segment, so
+ * the #AC is delivered at CPL3 onto the guest's misaligned stack, and that
+ * delivery raises #AC again. Without the intercept the processor loops in
+ * delivery with no exit; with it, rvisor must neither loop re-injecting
+ * nor lose the event whose delivery failed: as KVM's
+ * handle_exception_nmi(), KVM_INTERNAL_ERROR_SIMUL_EX.
+ */
+static void ac_alarm(int sig)
+{
+	(void)sig;
+}
+
+static void test_ac_in_delivery(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	uint8_t *mem = vt_mem(&vm, 0, 0, 0x10000, 0);
+	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+	uint64_t *gdt = (uint64_t *)(mem + 0x3000);
+	uint32_t *idt = (uint32_t *)(mem + 0x4000);
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x1b, .type = 11,
+		.present = 1, .dpl = 3, .db = 1, .s = 1, .g = 1,
+	};
+	struct kvm_segment data = code;
+	struct kvm_regs r = { .rip = CODE, .rflags = 2 | (1u << 18), .rsp = 0x7003 };
+	struct kvm_sregs s;
+	int exit;
+
+	VT_LOAD(mem, CODE, g_ac);
+	gdt[3] = 0x00cffb000000ffffull;	/* 0x1b: CPL3 code */
+	gdt[4] = 0x00cff3000000ffffull;	/* 0x23: CPL3 data */
+	gdt[5] = 0x00cf9f000000ffffull;	/* 0x28: conforming code, DPL0 */
+	idt[17 * 2] = (0x28u << 16) | (CODE + 0x100);	/* #AC: interrupt gate */
+	idt[17 * 2 + 1] = 0x8e00;
+	data.type = 3;
+	data.selector = 0x23;
+	if (ioctl(v.fd, KVM_GET_SREGS, &s))
+		vt_die("KVM_GET_SREGS");
+	s.cs = code;
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.cr0 |= 1 | (1u << 18); /* PE, AM */
+	s.gdt.base = 0x3000;
+	s.gdt.limit = 0x2f;
+	s.idt.base = 0x4000;
+	s.idt.limit = 0xff;
+	if (ioctl(v.fd, KVM_SET_SREGS, &s))
+		vt_die("KVM_SET_SREGS CPL3");
+	if (ioctl(v.fd, KVM_SET_REGS, &r))
+		vt_die("KVM_SET_REGS");
+	/* A loop of re-injections would end only here, with EINTR. */
+	signal(SIGALRM, ac_alarm);
+	alarm(10);
+	exit = vt_run(&v);
+	alarm(0);
+	signal(SIGALRM, SIG_DFL);
+	printf("# guest: #AC delivered onto a misaligned CPL3 stack: exit %s suberror %u ndata %u vectoring %#llx info %#llx error code %#llx\n",
+	       vt_exit_name(exit), v.run->internal.suberror, v.run->internal.ndata,
+	       (unsigned long long)v.run->internal.data[0],
+	       (unsigned long long)v.run->internal.data[1],
+	       (unsigned long long)v.run->internal.data[2]);
+	vt_result(exit == KVM_EXIT_INTERNAL_ERROR &&
+		  v.run->internal.suberror == KVM_INTERNAL_ERROR_SIMUL_EX &&
+		  v.run->internal.data[0] == 0x80000b11 && v.run->internal.data[1] == 0x80000b11,
+		  "#AC raised by #AC's delivery: KVM_INTERNAL_ERROR_SIMUL_EX, no loop (exit %s)",
+		  vt_exit_name(exit));
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
 /* One run of g_remap: the value it reported, or -errno if KVM_RUN failed. */
 static long long remap_run(struct vt_vcpu *v, const char *what)
 {
@@ -1407,7 +1477,7 @@ int main(int argc, char **argv)
 	}
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..39\n");
+	printf("KTAP version 1\n1..40\n");
 	printf("# device %s\n", dev);
 	test_rip_wrap_32();
 	test_syscall_reset_lstar();
@@ -1417,6 +1487,7 @@ int main(int argc, char **argv)
 	test_dr7();
 	test_dr_general_detect();
 	test_ac_cpl3();
+	test_ac_in_delivery();
 	test_fault_rf();
 	test_tss16_long();
 	test_pae_reserved();

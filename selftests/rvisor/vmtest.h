@@ -168,6 +168,7 @@ static inline const char *vt_exit_name(uint32_t reason)
 	case KVM_EXIT_SHUTDOWN: return "SHUTDOWN";
 	case KVM_EXIT_FAIL_ENTRY: return "FAIL_ENTRY";
 	case KVM_EXIT_INTR: return "INTR";
+	case KVM_EXIT_IRQ_WINDOW_OPEN: return "IRQ_WINDOW_OPEN";
 	case KVM_EXIT_INTERNAL_ERROR: return "INTERNAL_ERROR";
 	default: return "?";
 	}

@@ -31,6 +31,8 @@ pub const EFER_LMA: u64 = 1 << 10;
 pub const EFER_NXE: u64 = 1 << 11;
 /// RFLAGS.TF.
 pub const RFLAGS_TF: u64 = 1 << 8;
+/// RFLAGS.IF: maskable external interrupts are enabled.
+pub const RFLAGS_IF: u64 = 1 << 9;
 /// RFLAGS.RF: set in the image a fault pushes, so that the handler's IRET
 /// does not break again on an instruction breakpoint (SDM Vol. 3A,
 /// 18.3.1.1).

@@ -14,6 +14,7 @@ pub mod cpuid_table;
 pub mod cpulist;
 pub mod cr;
 pub mod ept;
+pub mod events;
 pub mod insn;
 pub mod memslot;
 pub mod msr_bitmap;

@@ -68,6 +68,52 @@ pub const KVM_SET_MSRS: u32 = iow::<KvmMsrs>(0x89);
 pub const KVM_SET_CPUID2: u32 = iow::<KvmCpuid2>(0x90);
 /// vCPU ioctl: read back the CPUID leaves.
 pub const KVM_GET_CPUID2: u32 = iowr::<KvmCpuid2>(0x91);
+/// vCPU ioctl: queue an external interrupt (user-space interrupt
+/// controller).
+pub const KVM_INTERRUPT: u32 = iow::<KvmInterrupt>(0x86);
+
+/// `struct kvm_interrupt`: the vector `KVM_INTERRUPT` delivers.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KvmInterrupt {
+    /// The vector, below [`KVM_NR_INTERRUPTS`].
+    pub irq: u32,
+}
+
+/// Vectors `KVM_INTERRUPT` accepts.
+pub const KVM_NR_INTERRUPTS: u32 = 256;
+
+/// vCPU ioctl: queue an NMI.
+pub const KVM_NMI: u32 = io(0x9a);
+
+/// vCPU ioctl: the vCPU's multiprocessing state.
+pub const KVM_GET_MP_STATE: u32 = ior::<KvmMpState>(0x98);
+/// vCPU ioctl: set the vCPU's multiprocessing state.
+pub const KVM_SET_MP_STATE: u32 = iow::<KvmMpState>(0x99);
+
+/// `struct kvm_mp_state`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KvmMpState {
+    /// One of the `KVM_MP_STATE_*` values ([`mp_state`]).
+    pub mp_state: u32,
+}
+
+/// `kvm_mp_state.mp_state` values of x86.
+pub mod mp_state {
+    /// Runs (the only state of a vCPU without an in-kernel APIC).
+    pub const RUNNABLE: u32 = 0;
+    /// An AP waiting for INIT.
+    pub const UNINITIALIZED: u32 = 1;
+    /// INIT received, waiting for SIPI.
+    pub const INIT_RECEIVED: u32 = 2;
+    /// Halted in the kernel, waiting for an interrupt.
+    pub const HALTED: u32 = 3;
+    /// SIPI received.
+    pub const SIPI_RECEIVED: u32 = 4;
+    /// Halted by AMD's AP reset hold (SEV-ES).
+    pub const AP_RESET_HOLD: u32 = 9;
+}
 
 /// `kvm_run.exit_reason` values.
 pub mod exit {
@@ -77,6 +123,9 @@ pub mod exit {
     pub const IO: u32 = 2;
     /// The guest executed HLT.
     pub const HLT: u32 = 5;
+    /// `kvm_run.request_interrupt_window` was set and the guest can take
+    /// an interrupt now.
+    pub const IRQ_WINDOW_OPEN: u32 = 7;
     /// MMIO: `kvm_run.mmio`.
     pub const MMIO: u32 = 6;
     /// Triple fault: the guest reset.
@@ -101,6 +150,10 @@ pub mod io_dir {
 pub mod internal {
     /// An instruction could not be emulated.
     pub const EMULATION: u32 = 1;
+    /// An exception raised while another event was delivered, which is not
+    /// simulated (data: IDT-vectoring information, exit interruption
+    /// information, its error code, the CPU).
+    pub const SIMUL_EX: u32 = 2;
     /// An exit during event delivery that cannot be handled (data[0] the
     /// IDT-vectoring information, data[1] the exit reason, data[2] the
     /// exit qualification, then the GPA for an MMIO access, then the CPU).
@@ -247,6 +300,8 @@ pub mod cap {
     pub const USER_MEMORY: u64 = 3;
     pub const SET_TSS_ADDR: u64 = 4;
     pub const EXT_CPUID: u64 = 7;
+    pub const MP_STATE: u64 = 14;
+    pub const USER_NMI: u64 = 22;
     pub const NR_VCPUS: u64 = 9;
     pub const NR_MEMSLOTS: u64 = 10;
     pub const DESTROY_MEMORY_REGION_WORKS: u64 = 21;
@@ -388,12 +443,18 @@ mod tests {
         assert_eq!(KVM_SET_MSRS, 0x4008ae89);
         assert_eq!(KVM_SET_CPUID2, 0x4008ae90);
         assert_eq!(KVM_GET_CPUID2, 0xc008ae91);
+        assert_eq!(KVM_INTERRUPT, 0x4004ae86);
+        assert_eq!(KVM_NMI, 0xae9a);
+        assert_eq!(KVM_GET_MP_STATE, 0x8004ae98);
+        assert_eq!(KVM_SET_MP_STATE, 0x4004ae99);
     }
 
     #[test]
     fn constants_match_kvm_bindings() {
         assert_eq!(exit::IO, kb::KVM_EXIT_IO);
         assert_eq!(exit::HLT, kb::KVM_EXIT_HLT);
+        assert_eq!(exit::IRQ_WINDOW_OPEN, kb::KVM_EXIT_IRQ_WINDOW_OPEN);
+        assert_eq!(KVM_NR_INTERRUPTS, kb::KVM_NR_INTERRUPTS);
         assert_eq!(exit::MMIO, kb::KVM_EXIT_MMIO);
         assert_eq!(exit::SHUTDOWN, kb::KVM_EXIT_SHUTDOWN);
         assert_eq!(exit::FAIL_ENTRY, kb::KVM_EXIT_FAIL_ENTRY);
@@ -402,6 +463,7 @@ mod tests {
         assert_eq!(u32::from(io_dir::IN), kb::KVM_EXIT_IO_IN);
         assert_eq!(u32::from(io_dir::OUT), kb::KVM_EXIT_IO_OUT);
         assert_eq!(internal::EMULATION, kb::KVM_INTERNAL_ERROR_EMULATION);
+        assert_eq!(internal::SIMUL_EX, kb::KVM_INTERNAL_ERROR_SIMUL_EX);
         assert_eq!(
             internal::UNEXPECTED_EXIT_REASON,
             kb::KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON
@@ -432,6 +494,8 @@ mod tests {
             (cap::READONLY_MEM, kb::KVM_CAP_READONLY_MEM),
             (cap::MAX_VCPU_ID, kb::KVM_CAP_MAX_VCPU_ID),
             (cap::IMMEDIATE_EXIT, kb::KVM_CAP_IMMEDIATE_EXIT),
+            (cap::MP_STATE, kb::KVM_CAP_MP_STATE),
+            (cap::USER_NMI, kb::KVM_CAP_USER_NMI),
         ];
         for (ours, theirs) in caps {
             assert_eq!(ours, u64::from(theirs));
@@ -484,6 +548,14 @@ mod tests {
     #[test]
     fn kvm_run_layout_matches_kvm_bindings() {
         assert_eq!(size_of::<KvmRun>(), size_of::<kb::kvm_run>());
+        assert_eq!(size_of::<KvmInterrupt>(), size_of::<kb::kvm_interrupt>());
+        assert_eq!(size_of::<KvmMpState>(), size_of::<kb::kvm_mp_state>());
+        assert_eq!(mp_state::RUNNABLE, kb::KVM_MP_STATE_RUNNABLE);
+        assert_eq!(mp_state::UNINITIALIZED, kb::KVM_MP_STATE_UNINITIALIZED);
+        assert_eq!(mp_state::INIT_RECEIVED, kb::KVM_MP_STATE_INIT_RECEIVED);
+        assert_eq!(mp_state::HALTED, kb::KVM_MP_STATE_HALTED);
+        assert_eq!(mp_state::SIPI_RECEIVED, kb::KVM_MP_STATE_SIPI_RECEIVED);
+        assert_eq!(mp_state::AP_RESET_HOLD, kb::KVM_MP_STATE_AP_RESET_HOLD);
         assert_eq!(size_of::<KvmRun>(), 2352);
         assert_eq!(
             offset_of!(KvmRun, immediate_exit),

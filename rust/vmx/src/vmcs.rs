@@ -209,8 +209,21 @@ pub mod pin {
     pub const PREEMPTION_TIMER: u32 = 1 << 6;
 }
 
+/// Guest interruptibility state (SDM Vol. 3C, 25.4.2, Table 25-3).
+pub mod interruptibility {
+    /// Blocking by STI: the instruction after an STI that set IF.
+    pub const STI: u32 = 1 << 0;
+    /// Blocking by MOV SS or POP SS.
+    pub const MOV_SS: u32 = 1 << 1;
+    /// Blocking by NMI: an NMI handler runs, until its IRET.
+    pub const NMI: u32 = 1 << 3;
+}
+
 /// Primary processor-based VM-execution controls.
 pub mod proc {
+    /// An exit at the first instruction boundary where the guest can take
+    /// an external interrupt (RFLAGS.IF set, no STI or MOV SS blocking).
+    pub const INTR_WINDOW_EXITING: u32 = 1 << 2;
     /// HLT exits.
     pub const HLT_EXITING: u32 = 1 << 7;
     /// INVLPG exits.
@@ -227,6 +240,9 @@ pub mod proc {
     pub const CR8_LOAD_EXITING: u32 = 1 << 19;
     /// MOV from CR8 exits.
     pub const CR8_STORE_EXITING: u32 = 1 << 20;
+    /// An exit at the first instruction boundary where the guest has no
+    /// virtual-NMI blocking (and no MOV SS blocking).
+    pub const NMI_WINDOW_EXITING: u32 = 1 << 22;
     /// MOV DR exits.
     pub const MOV_DR_EXITING: u32 = 1 << 23;
     /// Every IN/OUT/INS/OUTS exits.
@@ -464,6 +480,23 @@ pub mod intr_info {
     pub const TYPE_HARD_EXCEPTION: u32 = 3 << 8;
     /// Type: NMI.
     pub const TYPE_NMI: u32 = 2 << 8;
+    /// Type: external interrupt.
+    pub const TYPE_EXT_INTR: u32 = 0;
+    /// VM-exit interruption information (and EPT-violation qualification)
+    /// bit 12: the exit came while an IRET that unblocked NMIs executed, so
+    /// blocking by NMI must be set again before the IRET is re-executed
+    /// (SDM Vol. 3C, 28.2.3, "NMI unblocking due to IRET").
+    pub const NMI_UNBLOCKED_BY_IRET: u32 = 1 << 12;
+    /// The type field.
+    pub const TYPE_MASK: u32 = 7 << 8;
+
+    /// The field value injecting an NMI (vector 2).
+    pub const NMI: u32 = VALID | TYPE_NMI | 2;
+
+    /// The field value injecting external interrupt `vector`.
+    pub const fn ext_interrupt(vector: u8) -> u32 {
+        VALID | TYPE_EXT_INTR | vector as u32
+    }
 
     /// The field value injecting hardware exception `vector`, with an error
     /// code if `error_code`.

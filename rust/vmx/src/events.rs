@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! External interrupts from a user-space interrupt controller: the rules
+//! KVM applies when a VMM has no in-kernel irqchip (QEMU with
+//! `kernel-irqchip=off`, or any VMM that emulates the 8259A itself), so
+//! that such a VMM sees the same `kvm_run` fields and exits on rvisor.
+//!
+//! The protocol (`Documentation/virt/kvm/api.rst`, `KVM_INTERRUPT` and
+//! `struct kvm_run`): after every `KVM_RUN` the VMM reads
+//! `ready_for_interrupt_injection`; when it is set the VMM may queue one
+//! vector with `KVM_INTERRUPT`, which the next entry delivers. When it is
+//! clear and an interrupt waits, the VMM sets `request_interrupt_window`
+//! and the run returns `KVM_EXIT_IRQ_WINDOW_OPEN` as soon as the guest can
+//! take it. The VMM is trusted with nothing: a vector queued against
+//! `RFLAGS.IF` is delivered anyway, as on KVM, and the processor's entry
+//! checks fail the entry (`KVM_EXIT_FAIL_ENTRY`); nothing here depends on
+//! it following the protocol.
+
+use crate::cr::RFLAGS_IF;
+use crate::uapi::KVM_NR_INTERRUPTS;
+use crate::vmcs::{interruptibility, intr_info};
+
+/// The vector of a `KVM_INTERRUPT`, or `None` (`EINVAL`) if it is not one
+/// (`irq >= KVM_NR_INTERRUPTS`, as `kvm_vcpu_ioctl_interrupt()` checks).
+pub fn kvm_interrupt_vector(irq: u32) -> Option<u8> {
+    if irq < KVM_NR_INTERRUPTS {
+        Some(irq as u8)
+    } else {
+        None
+    }
+}
+
+/// Whether the guest blocks external interrupts: RFLAGS.IF clear, or the
+/// instruction after STI or MOV SS (KVM's `vmx_interrupt_blocked()`).
+pub fn interrupt_blocked(rflags: u64, intr_state: u32) -> bool {
+    rflags & RFLAGS_IF == 0 || intr_state & (interruptibility::STI | interruptibility::MOV_SS) != 0
+}
+
+/// Whether the guest blocks NMIs: an NMI handler runs (virtual-NMI
+/// blocking, until its IRET), or an STI or MOV SS shadow (KVM's
+/// `vmx_nmi_blocked()`).
+pub fn nmi_blocked(intr_state: u32) -> bool {
+    intr_state & (interruptibility::STI | interruptibility::MOV_SS | interruptibility::NMI) != 0
+}
+
+/// NMIs pending once `queued` more came from `KVM_NMI`: at most two, one to
+/// deliver now and one latched behind it, or one if an NMI is already
+/// being handled or delivered (`masked`): a VMM cannot queue more, however
+/// often it asks (KVM's `process_nmi()`).
+pub fn pending_nmis(pending: u8, queued: u32, masked: bool) -> u8 {
+    let limit = if masked { 1 } else { 2 };
+    core::cmp::min(u32::from(pending).saturating_add(queued), limit) as u8
+}
+
+/// Which window exit waits for a pending NMI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NmiWindow {
+    /// None: no NMI left pending.
+    None,
+    /// NMI-window exiting.
+    Nmi,
+    /// Interrupt-window exiting: in an STI shadow, which blocks NMIs on
+    /// some processors but ends no NMI window (KVM's
+    /// `vmx_enable_nmi_window()`).
+    Interrupt,
+}
+
+/// What the next entry does with `pending` NMIs: deliver one if nothing
+/// else is delivered (`entry_info`) and the guest does not block NMIs, and
+/// wait for a window for the rest (KVM's `kvm_check_and_inject_events()`).
+pub fn plan_nmi(pending: u8, entry_info: u32, intr_state: u32) -> (bool, NmiWindow) {
+    if pending == 0 {
+        return (false, NmiWindow::None);
+    }
+    let entry_free = entry_info & intr_info::VALID == 0;
+    let inject = entry_free && !nmi_blocked(intr_state);
+    // The delivery of another event ends an STI shadow: after it, only
+    // virtual-NMI blocking can hold the NMI back.
+    let window = if pending == u8::from(inject) {
+        NmiWindow::None
+    } else if entry_free && intr_state & interruptibility::STI != 0 {
+        NmiWindow::Interrupt
+    } else {
+        NmiWindow::Nmi
+    };
+    (inject, window)
+}
+
+/// What decides `ready_for_interrupt_injection`, read at the end of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventState {
+    /// Guest RFLAGS.
+    pub rflags: u64,
+    /// Guest interruptibility state.
+    pub intr_state: u32,
+    /// The VM-entry interruption information: an event the next entry
+    /// delivers (an interrupted delivery, an injected exception).
+    pub entry_info: u32,
+    /// A `KVM_INTERRUPT` vector not yet armed in the VMCS.
+    pub queued: Option<u8>,
+    /// An exception decided but not yet armed.
+    pub exception_pending: bool,
+}
+
+impl EventState {
+    /// KVM's `kvm_vcpu_ready_for_interrupt_injection()` without an
+    /// in-kernel irqchip: the guest takes interrupts now, no vector is
+    /// queued (`kvm_cpu_accept_dm_intr()`), and no event waits to be
+    /// delivered, so that user space may also deliver one itself by
+    /// editing the registers, at an instruction boundary.
+    pub fn ready_for_injection(&self) -> bool {
+        !interrupt_blocked(self.rflags, self.intr_state)
+            && self.queued.is_none()
+            && self.entry_info & intr_info::VALID == 0
+            && !self.exception_pending
+    }
+}
+
+/// The VM-entry interruption information that delivers the queued vector
+/// at the next entry, or `None` if nothing is queued or the entry already
+/// delivers an event (an interrupted delivery or an exception goes first,
+/// as in KVM's `kvm_check_and_inject_events()`, and the vector is lost,
+/// see [`queue_after_entry`]).
+pub fn arm_queued(entry_info: u32, queued: Option<u8>) -> Option<u32> {
+    match queued {
+        Some(vector) if entry_info & intr_info::VALID == 0 => {
+            Some(intr_info::ext_interrupt(vector))
+        }
+        _ => None,
+    }
+}
+
+/// The queue after an entry: an entry that happened ends it, whether it
+/// delivered the vector or another event took its place (a single-step
+/// #DB after an instruction user space completed, an exception whose
+/// delivery an exit interrupted), as KVM's `vmx_complete_interrupts()`
+/// clears the queue at every exit; a delivery the exit interrupted puts the
+/// vector back from the IDT-vectoring information. An entry that failed
+/// delivered nothing and keeps it. A vector never waits in the queue for
+/// a later entry, when the guest may have turned interrupts off.
+pub fn queue_after_entry(queued: Option<u8>, entered: bool) -> Option<u8> {
+    if entered {
+        None
+    } else {
+        queued
+    }
+}
+
+/// `kvm_run.cr8` as user space left it, checked as `kvm_set_cr8()` does on
+/// every `KVM_RUN` (`EINVAL` for bits above the four of the TPR).
+pub fn run_cr8(cr8: u64) -> Option<u64> {
+    (cr8 & !0xf == 0).then_some(cr8)
+}
+
+/// Whether `KVM_SET_MP_STATE` accepts `state` for a vCPU without an
+/// in-kernel APIC: only RUNNABLE, the state such a vCPU is always in; the
+/// APIC states (HALTED, INIT/SIPI, UNINITIALIZED, AP reset hold) need the
+/// in-kernel APIC and anything else is no x86 state
+/// (`kvm_arch_vcpu_ioctl_set_mpstate()`: `EINVAL`).
+pub fn mp_state_settable(state: u32) -> bool {
+    state == crate::uapi::mp_state::RUNNABLE
+}
+
+/// The vector of `kvm_sregs.interrupt_bitmap` that `KVM_SET_SREGS` queues:
+/// its lowest set bit (KVM's `find_first_bit()` in `__set_sregs()`), or
+/// `None` if no bit is set (what is queued stays queued).
+pub fn bitmap_vector(bitmap: &[u64; 4]) -> Option<u8> {
+    bitmap
+        .iter()
+        .enumerate()
+        .find(|(_, w)| **w != 0)
+        .map(|(i, w)| (i as u32 * 64 + w.trailing_zeros()) as u8)
+}
+
+/// `kvm_sregs.interrupt_bitmap` as `KVM_GET_SREGS` reports it: the bit of
+/// the queued vector, if any.
+pub fn vector_bitmap(queued: Option<u8>) -> [u64; 4] {
+    let mut bitmap = [0u64; 4];
+    if let Some(v) = queued {
+        bitmap[usize::from(v / 64)] = 1 << (v % 64);
+    }
+    bitmap
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IF: u64 = RFLAGS_IF;
+
+    fn open() -> EventState {
+        EventState {
+            rflags: 2 | IF,
+            intr_state: 0,
+            entry_info: 0,
+            queued: None,
+            exception_pending: false,
+        }
+    }
+
+    #[test]
+    fn kvm_interrupt_takes_vectors_below_256() {
+        assert_eq!(kvm_interrupt_vector(0), Some(0));
+        assert_eq!(kvm_interrupt_vector(0x20), Some(0x20));
+        assert_eq!(kvm_interrupt_vector(255), Some(255));
+        assert_eq!(kvm_interrupt_vector(256), None);
+        assert_eq!(kvm_interrupt_vector(0x120), None);
+        assert_eq!(kvm_interrupt_vector(u32::MAX), None);
+    }
+
+    #[test]
+    fn blocked_by_if_sti_and_mov_ss_not_nmi() {
+        assert!(!interrupt_blocked(2 | IF, 0));
+        assert!(interrupt_blocked(2, 0));
+        assert!(interrupt_blocked(2 | IF, interruptibility::STI));
+        assert!(interrupt_blocked(2 | IF, interruptibility::MOV_SS));
+        // Blocking by NMI blocks NMIs, not interrupts.
+        assert!(!interrupt_blocked(2 | IF, interruptibility::NMI));
+    }
+
+    #[test]
+    fn ready_needs_every_condition() {
+        assert!(open().ready_for_injection());
+        let cases = [
+            EventState {
+                rflags: 2,
+                ..open()
+            },
+            EventState {
+                intr_state: interruptibility::STI,
+                ..open()
+            },
+            EventState {
+                intr_state: interruptibility::MOV_SS,
+                ..open()
+            },
+            EventState {
+                queued: Some(0x20),
+                ..open()
+            },
+            EventState {
+                entry_info: intr_info::ext_interrupt(0x30),
+                ..open()
+            },
+            EventState {
+                entry_info: intr_info::exception(14, true),
+                ..open()
+            },
+            EventState {
+                exception_pending: true,
+                ..open()
+            },
+        ];
+        for c in cases {
+            assert!(!c.ready_for_injection(), "{c:?}");
+        }
+        // A stale entry field without the valid bit is no event.
+        assert!(EventState {
+            entry_info: 0x20,
+            ..open()
+        }
+        .ready_for_injection());
+    }
+
+    #[test]
+    fn queued_vector_waits_for_a_free_entry_field() {
+        assert_eq!(arm_queued(0, None), None);
+        assert_eq!(arm_queued(0, Some(0x20)), Some(0x8000_0020));
+        assert_eq!(arm_queued(0, Some(0)), Some(0x8000_0000));
+        assert_eq!(arm_queued(0, Some(255)), Some(0x8000_00ff));
+        let exception = intr_info::exception(13, true);
+        assert_eq!(arm_queued(exception, Some(0x20)), None);
+        assert_eq!(arm_queued(0x20, Some(0x21)), Some(0x8000_0021));
+    }
+
+    #[test]
+    fn the_queue_lasts_one_entry() {
+        assert_eq!(queue_after_entry(Some(0x20), true), None);
+        assert_eq!(queue_after_entry(None, true), None);
+        assert_eq!(queue_after_entry(Some(0x20), false), Some(0x20));
+        assert_eq!(queue_after_entry(None, false), None);
+    }
+
+    #[test]
+    fn sregs_bitmap_round_trips_and_takes_the_lowest_bit() {
+        for v in [0u8, 1, 0x20, 63, 64, 127, 128, 200, 255] {
+            assert_eq!(bitmap_vector(&vector_bitmap(Some(v))), Some(v));
+        }
+        assert_eq!(vector_bitmap(None), [0; 4]);
+        assert_eq!(bitmap_vector(&[0; 4]), None);
+        assert_eq!(bitmap_vector(&[0, 0b1100, 0, 1 << 63]), Some(66));
+        assert_eq!(bitmap_vector(&[0, 0, 0, 1 << 63]), Some(255));
+        assert_eq!(bitmap_vector(&[u64::MAX; 4]), Some(0));
+    }
+
+    #[test]
+    fn only_runnable_without_an_apic() {
+        use crate::uapi::mp_state::*;
+        assert!(mp_state_settable(RUNNABLE));
+        for s in [
+            UNINITIALIZED,
+            INIT_RECEIVED,
+            HALTED,
+            SIPI_RECEIVED,
+            AP_RESET_HOLD,
+            5,
+            10,
+            u32::MAX,
+        ] {
+            assert!(!mp_state_settable(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn nmis_are_blocked_by_a_handler_and_by_shadows() {
+        assert!(!nmi_blocked(0));
+        assert!(nmi_blocked(interruptibility::NMI));
+        assert!(nmi_blocked(interruptibility::STI));
+        assert!(nmi_blocked(interruptibility::MOV_SS));
+    }
+
+    #[test]
+    fn a_vmm_queues_at_most_two_nmis() {
+        assert_eq!(pending_nmis(0, 0, false), 0);
+        assert_eq!(pending_nmis(0, 1, false), 1);
+        assert_eq!(pending_nmis(0, 3, false), 2);
+        assert_eq!(pending_nmis(0, u32::MAX, false), 2);
+        assert_eq!(pending_nmis(2, u32::MAX, false), 2);
+        assert_eq!(pending_nmis(0, 3, true), 1);
+        assert_eq!(pending_nmis(1, 1, true), 1);
+        assert_eq!(pending_nmis(0, 0, true), 0);
+    }
+
+    #[test]
+    fn nmi_plan() {
+        use interruptibility::{MOV_SS, NMI, STI};
+        assert_eq!(plan_nmi(0, 0, 0), (false, NmiWindow::None));
+        assert_eq!(plan_nmi(1, 0, 0), (true, NmiWindow::None));
+        // The second waits for the first one's IRET.
+        assert_eq!(plan_nmi(2, 0, 0), (true, NmiWindow::Nmi));
+        assert_eq!(plan_nmi(1, 0, NMI), (false, NmiWindow::Nmi));
+        assert_eq!(plan_nmi(1, 0, MOV_SS), (false, NmiWindow::Nmi));
+        assert_eq!(plan_nmi(1, 0, STI), (false, NmiWindow::Interrupt));
+        // An event the entry delivers already goes first.
+        let armed = intr_info::ext_interrupt(0x20);
+        assert_eq!(plan_nmi(1, armed, 0), (false, NmiWindow::Nmi));
+        // Behind another event an STI shadow does not last.
+        assert_eq!(plan_nmi(1, armed, STI), (false, NmiWindow::Nmi));
+        assert_eq!(plan_nmi(1, 0x20, 0), (true, NmiWindow::None));
+    }
+
+    #[test]
+    fn run_cr8_is_a_tpr() {
+        assert_eq!(run_cr8(0), Some(0));
+        assert_eq!(run_cr8(15), Some(15));
+        assert_eq!(run_cr8(16), None);
+        assert_eq!(run_cr8(1 << 63), None);
+    }
+}
