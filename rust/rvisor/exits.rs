@@ -258,7 +258,13 @@ pub(crate) fn handle(
             // where user space sees it (KVM_GET_SREGS) and the next entry
             // arms it (KVM's __vmx_complete_interrupts()).
             g.irq = Some(r.info as u8);
+            g.irq_nr = r.info as u8;
         } else {
+            if r.info & intr_info::TYPE_MASK == intr_info::TYPE_SOFT_INTR {
+                // KVM requeues an INT n as a soft interrupt, whose vector
+                // kvm_vcpu_events reports.
+                g.irq_nr = r.info as u8;
+            }
             redeliver(v, &r)?;
         }
         if !handles_vectoring(why.basic()) {

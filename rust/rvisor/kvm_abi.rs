@@ -18,6 +18,7 @@ pub(crate) fn check_extension(capability: u64) -> isize {
         | cap::EXT_CPUID
         | cap::MP_STATE
         | cap::USER_NMI
+        | cap::VCPU_EVENTS
         | cap::DESTROY_MEMORY_REGION_WORKS
         | cap::SET_IDENTITY_MAP_ADDR
         | cap::INTERNAL_ERROR_DATA

@@ -38,6 +38,8 @@ unsafe impl Pod for crate::uapi::KvmMsrList {}
 unsafe impl Pod for crate::uapi::KvmInterrupt {}
 // SAFETY: as above (one u32).
 unsafe impl Pod for crate::uapi::KvmMpState {}
+// SAFETY: as above (integers and byte arrays).
+unsafe impl Pod for crate::uapi::KvmVcpuEvents {}
 // SAFETY: an integer.
 unsafe impl Pod for u64 {}
 // SAFETY: an integer.

@@ -111,6 +111,10 @@ pub(crate) struct Guest {
     /// it, so it is in one place only, whatever user space does between
     /// runs.
     pub(crate) irq: Option<u8>,
+    /// The vector last queued or re-queued (an INT n's too), which KVM
+    /// reports in `kvm_vcpu_events.interrupt.nr` whether or not it is still
+    /// queued.
+    pub(crate) irq_nr: u8,
     /// Interrupt-window exiting is on in the VMCS.
     pub(crate) irq_window: bool,
     /// `KVM_NMI` requests not yet looked at (KVM's `nmi_queued`); folded
@@ -237,6 +241,7 @@ impl Vcpu {
             dr6: 0xffff_0ff0,
             dr7: 0x400,
             irq: None,
+            irq_nr: 0,
             irq_window: false,
             nmi_queued: 0,
             nmi_pending: 0,
@@ -444,6 +449,7 @@ impl Vcpu {
             // leaves what is queued.
             if let Some(vector) = crate::events::bitmap_vector(&s.interrupt_bitmap) {
                 st.irq = Some(vector);
+                st.irq_nr = vector;
             }
             Ok(0)
         })
@@ -457,8 +463,139 @@ impl Vcpu {
     fn interrupt(&self, arg: u64) -> Result<isize> {
         let irq: crate::uapi::KvmInterrupt = user_copy::read(arg)?;
         let vector = crate::events::kvm_interrupt_vector(irq.irq).ok_or(EINVAL)?;
-        self.state.lock()?.g.irq = Some(vector);
+        let mut st = self.state.lock()?;
+        st.g.irq = Some(vector);
+        st.g.irq_nr = vector;
         Ok(0)
+    }
+
+    /// `KVM_GET_VCPU_EVENTS`, as KVM's kvm_vcpu_ioctl_x86_get_vcpu_events()
+    /// reports them without the payload and triple-fault capabilities and
+    /// without SMM. Software interrupts and exceptions are not reported (the
+    /// ABI has no instruction length for them; the guest, whose RIP has not
+    /// moved past the instruction, raises them again).
+    fn get_vcpu_events(&self, arg: u64) -> Result<isize> {
+        use crate::events::{pending_nmis, shadow_of};
+        use crate::uapi::{vcpu_events, KvmVcpuEvents};
+        use crate::vmcs::{interruptibility, intr_info};
+        let mut st = self.state.lock()?;
+        let ev = Self::with_vmcs(&mut st, |v, g| {
+            let intr_state = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
+            let entry = v.read32(field::VM_ENTRY_INTR_INFO_FIELD);
+            let armed = |ty| entry & intr_info::VALID != 0 && entry & intr_info::TYPE_MASK == ty;
+            // KVM's process_nmi() first.
+            let masked = intr_state & interruptibility::NMI != 0 || armed(intr_info::TYPE_NMI);
+            g.nmi_pending = pending_nmis(g.nmi_pending, g.nmi_queued, masked);
+            g.nmi_queued = 0;
+            let mut ev = KvmVcpuEvents::default();
+            if let Pending::Exception {
+                vector,
+                error_code,
+                cr2,
+            } = g.pending
+            {
+                // A fault rvisor decided outside the section (#GP, #PF: both
+                // push an error code); a #PF's CR2 is the guest's now, as
+                // KVM's kvm_handle_exception_payload_quirk() makes it.
+                if let Some(cr2) = cr2 {
+                    g.cr2 = cr2;
+                    g.pending = Pending::Exception {
+                        vector,
+                        error_code,
+                        cr2: None,
+                    };
+                }
+                ev.exception.injected = 1;
+                ev.exception.nr = vector;
+                ev.exception.has_error_code = 1;
+                ev.exception.error_code = error_code;
+            } else if armed(intr_info::TYPE_HARD_EXCEPTION) {
+                ev.exception.injected = 1;
+                ev.exception.nr = entry as u8;
+                if entry & intr_info::DELIVER_ERROR_CODE != 0 {
+                    ev.exception.has_error_code = 1;
+                    ev.exception.error_code = v.read32(field::VM_ENTRY_EXCEPTION_ERROR_CODE);
+                }
+            }
+            ev.interrupt.injected = u8::from(g.irq.is_some());
+            ev.interrupt.nr = g.irq_nr;
+            ev.interrupt.shadow = shadow_of(intr_state);
+            ev.nmi.injected = u8::from(armed(intr_info::TYPE_NMI));
+            ev.nmi.pending = g.nmi_pending;
+            ev.nmi.masked = u8::from(intr_state & interruptibility::NMI != 0);
+            ev.flags =
+                vcpu_events::VALID_NMI_PENDING | vcpu_events::VALID_SHADOW | vcpu_events::VALID_SMM;
+            Ok(ev)
+        })?;
+        drop(st);
+        user_copy::write(arg, &ev)?;
+        Ok(0)
+    }
+
+    /// `KVM_SET_VCPU_EVENTS`: checked whole first ([`events::set_events_valid`]),
+    /// so that a refused call changes nothing; then, as KVM's
+    /// kvm_vcpu_ioctl_x86_set_vcpu_events(), it replaces the events waiting
+    /// for delivery. The next entry delivers an injected exception, else an
+    /// injected NMI (KVM's order); an interrupt is queued for that entry.
+    ///
+    /// [`events::set_events_valid`]: crate::events::set_events_valid
+    fn set_vcpu_events(&self, arg: u64) -> Result<isize> {
+        use crate::events::{pending_nmis, set_events_valid, with_nmi_mask, with_shadow};
+        use crate::uapi::{vcpu_events, KvmVcpuEvents};
+        use crate::vmcs::{entry_info_for_mode, interruptibility, intr_info};
+        let ev: KvmVcpuEvents = user_copy::read(arg)?;
+        if !set_events_valid(&ev) {
+            return Err(EINVAL);
+        }
+        let mut st = self.state.lock()?;
+        Self::with_vmcs(&mut st, |v, g| {
+            let intr_state = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
+            let entry = v.read32(field::VM_ENTRY_INTR_INFO_FIELD);
+            let nmi_armed = entry & intr_info::VALID != 0
+                && entry & intr_info::TYPE_MASK == intr_info::TYPE_NMI;
+            let masked = intr_state & interruptibility::NMI != 0 || nmi_armed;
+            g.nmi_pending = pending_nmis(g.nmi_pending, g.nmi_queued, masked);
+            g.nmi_queued = 0;
+            let protected = read_cr0(v) & CR0_PE != 0;
+            let e = &ev.exception;
+            let new_entry = if e.injected != 0 {
+                let info = intr_info::exception(e.nr, e.has_error_code != 0);
+                entry_info_for_mode(info, protected)
+            } else if ev.nmi.injected != 0 {
+                intr_info::NMI
+            } else {
+                0
+            };
+            if new_entry & intr_info::DELIVER_ERROR_CODE != 0 {
+                v.write(
+                    field::VM_ENTRY_EXCEPTION_ERROR_CODE,
+                    u64::from(e.error_code),
+                )?;
+            }
+            v.write(field::VM_ENTRY_INTR_INFO_FIELD, u64::from(new_entry))?;
+            // What rvisor had decided itself is replaced too.
+            if matches!(g.pending, Pending::Exception { .. }) {
+                g.pending = Pending::None;
+            }
+            // A software interrupt needs an instruction length the ABI does
+            // not carry: not queued (the guest's INT n runs again).
+            g.irq =
+                (ev.interrupt.injected != 0 && ev.interrupt.soft == 0).then_some(ev.interrupt.nr);
+            g.irq_nr = ev.interrupt.nr;
+            let mut state = intr_state;
+            if ev.flags & vcpu_events::VALID_SHADOW != 0 {
+                state = with_shadow(state, ev.interrupt.shadow);
+            }
+            if ev.flags & vcpu_events::VALID_NMI_PENDING != 0 {
+                g.nmi_pending = 0;
+                g.nmi_queued = u32::from(ev.nmi.pending);
+            }
+            state = with_nmi_mask(state, ev.nmi.masked != 0);
+            if state != intr_state {
+                v.write(field::GUEST_INTERRUPTIBILITY_INFO, u64::from(state))?;
+            }
+            Ok(0)
+        })
     }
 
     fn set_cpuid2(&self, arg: u64) -> Result<isize> {
@@ -566,6 +703,8 @@ impl Vcpu {
             uapi::KVM_GET_MSRS => self.msrs(arg, false),
             uapi::KVM_SET_MSRS => self.msrs(arg, true),
             uapi::KVM_INTERRUPT => self.interrupt(arg),
+            uapi::KVM_GET_VCPU_EVENTS => self.get_vcpu_events(arg),
+            uapi::KVM_SET_VCPU_EVENTS => self.set_vcpu_events(arg),
             uapi::KVM_NMI => {
                 // As KVM's kvm_inject_nmi(): counted now, limited when the
                 // next entry looks at them.

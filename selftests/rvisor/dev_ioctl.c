@@ -77,6 +77,7 @@ int main(int argc, char **argv)
 		case KVM_CAP_EXT_CPUID:
 		case KVM_CAP_MP_STATE:
 		case KVM_CAP_USER_NMI:
+		case KVM_CAP_VCPU_EVENTS:
 		case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
 		case KVM_CAP_SET_IDENTITY_MAP_ADDR:
 		case KVM_CAP_INTERNAL_ERROR_DATA:

@@ -58,7 +58,8 @@ enum op {
 	OP_API, OP_EXT, OP_MMAP_SIZE, OP_SUP_CPUID, OP_MSR_LIST,
 	OP_CREATE_VM, OP_CREATE_VCPU, OP_SET_REGION, OP_TSS, OP_IDMAP,
 	OP_RUN, OP_GET_REGS, OP_SET_REGS, OP_GET_SREGS, OP_SET_SREGS,
-	OP_SET_CPUID, OP_GET_CPUID, OP_GET_MSRS, OP_SET_MSRS, OP_INTERRUPT, OP_NMI, OP_GET_MP, OP_SET_MP, OP_UNKNOWN,
+	OP_SET_CPUID, OP_GET_CPUID, OP_GET_MSRS, OP_SET_MSRS, OP_INTERRUPT, OP_NMI, OP_GET_MP, OP_SET_MP, OP_GET_EVENTS, OP_SET_EVENTS,
+	OP_UNKNOWN,
 	OP_MAP_RUN, OP_NR,
 };
 
@@ -66,7 +67,8 @@ static const char *const op_name[OP_NR] = {
 	"GET_API_VERSION", "CHECK_EXTENSION", "GET_VCPU_MMAP_SIZE", "GET_SUPPORTED_CPUID",
 	"GET_MSR_INDEX_LIST", "CREATE_VM", "CREATE_VCPU", "SET_USER_MEMORY_REGION",
 	"SET_TSS_ADDR", "SET_IDENTITY_MAP_ADDR", "RUN", "GET_REGS", "SET_REGS", "GET_SREGS",
-	"SET_SREGS", "SET_CPUID2", "GET_CPUID2", "GET_MSRS", "SET_MSRS", "INTERRUPT", "NMI", "GET_MP_STATE", "SET_MP_STATE", "unknown ioctl",
+	"SET_SREGS", "SET_CPUID2", "GET_CPUID2", "GET_MSRS", "SET_MSRS", "INTERRUPT", "NMI", "GET_MP_STATE", "SET_MP_STATE", "GET_VCPU_EVENTS",
+	"SET_VCPU_EVENTS", "unknown ioctl",
 	"mmap of a vCPU fd",
 };
 
@@ -536,7 +538,8 @@ static void op_fork(void)
 }
 
 /*
- * KVM_INTERRUPT with any vector, KVM_NMI, KVM_GET/SET_MP_STATE with any state, and
+ * KVM_INTERRUPT with any vector, KVM_NMI, KVM_GET/SET_MP_STATE with any state,
+ * KVM_GET/SET_VCPU_EVENTS with anything, and
  * the run-page fields KVM_RUN reads
  * (request_interrupt_window, cr8: a TPR above 15 must fail the run with
  * EINVAL, change nothing) set to anything, as a hostile VMM may.
@@ -557,6 +560,31 @@ static void op_interrupt(int v)
 	do_ioctl(OP_INTERRUPT, v, KVM_INTERRUPT, pick_ptr(&irq));
 	if (below(2))
 		do_ioctl(OP_NMI, v, KVM_NMI, NULL);
+	if (below(4) == 0) {
+		struct kvm_vcpu_events e;
+
+		/* What the vCPU has, an edit of it, or anything at all. */
+		if (ioctl(v, KVM_GET_VCPU_EVENTS, &e) < 0 || below(4) == 0) {
+			for (size_t i = 0; i < sizeof(e); i++)
+				((uint8_t *)&e)[i] = (uint8_t)rnd();
+		} else if (below(2)) {
+			e.exception.injected = below(2);
+			e.exception.nr = below(2) ? below(32) : (uint8_t)rnd();
+			e.exception.has_error_code = below(2);
+			e.exception.error_code = (uint32_t)pick64();
+			e.interrupt.injected = below(2);
+			e.interrupt.nr = (uint8_t)rnd();
+			e.interrupt.shadow = below(4);
+			e.nmi.injected = below(2);
+			e.nmi.pending = below(4);
+			e.nmi.masked = below(2);
+			e.flags = below(2) ? below(16) : (uint32_t)rnd();
+		}
+		if (below(2))
+			do_ioctl(OP_GET_EVENTS, v, KVM_GET_VCPU_EVENTS, pick_ptr(&e));
+		else
+			do_ioctl(OP_SET_EVENTS, v, KVM_SET_VCPU_EVENTS, pick_ptr(&e));
+	}
 	if (below(4) == 0) {
 		struct kvm_mp_state mp = { .mp_state = below(2) ? below(12) : (uint32_t)pick64() };
 

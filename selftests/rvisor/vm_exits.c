@@ -379,7 +379,7 @@ asm(".pushsection .rodata\n.code16\n"
  * behind the one being handled. The handler reports on two ports.
  */
 VT_GUEST(g_nmi);
-extern const uint8_t g_nmi_h[], g_nmi_h2[], g_nmi_ret[], g_nmi_iret[];
+extern const uint8_t g_nmi_h[], g_nmi_h2[], g_nmi_ret[], g_nmi_iret[], g_nmi_e2[], g_nmi_ud[];
 asm(".pushsection .rodata\n.code16\n"
     "g_nmi_start:\n"
     "  cli\n"
@@ -388,6 +388,12 @@ asm(".pushsection .rodata\n.code16\n"
     "  out %al, $0x62\n"
     "g_nmi_ret:\n"
     "  out %al, $0x63\n"
+    "  out %al, $0x64\n"
+    "g_nmi_e2:\n"
+    "  out %al, $0x65\n"
+    "  hlt\n"
+    "g_nmi_ud:\n"
+    "  out %al, $0x7a\n"
     "  hlt\n"
     "g_nmi_h:\n"
     "  out %al, $0x70\n"
@@ -1051,6 +1057,22 @@ static void msr_report(struct vt_vcpu *v, char *buf, size_t len)
 	snprintf(buf, len, "%#llx", (unsigned long long)hi << 32 | lo);
 }
 
+/* KVM_GET_VCPU_EVENTS, printed for the comparison with KVM. */
+static struct kvm_vcpu_events events_get(struct vt_vcpu *v, const char *what)
+{
+	struct kvm_vcpu_events e;
+
+	memset(&e, 0xa5, sizeof(e));
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e))
+		vt_die("KVM_GET_VCPU_EVENTS");
+	printf("# guest: events %s: exception %u/%u/%u/%#x interrupt %u/%u/%u nmi %u/%u/%u flags %#x smi %u/%u/%u/%u\n",
+	       what, e.exception.injected, e.exception.nr, e.exception.has_error_code,
+	       e.exception.error_code, e.interrupt.injected, e.interrupt.nr, e.interrupt.shadow,
+	       e.nmi.injected, e.nmi.pending, e.nmi.masked, e.flags, e.smi.smm, e.smi.pending,
+	       e.smi.smm_inside_nmi, e.smi.latched_init);
+	return e;
+}
+
 /* Runs to an OUT to PORT; prints what kvm_run says of the guest's interrupts. */
 static int irq_expect_out(struct vt_vcpu *v, int port, int if_flag, int ready, const char *what)
 {
@@ -1140,6 +1162,12 @@ static void test_interrupts(void)
 	rc = irq_inject(&v, 0x20);
 	vt_result(rc == 0, "KVM_INTERRUPT 0x20 (%d)", rc);
 	vt_result(irq_sregs_vector(&v) == 0x20, "KVM_GET_SREGS shows the queued vector in interrupt_bitmap");
+	{
+		struct kvm_vcpu_events e = events_get(&v, "vector 0x20 queued");
+
+		vt_result(e.interrupt.injected == 1 && e.interrupt.nr == 0x20,
+			  "KVM_GET_VCPU_EVENTS shows the queued vector");
+	}
 	/* Its delivery meets the unmapped IVT and stack pages: delivered again. */
 	irq_expect_out(&v, 0x50, 0, 0, "irq C: vector 0x20's handler runs, IF clear");
 	r = vt_regs(&v);
@@ -1282,7 +1310,39 @@ static void test_nmi(void)
 	VT_LOAD(mem, CODE, g_nmi);
 	ivt[2 * 2] = CODE + (g_nmi_h - g_nmi_start);
 	ivt[2 * 2 + 1] = 0;
+	ivt[6 * 2] = CODE + (g_nmi_ud - g_nmi_start);
+	ivt[6 * 2 + 1] = 0;
 	vt_real_mode(&v, CODE);
+	{
+		struct kvm_vcpu_events e = events_get(&v, "at reset"), bad;
+		const struct kvm_vcpu_events zero = { .flags = e.flags };
+		int refused = 0, tries = 0;
+
+		vt_result(!memcmp(&e, &zero, sizeof(e)) && e.flags == (KVM_VCPUEVENT_VALID_NMI_PENDING |
+				KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM),
+			  "KVM_GET_VCPU_EVENTS at reset: nothing pending, KVM's flags (%#x)", e.flags);
+		/* Bad input: an unknown flag, capabilities never enabled, vectors that are no exception. */
+		for (int i = 0; i < 5; i++) {
+			bad = zero;
+			bad.flags = 0;
+			switch (i) {
+			case 0: bad.flags = 0x40; break;
+			case 1: bad.flags = KVM_VCPUEVENT_VALID_PAYLOAD; break;
+			case 2: bad.flags = KVM_VCPUEVENT_VALID_TRIPLE_FAULT; break;
+			case 3: bad.exception.injected = 1; bad.exception.nr = 2; break;
+			case 4: bad.exception.injected = 1; bad.exception.nr = 32; break;
+			}
+			tries++;
+			if (ioctl(v.fd, KVM_SET_VCPU_EVENTS, &bad) == -1 && errno == EINVAL)
+				refused++;
+			else
+				vt_diag("KVM_SET_VCPU_EVENTS case %d not refused", i);
+		}
+		e = events_get(&v, "after refused sets");
+		printf("# guest: KVM_SET_VCPU_EVENTS refused %d of %d\n", refused, tries);
+		vt_result(refused == tries && !memcmp(&e, &zero, sizeof(e)),
+			  "KVM_SET_VCPU_EVENTS with bad flags or vectors: EINVAL, nothing changed");
+	}
 	vt_result(vt_expect_exit(&v, KVM_EXIT_IO, "nmi A") && v.run->io.port == 0x60,
 		  "nmi A: OUT 0x60 with IF clear");
 	rc = ioctl(v.fd, KVM_NMI);
@@ -1328,6 +1388,40 @@ static void test_nmi(void)
 		  *(uint16_t *)(mem + r.rsp));
 	vt_result(vt_expect_exit(&v, KVM_EXIT_IO, "nmi ret") && v.run->io.port == 0x63,
 		  "and returns to the main code (OUT %#x)", v.run->io.port);
+	{
+		struct kvm_vcpu_events e = events_get(&v, "after the IRET");
+
+		vt_result(e.nmi.pending == 0 && e.nmi.masked == 0 && e.nmi.injected == 0,
+			  "KVM_GET_VCPU_EVENTS: no NMI pending or masked after the handler");
+		/* One NMI pending, NMIs masked: it waits; unmasked: delivered. */
+		e.flags = KVM_VCPUEVENT_VALID_NMI_PENDING;
+		e.nmi.pending = 1;
+		e.nmi.masked = 1;
+		rc = ioctl(v.fd, KVM_SET_VCPU_EVENTS, &e);
+		e = events_get(&v, "NMI pending and masked");
+		vt_result(rc == 0 && e.nmi.pending == 1 && e.nmi.masked == 1,
+			  "KVM_SET_VCPU_EVENTS: one NMI pending, NMIs masked (%d)", rc);
+		ok = vt_expect_exit(&v, KVM_EXIT_IO, "masked") && v.run->io.port == 0x64;
+		vt_result(ok, "a masked NMI waits: the guest runs on to OUT 0x64");
+		*(uint16_t *)(mem + 0x9000) = CODE + (g_nmi_e2 - g_nmi_start);
+		e.flags = 0;
+		e.nmi.masked = 0;
+		rc = ioctl(v.fd, KVM_SET_VCPU_EVENTS, &e);
+		ok = vt_expect_exit(&v, KVM_EXIT_IO, "unmasked") && v.run->io.port == 0x72;
+		vt_result(rc == 0 && ok, "unmasked by KVM_SET_VCPU_EVENTS, the pending NMI is delivered");
+		vt_result(vt_expect_exit(&v, KVM_EXIT_IO, "after") && v.run->io.port == 0x65,
+			  "its handler returns");
+		e = events_get(&v, "before an injected #UD");
+		memset(&e.exception, 0, sizeof(e.exception));
+		e.exception.injected = 1;
+		e.exception.nr = 6;
+		e.flags = 0;
+		rc = ioctl(v.fd, KVM_SET_VCPU_EVENTS, &e);
+		e = events_get(&v, "#UD injected");
+		ok = vt_expect_exit(&v, KVM_EXIT_IO, "#UD") && v.run->io.port == 0x7a;
+		vt_result(rc == 0 && e.exception.injected == 1 && e.exception.nr == 6 && ok,
+			  "an exception injected by KVM_SET_VCPU_EVENTS is delivered (#UD handler)");
+	}
 	vt_result(vt_expect_exit(&v, KVM_EXIT_HLT, "hlt"), "then HLT");
 	vt_vcpu_destroy(&vm, &v);
 	vt_vm_destroy(&vm);
@@ -1422,7 +1516,7 @@ int main(int argc, char **argv)
 {
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..124\n");
+	printf("KTAP version 1\n1..133\n");
 	printf("# device %s\n", dev);
 	test_out_hlt();
 	test_in();

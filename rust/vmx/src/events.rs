@@ -17,7 +17,7 @@
 //! it following the protocol.
 
 use crate::cr::RFLAGS_IF;
-use crate::uapi::KVM_NR_INTERRUPTS;
+use crate::uapi::{vcpu_events, KvmVcpuEvents, KVM_NR_INTERRUPTS};
 use crate::vmcs::{interruptibility, intr_info};
 
 /// The vector of a `KVM_INTERRUPT`, or `None` (`EINVAL`) if it is not one
@@ -159,6 +159,69 @@ pub fn run_cr8(cr8: u64) -> Option<u64> {
 /// (`kvm_arch_vcpu_ioctl_set_mpstate()`: `EINVAL`).
 pub fn mp_state_settable(state: u32) -> bool {
     state == crate::uapi::mp_state::RUNNABLE
+}
+
+/// Whether `KVM_SET_VCPU_EVENTS` takes `ev` (else `EINVAL`, and nothing
+/// changes): KVM's checks in `kvm_vcpu_ioctl_x86_set_vcpu_events()` for a
+/// VM that enabled neither `KVM_CAP_EXCEPTION_PAYLOAD` nor
+/// `KVM_CAP_X86_TRIPLE_FAULT_EVENT` (rvisor offers neither): known flags
+/// only, no payload, no triple-fault event, an injected exception a
+/// vector below 32 other than NMI's; and, rvisor having no SMM, no SMM
+/// state (as KVM built without `CONFIG_KVM_SMM`).
+pub fn set_events_valid(ev: &KvmVcpuEvents) -> bool {
+    use vcpu_events::*;
+    let known = VALID_NMI_PENDING
+        | VALID_SIPI_VECTOR
+        | VALID_SHADOW
+        | VALID_SMM
+        | VALID_PAYLOAD
+        | VALID_TRIPLE_FAULT;
+    if ev.flags & !known != 0 || ev.flags & (VALID_PAYLOAD | VALID_TRIPLE_FAULT) != 0 {
+        return false;
+    }
+    // Without the payload capability `exception.pending` is ignored.
+    if ev.exception.injected != 0 && (ev.exception.nr > 31 || ev.exception.nr == 2) {
+        return false;
+    }
+    let smi = &ev.smi;
+    !(ev.flags & VALID_SMM != 0 && (smi.smm != 0 || smi.pending != 0 || smi.smm_inside_nmi != 0))
+}
+
+/// `kvm_vcpu_events.interrupt.shadow` from the interruptibility state
+/// (KVM's `vmx_get_interrupt_shadow()`).
+pub fn shadow_of(intr_state: u32) -> u8 {
+    let mut shadow = 0;
+    if intr_state & interruptibility::STI != 0 {
+        shadow |= vcpu_events::SHADOW_INT_STI;
+    }
+    if intr_state & interruptibility::MOV_SS != 0 {
+        shadow |= vcpu_events::SHADOW_INT_MOV_SS;
+    }
+    shadow
+}
+
+/// The interruptibility state with the shadow `shadow` asks for: MOV SS
+/// if asked, else STI if asked, never both, which no entry accepts (KVM's
+/// `vmx_set_interrupt_shadow()`).
+pub fn with_shadow(intr_state: u32, shadow: u8) -> u32 {
+    let base = intr_state & !(interruptibility::STI | interruptibility::MOV_SS);
+    if shadow & vcpu_events::SHADOW_INT_MOV_SS != 0 {
+        base | interruptibility::MOV_SS
+    } else if shadow & vcpu_events::SHADOW_INT_STI != 0 {
+        base | interruptibility::STI
+    } else {
+        base
+    }
+}
+
+/// The interruptibility state with blocking by NMI set or clear (KVM's
+/// `vmx_set_nmi_mask()` with virtual NMIs).
+pub fn with_nmi_mask(intr_state: u32, masked: bool) -> u32 {
+    if masked {
+        intr_state | interruptibility::NMI
+    } else {
+        intr_state & !interruptibility::NMI
+    }
 }
 
 /// The vector of `kvm_sregs.interrupt_bitmap` that `KVM_SET_SREGS` queues:
@@ -347,6 +410,74 @@ mod tests {
         // Behind another event an STI shadow does not last.
         assert_eq!(plan_nmi(1, armed, STI), (false, NmiWindow::Nmi));
         assert_eq!(plan_nmi(1, 0x20, 0), (true, NmiWindow::None));
+    }
+
+    #[test]
+    fn set_events_checks() {
+        use crate::uapi::vcpu_events::*;
+        let ok = KvmVcpuEvents::default();
+        assert!(set_events_valid(&ok));
+        let mut e = ok;
+        e.flags = VALID_NMI_PENDING | VALID_SHADOW | VALID_SMM | VALID_SIPI_VECTOR;
+        assert!(set_events_valid(&e));
+        for f in [VALID_PAYLOAD, VALID_TRIPLE_FAULT, 64, 1 << 31] {
+            e.flags = f;
+            assert!(!set_events_valid(&e), "flags {f:#x}");
+        }
+        let mut e = ok;
+        e.exception.injected = 1;
+        for (nr, good) in [
+            (0, true),
+            (6, true),
+            (13, true),
+            (31, true),
+            (2, false),
+            (32, false),
+            (255, false),
+        ] {
+            e.exception.nr = nr;
+            assert_eq!(set_events_valid(&e), good, "vector {nr}");
+        }
+        // A vector is not looked at when nothing is injected.
+        e.exception.injected = 0;
+        e.exception.nr = 2;
+        assert!(set_events_valid(&e));
+        let mut e = ok;
+        e.smi.smm = 1;
+        assert!(set_events_valid(&e), "smi ignored without VALID_SMM");
+        e.flags = VALID_SMM;
+        assert!(!set_events_valid(&e));
+        e.smi = Default::default();
+        e.smi.pending = 1;
+        assert!(!set_events_valid(&e));
+        e.smi = Default::default();
+        e.smi.smm_inside_nmi = 1;
+        assert!(!set_events_valid(&e));
+        e.smi = Default::default();
+        e.smi.latched_init = 1;
+        assert!(
+            set_events_valid(&e),
+            "latched INIT is ignored without an APIC"
+        );
+    }
+
+    #[test]
+    fn shadow_and_nmi_mask() {
+        use crate::uapi::vcpu_events::{SHADOW_INT_MOV_SS, SHADOW_INT_STI};
+        use interruptibility::{MOV_SS, NMI, STI};
+        assert_eq!(shadow_of(0), 0);
+        assert_eq!(shadow_of(STI | NMI), SHADOW_INT_STI);
+        assert_eq!(shadow_of(MOV_SS), SHADOW_INT_MOV_SS);
+        assert_eq!(with_shadow(NMI | STI, 0), NMI);
+        assert_eq!(with_shadow(0, SHADOW_INT_STI), STI);
+        assert_eq!(with_shadow(STI, SHADOW_INT_MOV_SS), MOV_SS);
+        assert_eq!(with_shadow(0, SHADOW_INT_STI | SHADOW_INT_MOV_SS), MOV_SS);
+        assert_eq!(with_shadow(0, 0xfc), 0);
+        for s in [0u32, STI, MOV_SS] {
+            assert_eq!(with_shadow(s | NMI, shadow_of(s)), s | NMI);
+        }
+        assert_eq!(with_nmi_mask(STI, true), STI | NMI);
+        assert_eq!(with_nmi_mask(STI | NMI, false), STI);
     }
 
     #[test]

@@ -86,6 +86,93 @@ pub const KVM_NR_INTERRUPTS: u32 = 256;
 /// vCPU ioctl: queue an NMI.
 pub const KVM_NMI: u32 = io(0x9a);
 
+/// vCPU ioctl: the events waiting for delivery and the guest's blocking.
+pub const KVM_GET_VCPU_EVENTS: u32 = ior::<KvmVcpuEvents>(0x9f);
+/// vCPU ioctl: set them.
+pub const KVM_SET_VCPU_EVENTS: u32 = iow::<KvmVcpuEvents>(0xa0);
+
+/// `struct kvm_vcpu_events` (x86).
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct KvmVcpuEvents {
+    pub exception: KvmEventsException,
+    pub interrupt: KvmEventsInterrupt,
+    pub nmi: KvmEventsNmi,
+    pub sipi_vector: u32,
+    pub flags: u32,
+    pub smi: KvmEventsSmi,
+    pub triple_fault_pending: u8,
+    pub reserved: [u8; 26],
+    pub exception_has_payload: u8,
+    pub exception_payload: u64,
+}
+
+/// `kvm_vcpu_events.exception`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct KvmEventsException {
+    pub injected: u8,
+    pub nr: u8,
+    pub has_error_code: u8,
+    pub pending: u8,
+    pub error_code: u32,
+}
+
+/// `kvm_vcpu_events.interrupt`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct KvmEventsInterrupt {
+    pub injected: u8,
+    pub nr: u8,
+    pub soft: u8,
+    pub shadow: u8,
+}
+
+/// `kvm_vcpu_events.nmi`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct KvmEventsNmi {
+    pub injected: u8,
+    pub pending: u8,
+    pub masked: u8,
+    pub pad: u8,
+}
+
+/// `kvm_vcpu_events.smi`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct KvmEventsSmi {
+    pub smm: u8,
+    pub pending: u8,
+    pub smm_inside_nmi: u8,
+    pub latched_init: u8,
+}
+
+/// `kvm_vcpu_events.flags` bits.
+pub mod vcpu_events {
+    /// `nmi.pending` is valid.
+    pub const VALID_NMI_PENDING: u32 = 1;
+    /// `sipi_vector` is valid.
+    pub const VALID_SIPI_VECTOR: u32 = 2;
+    /// `interrupt.shadow` is valid.
+    pub const VALID_SHADOW: u32 = 4;
+    /// `smi` is valid.
+    pub const VALID_SMM: u32 = 8;
+    /// The exception payload is valid (`KVM_CAP_EXCEPTION_PAYLOAD`).
+    pub const VALID_PAYLOAD: u32 = 16;
+    /// `triple_fault` is valid (`KVM_CAP_X86_TRIPLE_FAULT_EVENT`).
+    pub const VALID_TRIPLE_FAULT: u32 = 32;
+    /// `interrupt.shadow`: blocking by MOV SS.
+    pub const SHADOW_INT_MOV_SS: u8 = 1;
+    /// `interrupt.shadow`: blocking by STI.
+    pub const SHADOW_INT_STI: u8 = 2;
+}
+
 /// vCPU ioctl: the vCPU's multiprocessing state.
 pub const KVM_GET_MP_STATE: u32 = ior::<KvmMpState>(0x98);
 /// vCPU ioctl: set the vCPU's multiprocessing state.
@@ -302,6 +389,7 @@ pub mod cap {
     pub const EXT_CPUID: u64 = 7;
     pub const MP_STATE: u64 = 14;
     pub const USER_NMI: u64 = 22;
+    pub const VCPU_EVENTS: u64 = 41;
     pub const NR_VCPUS: u64 = 9;
     pub const NR_MEMSLOTS: u64 = 10;
     pub const DESTROY_MEMORY_REGION_WORKS: u64 = 21;
@@ -445,6 +533,8 @@ mod tests {
         assert_eq!(KVM_GET_CPUID2, 0xc008ae91);
         assert_eq!(KVM_INTERRUPT, 0x4004ae86);
         assert_eq!(KVM_NMI, 0xae9a);
+        assert_eq!(KVM_GET_VCPU_EVENTS, 0x8040ae9f);
+        assert_eq!(KVM_SET_VCPU_EVENTS, 0x4040aea0);
         assert_eq!(KVM_GET_MP_STATE, 0x8004ae98);
         assert_eq!(KVM_SET_MP_STATE, 0x4004ae99);
     }
@@ -496,6 +586,7 @@ mod tests {
             (cap::IMMEDIATE_EXIT, kb::KVM_CAP_IMMEDIATE_EXIT),
             (cap::MP_STATE, kb::KVM_CAP_MP_STATE),
             (cap::USER_NMI, kb::KVM_CAP_USER_NMI),
+            (cap::VCPU_EVENTS, kb::KVM_CAP_VCPU_EVENTS),
         ];
         for (ours, theirs) in caps {
             assert_eq!(ours, u64::from(theirs));
@@ -550,6 +641,54 @@ mod tests {
         assert_eq!(size_of::<KvmRun>(), size_of::<kb::kvm_run>());
         assert_eq!(size_of::<KvmInterrupt>(), size_of::<kb::kvm_interrupt>());
         assert_eq!(size_of::<KvmMpState>(), size_of::<kb::kvm_mp_state>());
+        assert_eq!(size_of::<KvmVcpuEvents>(), size_of::<kb::kvm_vcpu_events>());
+        assert_eq!(
+            offset_of!(KvmVcpuEvents, nmi),
+            offset_of!(kb::kvm_vcpu_events, nmi)
+        );
+        assert_eq!(
+            offset_of!(KvmVcpuEvents, flags),
+            offset_of!(kb::kvm_vcpu_events, flags)
+        );
+        assert_eq!(
+            offset_of!(KvmVcpuEvents, smi),
+            offset_of!(kb::kvm_vcpu_events, smi)
+        );
+        assert_eq!(
+            offset_of!(KvmVcpuEvents, triple_fault_pending),
+            offset_of!(kb::kvm_vcpu_events, triple_fault)
+        );
+        assert_eq!(
+            offset_of!(KvmVcpuEvents, exception_has_payload),
+            offset_of!(kb::kvm_vcpu_events, exception_has_payload)
+        );
+        assert_eq!(
+            offset_of!(KvmVcpuEvents, exception_payload),
+            offset_of!(kb::kvm_vcpu_events, exception_payload)
+        );
+        assert_eq!(
+            vcpu_events::VALID_NMI_PENDING,
+            kb::KVM_VCPUEVENT_VALID_NMI_PENDING
+        );
+        assert_eq!(
+            vcpu_events::VALID_SIPI_VECTOR,
+            kb::KVM_VCPUEVENT_VALID_SIPI_VECTOR
+        );
+        assert_eq!(vcpu_events::VALID_SHADOW, kb::KVM_VCPUEVENT_VALID_SHADOW);
+        assert_eq!(vcpu_events::VALID_SMM, kb::KVM_VCPUEVENT_VALID_SMM);
+        assert_eq!(vcpu_events::VALID_PAYLOAD, kb::KVM_VCPUEVENT_VALID_PAYLOAD);
+        assert_eq!(
+            vcpu_events::VALID_TRIPLE_FAULT,
+            kb::KVM_VCPUEVENT_VALID_TRIPLE_FAULT
+        );
+        assert_eq!(
+            u32::from(vcpu_events::SHADOW_INT_MOV_SS),
+            kb::KVM_X86_SHADOW_INT_MOV_SS
+        );
+        assert_eq!(
+            u32::from(vcpu_events::SHADOW_INT_STI),
+            kb::KVM_X86_SHADOW_INT_STI
+        );
         assert_eq!(mp_state::RUNNABLE, kb::KVM_MP_STATE_RUNNABLE);
         assert_eq!(mp_state::UNINITIALIZED, kb::KVM_MP_STATE_UNINITIALIZED);
         assert_eq!(mp_state::INIT_RECEIVED, kb::KVM_MP_STATE_INIT_RECEIVED);

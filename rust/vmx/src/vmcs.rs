@@ -482,6 +482,8 @@ pub mod intr_info {
     pub const TYPE_NMI: u32 = 2 << 8;
     /// Type: external interrupt.
     pub const TYPE_EXT_INTR: u32 = 0;
+    /// Type: software interrupt (INT n).
+    pub const TYPE_SOFT_INTR: u32 = 4 << 8;
     /// VM-exit interruption information (and EPT-violation qualification)
     /// bit 12: the exit came while an IRET that unblocked NMIs executed, so
     /// blocking by NMI must be set again before the IRET is re-executed
