@@ -60,7 +60,8 @@ struct RunCtx {
     /// `kvm_run.request_interrupt_window`, read once when the run starts.
     window: bool,
     /// The guest was entered in this run: KVM reports an open window only
-    /// after an exit, never before the first entry (vcpu_run()).
+    /// after an exit, or when a signal cancels the first entry
+    /// (vcpu_run()), not before a first entry that happens.
     entered: bool,
 }
 
@@ -90,6 +91,8 @@ fn save_run_state(vcpu: &Vcpu, st: &mut VcpuState) {
     drop(np);
     // SAFETY: plain stores into the shared page.
     unsafe {
+        // No SMM, no nested guest: KVM clears what user space left here.
+        (*run).flags = 0;
         (*run).if_flag = u8::from(if_flag);
         (*run).cr8 = st.g.cr8;
         (*run).apic_base = st.g.msrs.soft.apic_base();
@@ -144,11 +147,14 @@ fn run_locked(vcpu: &Vcpu, st: &mut VcpuState) -> Result<isize> {
             let mut v = st.vmcs.load(&np)?;
             complete_pending(vcpu, &mut v, &mut st.g)?;
         }
+        // SAFETY: queries the current task.
+        let signal = unsafe { glue::rv_signal_pending() || glue::rv_task_work_pending() };
         // The last section ended on an exit the kernel handled (an EPT
-        // violation, an interrupt): if user space asked for the interrupt
-        // window and it is open, that is this run's exit, before a signal
-        // is looked at (KVM's vcpu_run()).
-        if ctx.entered && ctx.window {
+        // violation, an interrupt), or a signal ends the run before an
+        // entry: if user space asked for the interrupt window and it is
+        // open, that is this run's exit, before the signal (KVM's vcpu_run()
+        // checks after every vcpu_enter_guest(), a cancelled one included).
+        if ctx.window && (ctx.entered || signal) {
             let np = NoPreempt::new();
             let v = st.vmcs.load(&np)?;
             if exits::ready_for_injection(&v, &st.g) {
@@ -156,8 +162,7 @@ fn run_locked(vcpu: &Vcpu, st: &mut VcpuState) -> Result<isize> {
                 return Ok(0);
             }
         }
-        // SAFETY: queries the current task.
-        if unsafe { glue::rv_signal_pending() || glue::rv_task_work_pending() } {
+        if signal {
             set_exit_reason(run, exit::INTR);
             return Err(EINTR);
         }
@@ -490,22 +495,20 @@ fn guest_section(
         unsafe { glue::rv_guest_ran() };
         g.cr2 = arch::read_cr2();
         vm.set_running(vcpu.id, None);
-        if g.irq.is_some() || armed.nmi {
+        if g.irq.is_some() {
             // What the entry delivered left its queue (an exit during the
             // delivery queues it again, see `exits::handle`), and so did a
             // vector another event displaced (`events::queue_after_entry`);
             // an entry that failed delivered nothing, and the field must not
             // deliver it behind the queue's back later (KVM's
-            // cancel_injection()).
+            // cancel_injection()). An NMI stays armed after a failed entry:
+            // KVM keeps it injected (vmx_vcpu_run() skips
+            // vmx_complete_interrupts() then), so it goes before a queued
+            // interrupt and the vCPU is not ready for one.
             let entered = ret == 0 && !ExitReason(v.read32(field::VM_EXIT_REASON)).entry_failed();
             g.irq = crate::events::queue_after_entry(g.irq, entered);
-            if !entered {
-                if armed.nmi {
-                    g.nmi_pending += 1;
-                }
-                if (armed.irq || armed.nmi) && ret != 2 {
-                    let _ = v.write(field::VM_ENTRY_INTR_INFO_FIELD, 0);
-                }
+            if !entered && armed.irq && ret != 2 {
+                let _ = v.write(field::VM_ENTRY_INTR_INFO_FIELD, 0);
             }
         }
         match ret {

@@ -898,6 +898,17 @@ static void test_ac_in_delivery(void)
 		  v.run->internal.data[0] == 0x80000b11 && v.run->internal.data[1] == 0x80000b11,
 		  "#AC raised by #AC's delivery: KVM_INTERNAL_ERROR_SIMUL_EX, no loop (exit %s)",
 		  vt_exit_name(exit));
+	/* The #AC whose delivery failed is still there: the next run meets it again. */
+	alarm(10);
+	exit = vt_run(&v);
+	alarm(0);
+	printf("# guest: run again: exit %s suberror %u vectoring %#llx\n", vt_exit_name(exit),
+	       v.run->internal.suberror, (unsigned long long)v.run->internal.data[0]);
+	vt_result(exit == KVM_EXIT_INTERNAL_ERROR &&
+		  v.run->internal.suberror == KVM_INTERNAL_ERROR_SIMUL_EX &&
+		  v.run->internal.data[0] == 0x80000b11,
+		  "run again: the #AC was kept and its delivery fails the same way (exit %s)",
+		  vt_exit_name(exit));
 	vt_vcpu_destroy(&vm, &v);
 	vt_vm_destroy(&vm);
 }
@@ -1477,7 +1488,7 @@ int main(int argc, char **argv)
 	}
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..40\n");
+	printf("KTAP version 1\n1..41\n");
 	printf("# device %s\n", dev);
 	test_rip_wrap_32();
 	test_syscall_reset_lstar();
