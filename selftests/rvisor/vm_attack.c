@@ -789,6 +789,36 @@ static void test_vectoring_mmio(void)
 }
 
 /*
+ * Flat 32-bit segments at CPL3 (code 0x1b, data 0x23), CR0.PE and CR0.AM
+ * (alignment checks at CPL3 once EFLAGS.AC is set), and the given GDT and
+ * IDT.
+ */
+static void cpl3_am(struct vt_vcpu *v, uint64_t gdt, uint16_t gdt_limit, uint64_t idt,
+		    uint16_t idt_limit)
+{
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x1b, .type = 11,
+		.present = 1, .dpl = 3, .db = 1, .s = 1, .g = 1,
+	};
+	struct kvm_segment data = code;
+	struct kvm_sregs s;
+
+	data.type = 3;
+	data.selector = 0x23;
+	if (ioctl(v->fd, KVM_GET_SREGS, &s))
+		vt_die("KVM_GET_SREGS");
+	s.cs = code;
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.cr0 |= 1 | (1u << 18); /* PE, AM */
+	s.gdt.base = gdt;
+	s.gdt.limit = gdt_limit;
+	s.idt.base = idt;
+	s.idt.limit = idt_limit;
+	if (ioctl(v->fd, KVM_SET_SREGS, &s))
+		vt_die("KVM_SET_SREGS CPL3");
+}
+
+/*
  * #AC at CPL3 (CR0.AM, EFLAGS.AC, a misaligned load). rvisor intercepts it
  * and gives it back, so that a guest cannot keep the processor delivering
  * #AC without an exit (CVE-2015-5307); the guest must not notice: with no
@@ -799,27 +829,11 @@ static void test_ac_cpl3(void)
 	struct vt_vm vm = vt_vm_create(dev);
 	uint8_t *mem = vt_mem(&vm, 0, 0, 0x10000, 0);
 	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x1b, .type = 11,
-		.present = 1, .dpl = 3, .db = 1, .s = 1, .g = 1,
-	};
-	struct kvm_segment data = code;
-	struct kvm_sregs s;
 	struct kvm_regs r;
 	int exit;
 
 	VT_LOAD(mem, CODE, g_ac);
-	data.type = 3;
-	data.selector = 0x23;
-	if (ioctl(v.fd, KVM_GET_SREGS, &s))
-		vt_die("KVM_GET_SREGS");
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.cr0 |= 1 | (1u << 18); /* PE, AM */
-	s.idt.base = 0;
-	s.idt.limit = 0;
-	if (ioctl(v.fd, KVM_SET_SREGS, &s))
-		vt_die("KVM_SET_SREGS CPL3");
+	cpl3_am(&v, 0, 0xffff, 0, 0); /* the reset GDTR; no IDT */
 	enter(&v, CODE, 2 | (1u << 18), 0); /* EFLAGS.AC */
 	exit = vt_run(&v);
 	r = vt_regs(&v);
@@ -852,13 +866,7 @@ static void test_ac_in_delivery(void)
 	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
 	uint64_t *gdt = (uint64_t *)(mem + 0x3000);
 	uint32_t *idt = (uint32_t *)(mem + 0x4000);
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x1b, .type = 11,
-		.present = 1, .dpl = 3, .db = 1, .s = 1, .g = 1,
-	};
-	struct kvm_segment data = code;
 	struct kvm_regs r = { .rip = CODE, .rflags = 2 | (1u << 18), .rsp = 0x7003 };
-	struct kvm_sregs s;
 	int exit;
 
 	VT_LOAD(mem, CODE, g_ac);
@@ -867,19 +875,7 @@ static void test_ac_in_delivery(void)
 	gdt[5] = 0x00cf9f000000ffffull;	/* 0x28: conforming code, DPL0 */
 	idt[17 * 2] = (0x28u << 16) | (CODE + 0x100);	/* #AC: interrupt gate */
 	idt[17 * 2 + 1] = 0x8e00;
-	data.type = 3;
-	data.selector = 0x23;
-	if (ioctl(v.fd, KVM_GET_SREGS, &s))
-		vt_die("KVM_GET_SREGS");
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.cr0 |= 1 | (1u << 18); /* PE, AM */
-	s.gdt.base = 0x3000;
-	s.gdt.limit = 0x2f;
-	s.idt.base = 0x4000;
-	s.idt.limit = 0xff;
-	if (ioctl(v.fd, KVM_SET_SREGS, &s))
-		vt_die("KVM_SET_SREGS CPL3");
+	cpl3_am(&v, 0x3000, 0x2f, 0x4000, 0xff);
 	if (ioctl(v.fd, KVM_SET_REGS, &r))
 		vt_die("KVM_SET_REGS");
 	/* A loop of re-injections would end only here, with EINTR. */
