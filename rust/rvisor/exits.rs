@@ -6,7 +6,7 @@
 
 use crate::controls::{CR0_PG, CR4_OSXSAVE, CR4_PAE};
 use crate::cr::{self, RFLAGS_TF};
-use crate::events::EventState;
+use crate::events::{event_is, reblock_nmi_after, EventState};
 use crate::guest_msrs::{msr, EFER_LMA, EFER_LME, EFER_VALID, SYSCALL_MSRS};
 use crate::insn::CpuMode;
 use crate::msrs::Access;
@@ -177,19 +177,20 @@ fn redeliver(v: &mut LoadedVmcs<'_>, r: &Redelivery) -> Result {
     Ok(())
 }
 
-/// Clears `bit` of the primary processor-based controls.
-fn clear_proc(v: &mut LoadedVmcs<'_>, bit: u32) -> Result {
+/// Sets `set` and clears `clear` in the primary processor-based controls
+/// (the interrupt- and NMI-window exiting bits).
+pub(crate) fn update_proc(v: &mut LoadedVmcs<'_>, set: u32, clear: u32) -> Result {
     let ctl = v.read32(field::CPU_BASED_VM_EXEC_CONTROL);
-    v.write(field::CPU_BASED_VM_EXEC_CONTROL, u64::from(ctl & !bit))
+    v.write(
+        field::CPU_BASED_VM_EXEC_CONTROL,
+        u64::from((ctl & !clear) | set),
+    )
 }
 
 /// Sets blocking by NMI again after an exit in the middle of an IRET that
-/// had unblocked NMIs (an EPT violation on its stack, a fault), so that
-/// the IRET, executed again, finds the handler's blocking and no second
-/// NMI nests in the first handler (SDM Vol. 3C, 28.2.3; KVM's
-/// vmx_recover_nmi_blocking() and handle_ept_violation()). Bit 12 is
-/// undefined when the exit also reports a vectoring event, so callers
-/// check that first.
+/// had unblocked NMIs (an EPT violation on its stack, a fault: see
+/// [`reblock_nmi_after`]), so that the IRET, executed again, finds the
+/// handler's blocking and no second NMI nests in the first handler.
 fn reblock_nmi(v: &mut LoadedVmcs<'_>) -> Result {
     let state = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
     v.write(
@@ -286,16 +287,15 @@ pub(crate) fn handle(
         reason::EXTERNAL_INTERRUPT | reason::PREEMPTION_TIMER => Ok(Next::Leave(Outcome::Reenter)),
         reason::EXCEPTION_NMI => {
             let info = v.read32(field::VM_EXIT_INTR_INFO);
-            if info & intr_info::VALID != 0 && info & (7 << 8) == intr_info::TYPE_NMI {
+            if reblock_nmi_after(reason::EXCEPTION_NMI, info, 0, vectoring) {
+                reblock_nmi(v)?;
+            }
+            if event_is(info, intr_info::TYPE_NMI) {
                 // SAFETY: interrupts are off and the NMI is blocked until the
                 // handler's IRET, as if it had arrived here.
                 unsafe { glue::rv_handle_nmi_irqoff() };
                 Ok(Next::Resume)
             } else if info & intr_info::VALID != 0 && info as u8 == vector::MC {
-                if info & intr_info::NMI_UNBLOCKED_BY_IRET != 0 && vectoring & intr_info::VALID == 0
-                {
-                    reblock_nmi(v)?;
-                }
                 // Handled by the host before interrupts are enabled, as in
                 // KVM's handle_exception_irqoff(); the guest never sees it.
                 // What the handler decides for the task (memory_failure(),
@@ -327,9 +327,6 @@ pub(crate) fn handle(
                         ],
                     ));
                 }
-                if info & intr_info::NMI_UNBLOCKED_BY_IRET != 0 {
-                    reblock_nmi(v)?;
-                }
                 inject(v, vector::AC, Some(ec))
             } else {
                 Ok(internal_error(
@@ -344,14 +341,14 @@ pub(crate) fn handle(
         // any exit handled in the kernel); the exiting ends here, as in
         // KVM's handle_interrupt_window().
         reason::INTERRUPT_WINDOW => {
-            clear_proc(v, proc::INTR_WINDOW_EXITING)?;
+            update_proc(v, 0, proc::INTR_WINDOW_EXITING)?;
             g.irq_window = false;
             Ok(Next::Resume)
         }
         // A pending NMI can be delivered now: the next entry does it
         // (KVM's handle_nmi_window()).
         reason::NMI_WINDOW => {
-            clear_proc(v, proc::NMI_WINDOW_EXITING)?;
+            update_proc(v, 0, proc::NMI_WINDOW_EXITING)?;
             g.nmi_window = false;
             Ok(Next::Resume)
         }
@@ -386,9 +383,7 @@ pub(crate) fn handle(
         }
         reason::EPT_VIOLATION => {
             let q = EptViolation(v.read(field::EXIT_QUALIFICATION));
-            if vectoring & intr_info::VALID == 0
-                && q.0 & u64::from(intr_info::NMI_UNBLOCKED_BY_IRET) != 0
-            {
+            if reblock_nmi_after(reason::EPT_VIOLATION, 0, q.0, vectoring) {
                 reblock_nmi(v)?;
             }
             let access = mmio::Access::capture(v, q, vectoring);

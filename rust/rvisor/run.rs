@@ -157,7 +157,7 @@ fn run_locked(vcpu: &Vcpu, st: &mut VcpuState) -> Result<isize> {
         if ctx.window && (ctx.entered || signal) {
             let np = NoPreempt::new();
             let v = st.vmcs.load(&np)?;
-            if exits::ready_for_injection(&v, &st.g) {
+            if window_open(&v, &st.g, &ctx) {
                 set_exit_reason(run, exit::IRQ_WINDOW_OPEN);
                 return Ok(0);
             }
@@ -333,76 +333,58 @@ fn window_open(v: &LoadedVmcs<'_>, g: &Guest, ctx: &RunCtx) -> bool {
     ctx.window && exits::ready_for_injection(v, g)
 }
 
-/// The events an entry was armed with (see [`arm_events`]).
-#[derive(Default)]
-struct Armed {
-    /// The queued interrupt, `Guest::irq`.
-    irq: bool,
-    /// A pending NMI, taken from `Guest::nmi_pending`.
-    nmi: bool,
-}
-
-/// Sets `bit` of the primary processor-based controls.
-fn set_proc(v: &mut LoadedVmcs<'_>, bit: u32) -> Result {
-    let proc = v.read32(field::CPU_BASED_VM_EXEC_CONTROL);
-    v.write(field::CPU_BASED_VM_EXEC_CONTROL, u64::from(proc | bit))
-}
-
 /// Prepares the entry's events, in KVM's order
 /// (kvm_check_and_inject_events()): an event whose delivery an exit
 /// interrupted is already armed; then the queued interrupt (KVM_INTERRUPT
 /// counts as already injected there); then a pending NMI if the guest does
 /// not block NMIs. What cannot be delivered now waits for its window:
 /// NMI-window exiting for an NMI, interrupt-window exiting if user space
-/// asked for it.
-fn arm_events(v: &mut LoadedVmcs<'_>, g: &mut Guest, ctx: &RunCtx) -> Result<Armed> {
-    use crate::events::{pending_nmis, plan_nmi, NmiWindow};
-    use crate::vmcs::{interruptibility, intr_info, proc};
-    let mut armed = Armed::default();
+/// asked for it. Returns whether the queued interrupt was armed.
+fn arm_events(v: &mut LoadedVmcs<'_>, g: &mut Guest, ctx: &RunCtx) -> Result<bool> {
+    use crate::events::{plan_nmi, NmiWindow};
+    use crate::exits::update_proc;
+    use crate::vmcs::{intr_info, proc};
     // The window user space asked for. KVM arms it only once no vector is
     // queued, but it ends the run right after delivering one
     // (req_immediate_exit) to arm it then; armed with the delivery here, it
     // opens at the same instruction boundary.
     if ctx.window && !g.irq_window {
-        set_proc(v, proc::INTR_WINDOW_EXITING)?;
+        update_proc(v, proc::INTR_WINDOW_EXITING, 0)?;
         g.irq_window = true;
     }
     if g.irq.is_none() && g.nmi_pending == 0 && g.nmi_queued == 0 {
-        return Ok(armed);
+        return Ok(false);
     }
     let mut entry = v.read32(field::VM_ENTRY_INTR_INFO_FIELD);
-    if let Some(info) = crate::events::arm_queued(entry, g.irq) {
-        v.write(field::VM_ENTRY_INTR_INFO_FIELD, u64::from(info))?;
-        entry = info;
-        armed.irq = true;
-    }
+    let irq_armed = match crate::events::arm_queued(entry, g.irq) {
+        Some(info) => {
+            v.write(field::VM_ENTRY_INTR_INFO_FIELD, u64::from(info))?;
+            entry = info;
+            true
+        }
+        None => false,
+    };
     if g.nmi_pending != 0 || g.nmi_queued != 0 {
         let intr_state = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
-        // An NMI whose handler runs, or whose delivery is armed.
-        let masked = intr_state & interruptibility::NMI != 0
-            || (entry & intr_info::VALID != 0
-                && entry & intr_info::TYPE_MASK == intr_info::TYPE_NMI);
-        g.nmi_pending = pending_nmis(g.nmi_pending, g.nmi_queued, masked);
-        g.nmi_queued = 0;
+        g.process_nmi(intr_state, entry);
         let (inject, window) = plan_nmi(g.nmi_pending, entry, intr_state);
         if inject {
             v.write(field::VM_ENTRY_INTR_INFO_FIELD, u64::from(intr_info::NMI))?;
             g.nmi_pending -= 1;
-            armed.nmi = true;
         }
         match window {
             NmiWindow::Nmi if !g.nmi_window => {
-                set_proc(v, proc::NMI_WINDOW_EXITING)?;
+                update_proc(v, proc::NMI_WINDOW_EXITING, 0)?;
                 g.nmi_window = true;
             }
             NmiWindow::Interrupt if !g.irq_window => {
-                set_proc(v, proc::INTR_WINDOW_EXITING)?;
+                update_proc(v, proc::INTR_WINDOW_EXITING, 0)?;
                 g.irq_window = true;
             }
             _ => {}
         }
     }
-    Ok(armed)
+    Ok(irq_armed)
 }
 
 /// The part of a section with the VMCS current and interrupts off.
@@ -478,7 +460,7 @@ fn guest_section(
         if arch::read_cr2() != g.cr2 {
             arch::write_cr2(g.cr2);
         }
-        let armed = match arm_events(v, g, ctx) {
+        let irq_armed = match arm_events(v, g, ctx) {
             Ok(a) => a,
             Err(e) => {
                 vm.set_running(vcpu.id, None);
@@ -507,7 +489,7 @@ fn guest_section(
             // interrupt and the vCPU is not ready for one.
             let entered = ret == 0 && !ExitReason(v.read32(field::VM_EXIT_REASON)).entry_failed();
             g.irq = crate::events::queue_after_entry(g.irq, entered);
-            if !entered && armed.irq && ret != 2 {
+            if !entered && irq_armed && ret != 2 {
                 let _ = v.write(field::VM_ENTRY_INTR_INFO_FIELD, 0);
             }
         }

@@ -126,6 +126,17 @@ pub(crate) struct Guest {
     pub(crate) nmi_window: bool,
 }
 
+impl Guest {
+    /// Folds the `KVM_NMI` requests into the pending NMIs, within their
+    /// limit (KVM's process_nmi(), before every entry and
+    /// `KVM_GET/SET_VCPU_EVENTS`).
+    pub(crate) fn process_nmi(&mut self, intr_state: u32, entry_info: u32) {
+        let masked = crate::events::nmi_masked(intr_state, entry_info);
+        self.nmi_pending = crate::events::pending_nmis(self.nmi_pending, self.nmi_queued, masked);
+        self.nmi_queued = 0;
+    }
+}
+
 /// A virtual CPU.
 #[pin_data]
 pub(crate) struct Vcpu {
@@ -475,18 +486,15 @@ impl Vcpu {
     /// ABI has no instruction length for them; the guest, whose RIP has not
     /// moved past the instruction, raises them again).
     fn get_vcpu_events(&self, arg: u64) -> Result<isize> {
-        use crate::events::{pending_nmis, shadow_of};
+        use crate::events::{event_is, shadow_of};
         use crate::uapi::{vcpu_events, KvmVcpuEvents};
         use crate::vmcs::{interruptibility, intr_info};
         let mut st = self.state.lock()?;
         let ev = Self::with_vmcs(&mut st, |v, g| {
             let intr_state = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
             let entry = v.read32(field::VM_ENTRY_INTR_INFO_FIELD);
-            let armed = |ty| entry & intr_info::VALID != 0 && entry & intr_info::TYPE_MASK == ty;
-            // KVM's process_nmi() first.
-            let masked = intr_state & interruptibility::NMI != 0 || armed(intr_info::TYPE_NMI);
-            g.nmi_pending = pending_nmis(g.nmi_pending, g.nmi_queued, masked);
-            g.nmi_queued = 0;
+            let armed = |ty| event_is(entry, ty);
+            g.process_nmi(intr_state, entry);
             let mut ev = KvmVcpuEvents::default();
             if let Pending::Exception {
                 vector,
@@ -540,9 +548,9 @@ impl Vcpu {
     ///
     /// [`events::set_events_valid`]: crate::events::set_events_valid
     fn set_vcpu_events(&self, arg: u64) -> Result<isize> {
-        use crate::events::{pending_nmis, set_events_valid, with_nmi_mask, with_shadow};
+        use crate::events::{set_events_valid, with_nmi_mask, with_shadow};
         use crate::uapi::{vcpu_events, KvmVcpuEvents};
-        use crate::vmcs::{entry_info_for_mode, interruptibility, intr_info};
+        use crate::vmcs::{entry_info_for_mode, intr_info};
         let ev: KvmVcpuEvents = user_copy::read(arg)?;
         if !set_events_valid(&ev) {
             return Err(EINVAL);
@@ -551,11 +559,7 @@ impl Vcpu {
         Self::with_vmcs(&mut st, |v, g| {
             let intr_state = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
             let entry = v.read32(field::VM_ENTRY_INTR_INFO_FIELD);
-            let nmi_armed = entry & intr_info::VALID != 0
-                && entry & intr_info::TYPE_MASK == intr_info::TYPE_NMI;
-            let masked = intr_state & interruptibility::NMI != 0 || nmi_armed;
-            g.nmi_pending = pending_nmis(g.nmi_pending, g.nmi_queued, masked);
-            g.nmi_queued = 0;
+            g.process_nmi(intr_state, entry);
             let protected = read_cr0(v) & CR0_PE != 0;
             let e = &ev.exception;
             let new_entry = if e.injected != 0 {

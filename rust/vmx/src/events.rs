@@ -18,7 +18,7 @@
 
 use crate::cr::RFLAGS_IF;
 use crate::uapi::{vcpu_events, KvmVcpuEvents, KVM_NR_INTERRUPTS};
-use crate::vmcs::{interruptibility, intr_info};
+use crate::vmcs::{interruptibility, intr_info, reason, vector};
 
 /// The vector of a `KVM_INTERRUPT`, or `None` (`EINVAL`) if it is not one
 /// (`irq >= KVM_NR_INTERRUPTS`, as `kvm_vcpu_ioctl_interrupt()` checks).
@@ -41,6 +41,48 @@ pub fn interrupt_blocked(rflags: u64, intr_state: u32) -> bool {
 /// `vmx_nmi_blocked()`).
 pub fn nmi_blocked(intr_state: u32) -> bool {
     intr_state & (interruptibility::STI | interruptibility::MOV_SS | interruptibility::NMI) != 0
+}
+
+/// Whether interruption information (the VM-entry, VM-exit or
+/// IDT-vectoring format) is valid and of type `ty` (`intr_info::TYPE_*`).
+pub fn event_is(info: u32, ty: u32) -> bool {
+    info & intr_info::VALID != 0 && info & intr_info::TYPE_MASK == ty
+}
+
+/// Whether NMIs are masked for [`pending_nmis`]: an NMI handler runs
+/// (blocking by NMI) or an NMI's delivery is armed (KVM's `get_nmi_mask()`
+/// or `nmi_injected` in `process_nmi()`).
+pub fn nmi_masked(intr_state: u32, entry_info: u32) -> bool {
+    intr_state & interruptibility::NMI != 0 || event_is(entry_info, intr_info::TYPE_NMI)
+}
+
+/// Whether an exit came in the middle of an IRET that had unblocked NMIs,
+/// so that blocking by NMI must be set again before the IRET runs again
+/// (SDM Vol. 3C, 28.2.3): bit 12 of the exit interruption information of
+/// an exception exit other than #DF, or of an EPT violation's
+/// qualification, and only when no event was being delivered, where the
+/// bit is undefined (KVM's `vmx_recover_nmi_blocking()` and
+/// `handle_ept_violation()`). `exit_intr_info` is read for exception exits
+/// and `qualification` for EPT violations; the other is not looked at.
+pub fn reblock_nmi_after(
+    basic: u16,
+    exit_intr_info: u32,
+    qualification: u64,
+    idt_vectoring: u32,
+) -> bool {
+    const UNBLOCKED: u32 = intr_info::NMI_UNBLOCKED_BY_IRET;
+    if idt_vectoring & intr_info::VALID != 0 {
+        return false;
+    }
+    match basic {
+        reason::EXCEPTION_NMI => {
+            event_is(exit_intr_info, intr_info::TYPE_HARD_EXCEPTION)
+                && exit_intr_info & UNBLOCKED != 0
+                && exit_intr_info as u8 != vector::DF
+        }
+        reason::EPT_VIOLATION => qualification & u64::from(UNBLOCKED) != 0,
+        _ => false,
+    }
 }
 
 /// NMIs pending once `queued` more came from `KVM_NMI`: at most two, one to
@@ -380,6 +422,61 @@ mod tests {
         assert!(nmi_blocked(interruptibility::NMI));
         assert!(nmi_blocked(interruptibility::STI));
         assert!(nmi_blocked(interruptibility::MOV_SS));
+    }
+
+    #[test]
+    fn nmi_mask_and_entry_types() {
+        use interruptibility::{NMI, STI};
+        assert!(!nmi_masked(0, 0));
+        assert!(!nmi_masked(STI, intr_info::ext_interrupt(0x20)));
+        assert!(nmi_masked(NMI, 0));
+        assert!(nmi_masked(0, intr_info::NMI));
+        // Without the valid bit the field delivers nothing.
+        assert!(!nmi_masked(0, intr_info::NMI & !intr_info::VALID));
+        assert!(event_is(
+            intr_info::exception(6, false),
+            intr_info::TYPE_HARD_EXCEPTION
+        ));
+        assert!(!event_is(
+            intr_info::exception(6, false),
+            intr_info::TYPE_NMI
+        ));
+    }
+
+    #[test]
+    fn reblock_after_an_iret_that_exits() {
+        const BIT: u32 = intr_info::NMI_UNBLOCKED_BY_IRET;
+        let ac = intr_info::exception(vector::AC, true) | BIT;
+        let mc = intr_info::exception(vector::MC, false) | BIT;
+        let df = intr_info::exception(vector::DF, true) | BIT;
+        assert!(reblock_nmi_after(reason::EXCEPTION_NMI, ac, 0, 0));
+        assert!(reblock_nmi_after(reason::EXCEPTION_NMI, mc, 0, 0));
+        assert!(!reblock_nmi_after(reason::EXCEPTION_NMI, df, 0, 0));
+        assert!(!reblock_nmi_after(reason::EXCEPTION_NMI, ac & !BIT, 0, 0));
+        // A host NMI's exit is not a fault of the IRET.
+        assert!(!reblock_nmi_after(
+            reason::EXCEPTION_NMI,
+            intr_info::NMI | BIT,
+            0,
+            0
+        ));
+        assert!(reblock_nmi_after(
+            reason::EPT_VIOLATION,
+            0,
+            u64::from(BIT),
+            0
+        ));
+        assert!(!reblock_nmi_after(reason::EPT_VIOLATION, BIT, 0, 0));
+        assert!(!reblock_nmi_after(reason::CPUID, BIT, u64::from(BIT), 0));
+        // Bit 12 is undefined with a vectoring event.
+        let vectoring = intr_info::ext_interrupt(0x20);
+        assert!(!reblock_nmi_after(reason::EXCEPTION_NMI, ac, 0, vectoring));
+        assert!(!reblock_nmi_after(
+            reason::EPT_VIOLATION,
+            0,
+            u64::from(BIT),
+            vectoring
+        ));
     }
 
     #[test]
