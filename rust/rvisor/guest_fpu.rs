@@ -8,7 +8,9 @@
 //! guest's state with XRSTOR (FXRSTOR without XSAVE), and saves it back
 //! before `kernel_fpu_end()`. The guest's XCR0 is switched with it.
 
+use crate::fpu;
 use crate::glue;
+use crate::uapi::KvmFpu;
 use core::arch::asm;
 use kernel::page::Page;
 use kernel::prelude::*;
@@ -57,15 +59,12 @@ impl GuestFpu {
     /// The reset state: x87 enabled, every register in its init state.
     pub(crate) fn new(xsave: bool) -> Result<Self> {
         let area = Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO)?;
-        // FCW = 0x37f and MXCSR = 0x1f80, the values after FNINIT/reset, for
-        // the FXRSTOR path (XRSTOR uses the init state for XSTATE_BV 0).
-        let fcw = 0x37fu16.to_ne_bytes();
-        let mxcsr = 0x1f80u32.to_ne_bytes();
-        // SAFETY: both writes fit in the page.
-        unsafe {
-            area.write_raw(fcw.as_ptr(), 0, 2)?;
-            area.write_raw(mxcsr.as_ptr(), 24, 4)?;
-        }
+        // FCW and MXCSR as after RESET, for the FXRSTOR path (XRSTOR uses
+        // the init state while XSTATE_BV is 0).
+        let legacy = fpu::reset_legacy();
+        // SAFETY: the legacy region fits in the page, which nothing else
+        // uses yet.
+        unsafe { area.write_raw(legacy.as_ptr(), 0, legacy.len())? };
         Ok(Self {
             area,
             xcr0: XCR0_X87,
@@ -110,6 +109,48 @@ impl GuestFpu {
                 0
             }
         }
+    }
+
+    /// `KVM_GET_FPU` ([`fpu::get`]).
+    pub(crate) fn regs(&self) -> Result<KvmFpu> {
+        let mut legacy = [0u8; fpu::LEGACY_SIZE];
+        let mut bv = [0u8; 8];
+        // SAFETY: both reads are inside the page; the caller holds the
+        // vCPU's state lock, so no section is saving into it meanwhile.
+        unsafe {
+            self.area.read_raw(legacy.as_mut_ptr(), 0, legacy.len())?;
+            self.area
+                .read_raw(bv.as_mut_ptr(), fpu::XSTATE_BV_OFFSET, bv.len())?;
+        }
+        Ok(fpu::get(
+            &legacy,
+            self.xsave.then(|| u64::from_ne_bytes(bv)),
+        ))
+    }
+
+    /// `KVM_SET_FPU` ([`fpu::set`]); with XSAVE, x87 and SSE are marked in
+    /// XSTATE_BV so that the next XRSTOR loads them rather than their
+    /// init state. Any `f` is safe to load: MXCSR is not taken from it.
+    pub(crate) fn set_regs(&mut self, f: &KvmFpu) -> Result {
+        let mut legacy = [0u8; fpu::LEGACY_SIZE];
+        let mut bv = [0u8; 8];
+        // SAFETY: as in `regs`; `&mut self` under the state lock.
+        unsafe {
+            self.area.read_raw(legacy.as_mut_ptr(), 0, legacy.len())?;
+            self.area
+                .read_raw(bv.as_mut_ptr(), fpu::XSTATE_BV_OFFSET, bv.len())?;
+        }
+        fpu::set(&mut legacy, f);
+        let bv = (u64::from_ne_bytes(bv) | fpu::XSTATE_FP_SSE).to_ne_bytes();
+        // SAFETY: as above.
+        unsafe {
+            self.area.write_raw(legacy.as_ptr(), 0, legacy.len())?;
+            if self.xsave {
+                self.area
+                    .write_raw(bv.as_ptr(), fpu::XSTATE_BV_OFFSET, bv.len())?;
+            }
+        }
+        Ok(())
     }
 
     fn area_ptr(&self) -> *mut u8 {

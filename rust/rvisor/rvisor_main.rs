@@ -54,6 +54,9 @@ mod ept;
 #[path = "../vmx/src/events.rs"]
 mod events;
 #[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/fpu.rs"]
+mod fpu;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../vmx/src/insn.rs"]
 mod insn;
 #[allow(dead_code, unreachable_pub)]

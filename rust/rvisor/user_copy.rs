@@ -40,6 +40,8 @@ unsafe impl Pod for crate::uapi::KvmInterrupt {}
 unsafe impl Pod for crate::uapi::KvmMpState {}
 // SAFETY: as above (integers and byte arrays).
 unsafe impl Pod for crate::uapi::KvmVcpuEvents {}
+// SAFETY: as above (integers and byte arrays).
+unsafe impl Pod for crate::uapi::KvmFpu {}
 // SAFETY: an integer.
 unsafe impl Pod for u64 {}
 // SAFETY: an integer.

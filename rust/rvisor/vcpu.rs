@@ -716,6 +716,16 @@ impl Vcpu {
                 st.g.nmi_queued = st.g.nmi_queued.saturating_add(1);
                 Ok(0)
             }
+            uapi::KVM_GET_FPU => {
+                let f = self.state.lock()?.g.fpu.regs()?;
+                user_copy::write(arg, &f)?;
+                Ok(0)
+            }
+            uapi::KVM_SET_FPU => {
+                let f: crate::uapi::KvmFpu = user_copy::read(arg)?;
+                self.state.lock()?.g.fpu.set_regs(&f)?;
+                Ok(0)
+            }
             uapi::KVM_GET_MP_STATE => {
                 // The vCPU mutex is taken as for every vCPU ioctl of KVM.
                 drop(self.state.lock()?);

@@ -15,6 +15,7 @@ pub mod cpulist;
 pub mod cr;
 pub mod ept;
 pub mod events;
+pub mod fpu;
 pub mod insn;
 pub mod memslot;
 pub mod msr_bitmap;

@@ -173,6 +173,33 @@ pub mod vcpu_events {
     pub const SHADOW_INT_STI: u8 = 2;
 }
 
+/// vCPU ioctl: the x87 and SSE registers in the FXSAVE layout.
+pub const KVM_GET_FPU: u32 = ior::<KvmFpu>(0x8c);
+/// vCPU ioctl: set them.
+pub const KVM_SET_FPU: u32 = iow::<KvmFpu>(0x8d);
+
+/// `struct kvm_fpu`: the x87 and SSE state of FXSAVE's legacy region
+/// (SDM Vol. 1, 10.5.1, Table 10-2), with `ftwx` the abridged tag word.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct KvmFpu {
+    /// ST(0)..ST(7), 80 bits each in 16-byte slots, in stack order.
+    pub fpr: [[u8; 16]; 8],
+    pub fcw: u16,
+    pub fsw: u16,
+    pub ftwx: u8,
+    pub pad1: u8,
+    pub last_opcode: u16,
+    pub last_ip: u64,
+    pub last_dp: u64,
+    pub xmm: [[u8; 16]; 16],
+    /// Neither read nor written by KVM's `KVM_GET/SET_FPU` (see
+    /// [`crate::fpu`]).
+    pub mxcsr: u32,
+    pub pad2: u32,
+}
+
 /// vCPU ioctl: the vCPU's multiprocessing state.
 pub const KVM_GET_MP_STATE: u32 = ior::<KvmMpState>(0x98);
 /// vCPU ioctl: set the vCPU's multiprocessing state.
@@ -537,6 +564,8 @@ mod tests {
         assert_eq!(KVM_SET_VCPU_EVENTS, 0x4040aea0);
         assert_eq!(KVM_GET_MP_STATE, 0x8004ae98);
         assert_eq!(KVM_SET_MP_STATE, 0x4004ae99);
+        assert_eq!(KVM_GET_FPU, 0x81a0ae8c);
+        assert_eq!(KVM_SET_FPU, 0x41a0ae8d);
     }
 
     #[test]
@@ -641,6 +670,14 @@ mod tests {
         assert_eq!(size_of::<KvmRun>(), size_of::<kb::kvm_run>());
         assert_eq!(size_of::<KvmInterrupt>(), size_of::<kb::kvm_interrupt>());
         assert_eq!(size_of::<KvmMpState>(), size_of::<kb::kvm_mp_state>());
+        assert_eq!(size_of::<KvmFpu>(), size_of::<kb::kvm_fpu>());
+        assert_eq!(offset_of!(KvmFpu, ftwx), offset_of!(kb::kvm_fpu, ftwx));
+        assert_eq!(
+            offset_of!(KvmFpu, last_dp),
+            offset_of!(kb::kvm_fpu, last_dp)
+        );
+        assert_eq!(offset_of!(KvmFpu, xmm), offset_of!(kb::kvm_fpu, xmm));
+        assert_eq!(offset_of!(KvmFpu, mxcsr), offset_of!(kb::kvm_fpu, mxcsr));
         assert_eq!(size_of::<KvmVcpuEvents>(), size_of::<kb::kvm_vcpu_events>());
         assert_eq!(
             offset_of!(KvmVcpuEvents, nmi),
