@@ -41,8 +41,15 @@ $(BUILD)/selftests/%: selftests/rvxlan/%.c selftests/lib/fuzz_rng.h
 	@mkdir -p $(@D)
 	gcc -O2 -Wall -Wextra -Werror -o $@ $<
 
-# Flat-binary guests, entered at guest-physical 0x1000 by the rvisor CLI.
-samples: $(SAMPLES)
+# Flat-binary guests, entered at guest-physical 0x1000 by the rvisor CLI;
+# and the Linux guest's initramfs (busybox and samples/linux-guest/init),
+# booted with the test kernel by `rvisor boot`.
+LINUX_GUEST := $(BUILD)/samples/linux-guest.cpio.gz
+samples: $(SAMPLES) $(LINUX_GUEST)
+
+$(LINUX_GUEST): samples/linux-guest/init scripts/guest-initramfs
+	@mkdir -p $(@D)
+	@scripts/guest-initramfs $@
 
 $(BUILD)/samples/%.bin: samples/guests/%.S
 	@mkdir -p $(@D)

@@ -8,5 +8,6 @@
 
 #![deny(missing_docs)]
 
+pub mod cmos;
 pub mod pic;
 pub mod pit;

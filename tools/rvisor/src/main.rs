@@ -6,6 +6,8 @@
 //! ```text
 //! rvisor run GUEST [--mode real|protected|paged|long] [--mem SIZE]
 //!                  [--device PATH] [--verbose]
+//! rvisor boot --kernel BZIMAGE [--initrd FILE] [--cmdline ARGS]
+//!             [--mem SIZE] [--device PATH] [--timeout SECONDS]
 //! rvisor bench [--device PATH] [--iterations N]
 //! ```
 //!
@@ -17,7 +19,9 @@
 //! continue from (3).
 
 mod bench;
+mod boot;
 mod guest;
+mod linux;
 mod machine;
 mod options;
 mod runner;
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
     };
     let result = match &opts.command {
         options::Command::Run => runner::run(&opts),
+        options::Command::Boot(b) => boot::run(&opts, b),
         options::Command::Bench { iterations } => bench::run(&opts.device, *iterations),
     };
     match result {

@@ -7,12 +7,19 @@ use crate::guest::Mode;
 /// Usage text.
 pub const USAGE: &str = "usage: rvisor run GUEST [--mode real|protected|paged|long] [--mem SIZE]
                   [--device PATH] [--verbose]
+       rvisor boot --kernel BZIMAGE [--initrd FILE] [--cmdline ARGS] [--mem SIZE]
+                   [--device PATH] [--timeout SECONDS] [--verbose]
        rvisor bench [--device PATH] [--iterations N]
   GUEST     flat binary, loaded and entered at guest-physical 0x1000
   --mode    CPU mode at entry (default real)
   --mem     guest memory, e.g. 16M or 1G (default 16M; at least 1M)
   --device  KVM-compatible device (default /dev/rvisor; /dev/kvm compares)
   --verbose report every exit on stderr
+  boot      boot a Linux bzImage: 8259A PIC, 8254 PIT, 16550 on ttyS0
+            (stdin/stdout), i8042 reset; ends when the guest halts or
+            resets (status 0) or after --timeout (status 124, reported)
+  --cmdline kernel command line (default: console=ttyS0 and the options
+            for a PIC-only PC, see Documentation/linux-guests.rst)
   bench     time exit round trips (CPUID, VMCALL, port I/O to user space)
             and a 1 GiB slot plus first entry; prints key value lines";
 
@@ -21,12 +28,33 @@ pub const USAGE: &str = "usage: rvisor run GUEST [--mode real|protected|paged|lo
 pub enum Command {
     /// Run a guest.
     Run,
+    /// Boot Linux.
+    Boot(Boot),
     /// Time exits.
     Bench {
         /// Iterations of each timed loop.
         iterations: u32,
     },
 }
+
+/// What `rvisor boot` boots.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Boot {
+    /// The bzImage.
+    pub kernel: String,
+    /// The initramfs, if any.
+    pub initrd: Option<String>,
+    /// The kernel command line.
+    pub cmdline: String,
+    /// Give up after this many seconds (0: never).
+    pub timeout: u64,
+}
+
+/// The command line `rvisor boot` gives a kernel when none is given: the
+/// serial console, and a PC without local APIC, I/O APIC, ACPI or PCI
+/// (the VMM has a PIC and a PIT only).
+pub const DEFAULT_CMDLINE: &str =
+    "console=ttyS0 earlyprintk=serial,ttyS0 nolapic noapic acpi=off pci=off nokaslr mce=off io_delay=none panic=-1";
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +92,10 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
     let command = match it.next().map(String::as_str) {
         Some("run") => Command::Run,
         Some("bench") => Command::Bench { iterations: 10_000 },
+        Some("boot") => Command::Boot(Boot {
+            cmdline: DEFAULT_CMDLINE.into(),
+            ..Default::default()
+        }),
         Some(other) => return Err(format!("unknown command '{other}'")),
         None => return Err("no command".into()),
     };
@@ -82,6 +114,18 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--mem" => opts.mem = parse_size(value()?)?,
             "--device" => opts.device = value()?.clone(),
             "--verbose" | "-v" => opts.verbose = true,
+            "--kernel" | "--initrd" | "--cmdline" | "--timeout" => {
+                let v = value()?.clone();
+                let Command::Boot(b) = &mut opts.command else {
+                    return Err(format!("{arg} is an option of 'boot'"));
+                };
+                match arg.as_str() {
+                    "--kernel" => b.kernel = v,
+                    "--initrd" => b.initrd = Some(v),
+                    "--cmdline" => b.cmdline = v,
+                    _ => b.timeout = v.parse().map_err(|_| "bad --timeout".to_string())?,
+                }
+            }
             "--iterations" => {
                 let n: u32 = value()?
                     .parse()
@@ -98,6 +142,17 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
     }
     if opts.command == Command::Run && opts.guest.is_empty() {
         return Err("no guest binary given".into());
+    }
+    if let Command::Boot(b) = &mut opts.command {
+        if b.kernel.is_empty() {
+            return Err("boot needs --kernel".into());
+        }
+        if !opts.guest.is_empty() {
+            return Err(format!("unexpected argument '{}'", opts.guest));
+        }
+        if opts.mem == 16 << 20 {
+            opts.mem = 128 << 20;
+        }
     }
     if opts.mem < (1 << 20) || !opts.mem.is_multiple_of(4096) {
         return Err("--mem must be a multiple of 4 KiB and at least 1M".into());
@@ -138,6 +193,39 @@ mod tests {
             (o.mode, o.mem, o.device.as_str()),
             (Mode::Real, 16 << 20, "/dev/rvisor")
         );
+    }
+
+    #[test]
+    fn boot_options() {
+        let o = parse(&args(
+            "boot --kernel bz --initrd i.gz --cmdline quiet --mem 64M --timeout 30",
+        ))
+        .unwrap();
+        assert_eq!(
+            o.command,
+            Command::Boot(Boot {
+                kernel: "bz".into(),
+                initrd: Some("i.gz".into()),
+                cmdline: "quiet".into(),
+                timeout: 30,
+            })
+        );
+        assert_eq!(o.mem, 64 << 20);
+        let o = parse(&args("boot --kernel bz")).unwrap();
+        assert_eq!(o.mem, 128 << 20);
+        let Command::Boot(b) = o.command else {
+            panic!("not boot")
+        };
+        assert_eq!(b.cmdline, DEFAULT_CMDLINE);
+        for bad in [
+            "boot",
+            "boot --initrd i",
+            "boot --kernel bz extra",
+            "run g --kernel bz",
+            "boot --kernel bz --timeout x",
+        ] {
+            assert!(parse(&args(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]
