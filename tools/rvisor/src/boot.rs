@@ -136,6 +136,38 @@ impl Line {
     }
 }
 
+/// The serial port's output: stdout, watched for `--mark`.
+struct Console {
+    out: std::io::Stdout,
+    mark: Vec<u8>,
+    /// The last `mark.len()` bytes written.
+    seen: VecDeque<u8>,
+    /// When the mark was first seen (monotonic ns).
+    mark_at: Rc<Cell<Option<u64>>>,
+}
+
+impl Write for Console {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.mark.is_empty() && self.mark_at.get().is_none() {
+            for &b in buf {
+                if self.seen.len() == self.mark.len() {
+                    self.seen.pop_front();
+                }
+                self.seen.push_back(b);
+                if self.seen.iter().eq(self.mark.iter()) {
+                    self.mark_at.set(Some(now_ns()));
+                    break;
+                }
+            }
+        }
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// Exits and injections by kind, for the report.
 #[derive(Default, Debug)]
 struct Counts {
@@ -161,7 +193,7 @@ struct Pc {
     pic: Pic,
     pit: Pit,
     cmos: Cmos,
-    serial: Serial<Line, vm_superio::serial::NoEvents, std::io::Stdout>,
+    serial: Serial<Line, vm_superio::serial::NoEvents, Console>,
     serial_irq: Line,
     i8042: I8042Device<Line>,
     reset: Line,
@@ -298,6 +330,7 @@ fn sleep_until(at: u64) {
 
 /// Boots the kernel; returns the process exit status.
 pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
+    let start = now_ns();
     let kernel = std::fs::read(&boot.kernel).map_err(|e| format!("{}: {e}", boot.kernel))?;
     let initrd = match &boot.initrd {
         Some(p) => Some(std::fs::read(p).map_err(|e| format!("{p}: {e}"))?),
@@ -398,13 +431,26 @@ pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
         });
     }
 
+    let mark_at = Rc::new(Cell::new(None));
     let serial_irq = Line::default();
     let reset = Line::default();
     let mut pc = Pc {
         pic: Pic::new(),
         pit: Pit::new(),
         cmos: Cmos::new(),
-        serial: Serial::new(serial_irq.clone(), std::io::stdout()),
+        serial: Serial::new(
+            serial_irq.clone(),
+            Console {
+                out: std::io::stdout(),
+                mark: boot
+                    .mark
+                    .clone()
+                    .map(String::into_bytes)
+                    .unwrap_or_default(),
+                seen: VecDeque::new(),
+                mark_at: mark_at.clone(),
+            },
+        ),
         serial_irq,
         i8042: I8042Device::new(reset.clone()),
         reset,
@@ -412,7 +458,6 @@ pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
         counts: Counts::default(),
         verbose: opts.verbose,
     };
-    let start = now_ns();
     let deadline = (boot.timeout > 0).then(|| start + boot.timeout * 1_000_000_000);
 
     let end = loop {
@@ -525,6 +570,15 @@ pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
         "rvisor boot: {what} after {secs:.1} s on {}, rip {rip:#x}; exits: io {}, mmio {}, hlt {}, irq-window {}, intr {}; {} interrupts injected, irq0 {} irq4 {}",
         opts.device, c.io, c.mmio, c.hlt, c.irq_window, c.intr, c.injected, c.irqs[0], c.irqs[4]
     );
+    if let Some(m) = &boot.mark {
+        match mark_at.get() {
+            Some(t) => eprintln!(
+                "rvisor boot: mark {m:?} at {:.3} s",
+                (t - start) as f64 / 1e9
+            ),
+            None => eprintln!("rvisor boot: mark {m:?} never seen"),
+        }
+    }
     drop(vcpu);
     drop(vm);
     drop(mem);

@@ -8,7 +8,7 @@ use crate::guest::Mode;
 pub const USAGE: &str = "usage: rvisor run GUEST [--mode real|protected|paged|long] [--mem SIZE]
                   [--device PATH] [--verbose]
        rvisor boot --kernel BZIMAGE [--initrd FILE] [--cmdline ARGS] [--mem SIZE]
-                   [--device PATH] [--timeout SECONDS] [--verbose]
+                   [--device PATH] [--timeout SECONDS] [--mark TEXT] [--verbose]
        rvisor bench [--device PATH] [--iterations N]
   GUEST     flat binary, loaded and entered at guest-physical 0x1000
   --mode    CPU mode at entry (default real)
@@ -20,6 +20,7 @@ pub const USAGE: &str = "usage: rvisor run GUEST [--mode real|protected|paged|lo
             resets (status 0) or after --timeout (status 124, reported)
   --cmdline kernel command line (default: console=ttyS0 and the options
             for a PIC-only PC, see Documentation/linux-guests.rst)
+  --mark    report the time at which the console first shows TEXT
   bench     time exit round trips (CPUID, VMCALL, port I/O to user space)
             and a 1 GiB slot plus first entry; prints key value lines";
 
@@ -48,6 +49,8 @@ pub struct Boot {
     pub cmdline: String,
     /// Give up after this many seconds (0: never).
     pub timeout: u64,
+    /// Report when the console first shows this text (`--mark`).
+    pub mark: Option<String>,
 }
 
 /// The command line `rvisor boot` gives a kernel when none is given: the
@@ -114,7 +117,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--mem" => opts.mem = parse_size(value()?)?,
             "--device" => opts.device = value()?.clone(),
             "--verbose" | "-v" => opts.verbose = true,
-            "--kernel" | "--initrd" | "--cmdline" | "--timeout" => {
+            "--kernel" | "--initrd" | "--cmdline" | "--timeout" | "--mark" => {
                 let v = value()?.clone();
                 let Command::Boot(b) = &mut opts.command else {
                     return Err(format!("{arg} is an option of 'boot'"));
@@ -123,6 +126,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                     "--kernel" => b.kernel = v,
                     "--initrd" => b.initrd = Some(v),
                     "--cmdline" => b.cmdline = v,
+                    "--mark" => b.mark = Some(v),
                     _ => b.timeout = v.parse().map_err(|_| "bad --timeout".to_string())?,
                 }
             }
@@ -198,7 +202,7 @@ mod tests {
     #[test]
     fn boot_options() {
         let o = parse(&args(
-            "boot --kernel bz --initrd i.gz --cmdline quiet --mem 64M --timeout 30",
+            "boot --kernel bz --initrd i.gz --cmdline quiet --mem 64M --timeout 30 --mark @@",
         ))
         .unwrap();
         assert_eq!(
@@ -208,6 +212,7 @@ mod tests {
                 initrd: Some("i.gz".into()),
                 cmdline: "quiet".into(),
                 timeout: 30,
+                mark: Some("@@".into()),
             })
         );
         assert_eq!(o.mem, 64 << 20);
