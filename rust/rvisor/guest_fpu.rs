@@ -111,8 +111,8 @@ impl GuestFpu {
         }
     }
 
-    /// `KVM_GET_FPU` ([`fpu::get`]).
-    pub(crate) fn regs(&self) -> Result<KvmFpu> {
+    /// The legacy region and XSTATE_BV of the save area.
+    fn legacy(&self) -> Result<([u8; fpu::LEGACY_SIZE], u64)> {
         let mut legacy = [0u8; fpu::LEGACY_SIZE];
         let mut bv = [0u8; 8];
         // SAFETY: both reads are inside the page; the caller holds the
@@ -122,27 +122,24 @@ impl GuestFpu {
             self.area
                 .read_raw(bv.as_mut_ptr(), fpu::XSTATE_BV_OFFSET, bv.len())?;
         }
-        Ok(fpu::get(
-            &legacy,
-            self.xsave.then(|| u64::from_ne_bytes(bv)),
-        ))
+        Ok((legacy, u64::from_ne_bytes(bv)))
+    }
+
+    /// `KVM_GET_FPU` ([`fpu::get`]).
+    pub(crate) fn regs(&self) -> Result<KvmFpu> {
+        let (legacy, bv) = self.legacy()?;
+        Ok(fpu::get(&legacy, self.xsave.then_some(bv)))
     }
 
     /// `KVM_SET_FPU` ([`fpu::set`]); with XSAVE, x87 and SSE are marked in
     /// XSTATE_BV so that the next XRSTOR loads them rather than their
     /// init state. Any `f` is safe to load: MXCSR is not taken from it.
     pub(crate) fn set_regs(&mut self, f: &KvmFpu) -> Result {
-        let mut legacy = [0u8; fpu::LEGACY_SIZE];
-        let mut bv = [0u8; 8];
-        // SAFETY: as in `regs`; `&mut self` under the state lock.
-        unsafe {
-            self.area.read_raw(legacy.as_mut_ptr(), 0, legacy.len())?;
-            self.area
-                .read_raw(bv.as_mut_ptr(), fpu::XSTATE_BV_OFFSET, bv.len())?;
-        }
+        let (mut legacy, bv) = self.legacy()?;
         fpu::set(&mut legacy, f);
-        let bv = (u64::from_ne_bytes(bv) | fpu::XSTATE_FP_SSE).to_ne_bytes();
-        // SAFETY: as above.
+        let bv = (bv | fpu::XSTATE_FP_SSE).to_ne_bytes();
+        // SAFETY: both writes are inside the page; `&mut self` under the
+        // vCPU's state lock, so no section is loading from it meanwhile.
         unsafe {
             self.area.write_raw(legacy.as_ptr(), 0, legacy.len())?;
             if self.xsave {

@@ -23,7 +23,13 @@ pub(crate) fn check_extension(capability: u64) -> isize {
         | cap::SET_IDENTITY_MAP_ADDR
         | cap::INTERNAL_ERROR_DATA
         | cap::READONLY_MEM
-        | cap::IMMEDIATE_EXIT => 1,
+        | cap::IMMEDIATE_EXIT
+        | cap::JOIN_MEMORY_REGIONS_WORKS => 1,
+        // As KVM built with irq routing, whether or not the VM has an
+        // in-kernel irqchip (rvisor's never has): QEMU requires the cap
+        // and, with a user-space irqchip, never sets a route;
+        // KVM_SET_GSI_ROUTING fails with EINVAL, as on such a KVM VM.
+        cap::IRQ_ROUTING => crate::uapi::KVM_MAX_IRQ_ROUTES as isize,
         cap::NR_VCPUS | cap::MAX_VCPUS | cap::MAX_VCPU_ID => MAX_VCPUS as isize,
         cap::NR_MEMSLOTS => MAX_SLOTS as isize,
         _ => 0,

@@ -46,6 +46,8 @@ unsafe impl Pod for crate::uapi::KvmFpu {}
 unsafe impl Pod for u64 {}
 // SAFETY: an integer.
 unsafe impl Pod for u32 {}
+// SAFETY: integers.
+unsafe impl Pod for [u32; 2] {}
 
 /// Reads a `T` from user address `addr`; `EFAULT` if unreadable.
 pub(crate) fn read<T: Pod>(addr: u64) -> Result<T> {

@@ -424,6 +424,13 @@ impl Vm {
                 }
                 Ok(0)
             }
+            uapi::KVM_SET_GSI_ROUTING => {
+                // The header is read first (EFAULT), then refused: there
+                // is no in-kernel irqchip to route to (KVM's
+                // kvm_arch_can_set_irq_routing()).
+                let _header: [u32; 2] = user_copy::read(arg)?;
+                Err(EINVAL)
+            }
             _ => Err(ENOTTY),
         }
     }

@@ -42,6 +42,30 @@ count_text() {
 	done
 }
 
+# wait_text FILE TEXT TENTHS: waits until FILE has a line containing TEXT,
+# at most TENTHS tenths of a second, polling every half second.
+wait_text() {
+	i=0
+	while ! has_text "$1" "$2" && [ $i -lt "$3" ]; do
+		sleep 0.5
+		i=$((i + 5))
+	done
+}
+
+# pins: sets ACQ and REL to /proc/vmstat's pin counters, with every
+# CPU's pending delta folded in first (stat_refresh): unfolded per-CPU
+# deltas made a baseline of "-13 pins outstanding", and a clean run then
+# looked like a leak. Read by the shell itself (see above).
+pins() {
+	echo 1 >/proc/sys/vm/stat_refresh
+	while read -r k v; do
+		case $k in
+		nr_foll_pin_acquired) ACQ=$v ;;
+		nr_foll_pin_released) REL=$v ;;
+		esac
+	done </proc/vmstat
+}
+
 # online_cpus: sets NCPUS to the number of processors /proc/cpuinfo lists.
 online_cpus() {
 	NCPUS=0

@@ -83,7 +83,11 @@ int main(int argc, char **argv)
 		case KVM_CAP_INTERNAL_ERROR_DATA:
 		case KVM_CAP_READONLY_MEM:
 		case KVM_CAP_IMMEDIATE_EXIT:
+		case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 			want = 1;
+			break;
+		case KVM_CAP_IRQ_ROUTING:
+			want = 4096;
 			break;
 		case KVM_CAP_NR_VCPUS:
 		case KVM_CAP_MAX_VCPUS:

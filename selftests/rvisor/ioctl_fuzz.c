@@ -665,7 +665,11 @@ static void one_op(void)
 
 		switch (below(4)) {
 		case 0: fd = sys_fd; cmd = below(2) ? vm_cmds[below(2)] : vcpu_cmds[below(4)]; break;
-		case 1: fd = s->fd; cmd = below(2) ? sys_cmds[below(3)] : vcpu_cmds[below(4)]; break;
+		case 1:
+			/* KVM_SET_GSI_ROUTING: there is no in-kernel irqchip. */
+			fd = s->fd;
+			cmd = below(3) == 0 ? KVM_SET_GSI_ROUTING : below(2) ? sys_cmds[below(3)] : vcpu_cmds[below(4)];
+			break;
 		case 2: fd = v; cmd = below(2) ? sys_cmds[below(3)] : vm_cmds[below(2)]; break;
 		default:
 			fd = below(3) == 0 ? sys_fd : below(2) ? s->fd : v;

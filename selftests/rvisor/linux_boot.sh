@@ -25,14 +25,6 @@ fi
 # fewer boot messages to carry through the serial port.
 cmdline="console=ttyS0 nolapic noapic acpi=off pci=off nokaslr mce=off io_delay=none panic=-1 loglevel=4"
 
-wait_text() {
-	i=0
-	while ! has_text "$1" "$2" && [ $i -lt "$3" ]; do
-		sleep 0.5
-		i=$((i + 1))
-	done
-}
-
 # line FILE PREFIX: sets LINE to the first line of FILE starting with
 # PREFIX (empty if none).
 line() {
@@ -53,7 +45,7 @@ boot() {
 	vmm=$!
 	exec 3>/tmp/lb.in
 	case $3 in *rvisor.input*)
-		wait_text "$out" "@@guest: ready for input" 1200
+		wait_text "$out" "@@guest: ready for input" 6000
 		echo "typed-on-the-host 42" >&3
 		;;
 	esac
@@ -116,22 +108,13 @@ ktap_expect "rvisor: a guest still booting at --timeout is reported, status 124"
 	"$RC $(has_text /tmp/lb.timeout "no end by --timeout 2" && echo yes || echo no)"
 
 # Killed in the middle of the boot: nothing stays pinned.
-pins() {
-	echo 1 >/proc/sys/vm/stat_refresh
-	while read -r k v; do
-		case $k in
-		nr_foll_pin_acquired) ACQ=$v ;;
-		nr_foll_pin_released) REL=$v ;;
-		esac
-	done </proc/vmstat
-}
 pins
 acq0=$ACQ held0=$((ACQ - REL))
 rm -f /tmp/lb.kill
 "$RVISOR_BIN/rvisor" boot --kernel "$kernel" --initrd "$initrd" --mem 96M --timeout 600 \
 	--cmdline "$cmdline loglevel=7" </dev/null >/tmp/lb.kill 2>&1 &
 vmm=$!
-wait_text /tmp/lb.kill "Linux version" 600
+wait_text /tmp/lb.kill "Linux version" 3000
 kill -9 "$vmm"
 wait "$vmm" 2>/dev/null
 ktap_expect "rvisor: the VMM was killed while the guest booted" yes \

@@ -1050,6 +1050,31 @@ static void test_fpu_regs(void)
 }
 
 /*
+ * What QEMU checks of a KVM it runs on with a user-space irqchip: the
+ * IRQ_ROUTING and JOIN_MEMORY_REGIONS_WORKS capabilities, and that
+ * KVM_SET_GSI_ROUTING on a VM without in-kernel irqchip is refused
+ * (EINVAL; EFAULT first for a bad pointer), as kvm_arch_can_set_irq_routing().
+ */
+static void test_no_irqchip(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	struct { uint32_t nr, flags; } routing = { 0, 0 };
+	int routes = ioctl(vm.vm, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING);
+	int join = ioctl(vm.vm, KVM_CHECK_EXTENSION, KVM_CAP_JOIN_MEMORY_REGIONS_WORKS);
+	int rc = ioctl(vm.vm, KVM_SET_GSI_ROUTING, &routing), err = errno;
+	int rc2 = ioctl(vm.vm, KVM_SET_GSI_ROUTING, (void *)8), err2 = errno;
+
+	printf("# guest: KVM_CAP_IRQ_ROUTING %d, KVM_CAP_JOIN_MEMORY_REGIONS_WORKS %d\n", routes, join);
+	printf("# guest: KVM_SET_GSI_ROUTING without irqchip: %d errno %d, bad pointer: %d errno %d\n",
+	       rc, err, rc2, err2);
+	vt_result(routes == 4096 && join == 1,
+		  "KVM_CAP_IRQ_ROUTING is KVM_MAX_IRQ_ROUTES, JOIN_MEMORY_REGIONS_WORKS 1");
+	vt_result(rc == -1 && err == EINVAL, "KVM_SET_GSI_ROUTING without an in-kernel irqchip: EINVAL");
+	vt_result(rc2 == -1 && err2 == EFAULT, "KVM_SET_GSI_ROUTING from a bad address: EFAULT");
+	vt_vm_destroy(&vm);
+}
+
+/*
  * A slot moved to another guest-physical address: the guest finds its data
  * at the new address, and the old one is MMIO.
  */
@@ -1678,7 +1703,7 @@ int main(int argc, char **argv)
 {
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..149\n");
+	printf("KTAP version 1\n1..152\n");
 	printf("# device %s\n", dev);
 	test_out_hlt();
 	test_in();
@@ -1692,6 +1717,7 @@ int main(int argc, char **argv)
 	test_msr_cr();
 	test_fpu();
 	test_fpu_regs();
+	test_no_irqchip();
 	test_move_slot();
 	test_long_mode();
 	test_msr_table();

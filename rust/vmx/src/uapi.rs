@@ -50,6 +50,11 @@ pub const KVM_SET_USER_MEMORY_REGION: u32 = iow::<KvmUserspaceMemoryRegion>(0x46
 pub const KVM_SET_TSS_ADDR: u32 = io(0x47);
 /// VM ioctl: guest-physical address of the identity-map page table.
 pub const KVM_SET_IDENTITY_MAP_ADDR: u32 = iow::<u64>(0x48);
+/// VM ioctl: the GSI routing table of an in-kernel irqchip (the header,
+/// `struct kvm_irq_routing` without its entries, is 8 bytes).
+pub const KVM_SET_GSI_ROUTING: u32 = iow::<[u32; 2]>(0x6a);
+/// `KVM_CHECK_EXTENSION(KVM_CAP_IRQ_ROUTING)`: KVM's `KVM_MAX_IRQ_ROUTES`.
+pub const KVM_MAX_IRQ_ROUTES: u64 = 4096;
 /// vCPU ioctl: run until an exit that user space must handle.
 pub const KVM_RUN: u32 = io(0x80);
 /// vCPU ioctl: read the general-purpose registers.
@@ -426,6 +431,8 @@ pub mod cap {
     pub const READONLY_MEM: u64 = 81;
     pub const MAX_VCPU_ID: u64 = 128;
     pub const IMMEDIATE_EXIT: u64 = 136;
+    pub const IRQ_ROUTING: u64 = 25;
+    pub const JOIN_MEMORY_REGIONS_WORKS: u64 = 30;
 }
 
 /// `struct kvm_msr_entry`.
@@ -565,6 +572,7 @@ mod tests {
         assert_eq!(KVM_GET_MP_STATE, 0x8004ae98);
         assert_eq!(KVM_SET_MP_STATE, 0x4004ae99);
         assert_eq!(KVM_GET_FPU, 0x81a0ae8c);
+        assert_eq!(KVM_SET_GSI_ROUTING, 0x4008ae6a);
         assert_eq!(KVM_SET_FPU, 0x41a0ae8d);
     }
 
@@ -613,6 +621,11 @@ mod tests {
             (cap::READONLY_MEM, kb::KVM_CAP_READONLY_MEM),
             (cap::MAX_VCPU_ID, kb::KVM_CAP_MAX_VCPU_ID),
             (cap::IMMEDIATE_EXIT, kb::KVM_CAP_IMMEDIATE_EXIT),
+            (cap::IRQ_ROUTING, kb::KVM_CAP_IRQ_ROUTING),
+            (
+                cap::JOIN_MEMORY_REGIONS_WORKS,
+                kb::KVM_CAP_JOIN_MEMORY_REGIONS_WORKS,
+            ),
             (cap::MP_STATE, kb::KVM_CAP_MP_STATE),
             (cap::USER_NMI, kb::KVM_CAP_USER_NMI),
             (cap::VCPU_EVENTS, kb::KVM_CAP_VCPU_EVENTS),

@@ -80,8 +80,9 @@ fn timespec(ns: u64) -> libc::timespec {
     }
 }
 
-/// A POSIX timer that sends the kick signal to this thread.
-struct KickTimer(libc::timer_t);
+/// A POSIX timer that sends the kick signal to this thread, and the time
+/// it is set for.
+struct KickTimer(libc::timer_t, Cell<Option<u64>>);
 
 impl KickTimer {
     fn new() -> Result<Self, String> {
@@ -96,11 +97,15 @@ impl KickTimer {
         if unsafe { libc::timer_create(libc::CLOCK_MONOTONIC, &mut ev, &mut t) } != 0 {
             return Err(format!("timer_create: {}", std::io::Error::last_os_error()));
         }
-        Ok(Self(t))
+        Ok(Self(t, Cell::new(None)))
     }
 
-    /// Fires at `at` (monotonic ns), or never.
+    /// Fires at `at` (monotonic ns), or never; no system call when that
+    /// is already so.
     fn arm(&self, at: Option<u64>) {
+        if self.1.replace(at) == at {
+            return;
+        }
         let spec = libc::itimerspec {
             it_interval: timespec(0),
             // An already-past time fires at once; 0 would disarm.
@@ -160,7 +165,10 @@ impl Write for Console {
                 }
             }
         }
-        self.out.write(buf)
+        // Unbuffered: a prompt without a newline shows at once.
+        self.out.write_all(buf)?;
+        self.out.flush()?;
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

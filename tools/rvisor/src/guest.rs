@@ -64,7 +64,8 @@ fn write_u32(mem: &mut [u8], addr: u64, val: u32) {
     mem[a..a + 4].copy_from_slice(&val.to_le_bytes());
 }
 
-fn segment(selector: u16, code: bool, long: bool) -> kvm_segment {
+/// A flat 4 GiB segment: code (64-bit if `long`) or data.
+pub(crate) fn segment(selector: u16, code: bool, long: bool) -> kvm_segment {
     kvm_segment {
         base: 0,
         limit: 0xffff_ffff,
@@ -83,7 +84,7 @@ fn segment(selector: u16, code: bool, long: bool) -> kvm_segment {
 }
 
 /// The GDT descriptor matching `seg`.
-fn descriptor(seg: &kvm_segment) -> u64 {
+pub(crate) fn descriptor(seg: &kvm_segment) -> u64 {
     let access = u64::from(seg.type_) | (u64::from(seg.s) << 4) | (u64::from(seg.present) << 7);
     let flags = (u64::from(seg.l) << 1) | (u64::from(seg.db) << 2) | (u64::from(seg.g) << 3);
     0xffff | (access << 40) | (0xf << 48) | (flags << 52)

@@ -10,7 +10,8 @@
 //! kernel does its own switch to long mode, so the guest exercises real
 //! mode-change exits from the first instruction.
 
-use kvm_bindings::{kvm_regs, kvm_segment, kvm_sregs};
+use crate::guest::{descriptor, segment};
+use kvm_bindings::{kvm_regs, kvm_sregs};
 use linux_loader::bootparam::{boot_e820_entry, boot_params};
 use linux_loader::cmdline::Cmdline;
 use linux_loader::configurator::linux::LinuxBootConfigurator;
@@ -46,30 +47,6 @@ pub struct Loaded {
     pub protocol: u16,
     /// The initrd's guest address and size, if any.
     pub initrd: Option<(u64, u64)>,
-}
-
-fn flat(selector: u16, code: bool) -> kvm_segment {
-    kvm_segment {
-        base: 0,
-        limit: 0xffff_ffff,
-        selector,
-        type_: if code { 0xb } else { 0x3 },
-        present: 1,
-        dpl: 0,
-        db: 1,
-        s: 1,
-        l: 0,
-        g: 1,
-        avl: 0,
-        unusable: 0,
-        padding: 0,
-    }
-}
-
-/// A flat 4 GiB descriptor of `seg`'s type.
-fn descriptor(seg: &kvm_segment) -> u64 {
-    let access = u64::from(seg.type_) | 1 << 4 | 1 << 7;
-    0xffff | access << 40 | 0xf << 48 | 0xc << 52
 }
 
 /// Loads `kernel` (and `initrd`) into `mem` of `mem_size` bytes and sets
@@ -152,8 +129,8 @@ pub fn load(
     )
     .map_err(|e| format!("zero page: {e}"))?;
 
-    let code = flat(0x10, true);
-    let data = flat(0x18, false);
+    let code = segment(0x10, true, false);
+    let data = segment(0x18, false, false);
     let gdt = [0, 0, descriptor(&code), descriptor(&data)];
     for (i, d) in gdt.iter().enumerate() {
         mem.write_obj(*d, GuestAddress(GDT_ADDR + 8 * i as u64))
