@@ -54,6 +54,10 @@ fn ioctl(cmd: u32, arg: u64) -> Result<isize> {
         uapi::KVM_CREATE_VM => fd::vm_fd(Vm::new()?),
         uapi::KVM_GET_SUPPORTED_CPUID => write_cpuid2(arg, &cpuid::supported()?),
         uapi::KVM_GET_MSR_INDEX_LIST => msr_index_list(arg),
+        uapi::KVM_X86_GET_MCE_CAP_SUPPORTED => {
+            user_copy::write(arg, &crate::msrs::MCE_CAP_SUPPORTED)?;
+            Ok(0)
+        }
         _ => Err(ENOTTY),
     }
 }

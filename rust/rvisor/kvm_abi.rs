@@ -30,6 +30,8 @@ pub(crate) fn check_extension(capability: u64) -> isize {
         // and, with a user-space irqchip, never sets a route;
         // KVM_SET_GSI_ROUTING fails with EINVAL, as on such a KVM VM.
         cap::IRQ_ROUTING => crate::uapi::KVM_MAX_IRQ_ROUTES as isize,
+        // KVM_X86_SETUP_MCE, with up to this many banks.
+        cap::MCE => crate::msrs::MCE_BANKS as isize,
         cap::NR_VCPUS | cap::MAX_VCPUS | cap::MAX_VCPU_ID => MAX_VCPUS as isize,
         cap::NR_MEMSLOTS => MAX_SLOTS as isize,
         _ => 0,

@@ -716,6 +716,13 @@ impl Vcpu {
                 st.g.nmi_queued = st.g.nmi_queued.saturating_add(1);
                 Ok(0)
             }
+            uapi::KVM_X86_SETUP_MCE => {
+                let cap: u64 = user_copy::read(arg)?;
+                if !self.state.lock()?.g.msrs.soft.setup_mce(cap) {
+                    return Err(EINVAL);
+                }
+                Ok(0)
+            }
             uapi::KVM_GET_FPU => {
                 let f = self.state.lock()?.g.fpu.regs()?;
                 user_copy::write(arg, &f)?;

@@ -95,6 +95,7 @@ int main(int argc, char **argv)
 			want = 16;
 			break;
 		case KVM_CAP_NR_MEMSLOTS:
+		case KVM_CAP_MCE:
 			want = 32;
 			break;
 		}

@@ -59,7 +59,7 @@ enum op {
 	OP_CREATE_VM, OP_CREATE_VCPU, OP_SET_REGION, OP_TSS, OP_IDMAP,
 	OP_RUN, OP_GET_REGS, OP_SET_REGS, OP_GET_SREGS, OP_SET_SREGS,
 	OP_SET_CPUID, OP_GET_CPUID, OP_GET_MSRS, OP_SET_MSRS, OP_INTERRUPT, OP_NMI, OP_GET_MP, OP_SET_MP, OP_GET_EVENTS, OP_SET_EVENTS,
-	OP_GET_FPU, OP_SET_FPU, OP_UNKNOWN,
+	OP_GET_FPU, OP_SET_FPU, OP_SETUP_MCE, OP_UNKNOWN,
 	OP_MAP_RUN, OP_NR,
 };
 
@@ -68,7 +68,7 @@ static const char *const op_name[OP_NR] = {
 	"GET_MSR_INDEX_LIST", "CREATE_VM", "CREATE_VCPU", "SET_USER_MEMORY_REGION",
 	"SET_TSS_ADDR", "SET_IDENTITY_MAP_ADDR", "RUN", "GET_REGS", "SET_REGS", "GET_SREGS",
 	"SET_SREGS", "SET_CPUID2", "GET_CPUID2", "GET_MSRS", "SET_MSRS", "INTERRUPT", "NMI", "GET_MP_STATE", "SET_MP_STATE", "GET_VCPU_EVENTS",
-	"SET_VCPU_EVENTS", "GET_FPU", "SET_FPU", "unknown ioctl",
+	"SET_VCPU_EVENTS", "GET_FPU", "SET_FPU", "X86_SETUP_MCE", "unknown ioctl",
 	"mmap of a vCPU fd",
 };
 
@@ -539,7 +539,7 @@ static void op_fork(void)
 
 /*
  * KVM_INTERRUPT with any vector, KVM_NMI, KVM_GET/SET_MP_STATE with any state,
- * KVM_GET/SET_VCPU_EVENTS and KVM_GET/SET_FPU with anything, and
+ * KVM_GET/SET_VCPU_EVENTS, KVM_GET/SET_FPU and KVM_X86_SETUP_MCE with anything, and
  * the run-page fields KVM_RUN reads
  * (request_interrupt_window, cr8: a TPR above 15 must fail the run with
  * EINVAL, change nothing) set to anything, as a hostile VMM may.
@@ -615,6 +615,12 @@ static void op_interrupt(int v)
 			do_ioctl(OP_GET_FPU, v, KVM_GET_FPU, pick_ptr(&f));
 		else
 			do_ioctl(OP_SET_FPU, v, KVM_SET_FPU, pick_ptr(&f));
+	}
+	if (below(8) == 0) {
+		/* QEMU's MCG_CAP with any bank count, or anything. */
+		uint64_t cap = below(2) ? (1ull << 8 | 1ull << 24 | below(40)) : pick64();
+
+		do_ioctl(OP_SETUP_MCE, v, KVM_X86_SETUP_MCE, pick_ptr(&cap));
 	}
 }
 

@@ -1075,6 +1075,51 @@ static void test_no_irqchip(void)
 }
 
 /*
+ * KVM_X86_SETUP_MCE as QEMU issues it (MCG_CTL_P | MCG_SER_P, 10 banks),
+ * then the machine-check MSRs it saves and restores: MCG_CAP as set,
+ * MCG_CTL and each bank's MCi_CTL all ones, no bank 10; bad MCG_CAPs are
+ * refused with EINVAL.
+ */
+static void test_mce(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+	uint64_t sup = 0, cap = (1ull << 8) | (1ull << 24) | 10;
+	static const uint64_t bad[] = { 1ull << 8, 33, (1ull << 9) | 4, (1ull << 40) | 4 };
+	struct {
+		struct kvm_msrs m;
+		struct kvm_msr_entry e[5];
+	} msrs = { .m.nmsrs = 5,
+		   .e = { { .index = 0x179 }, { .index = 0x17b }, { .index = 0x400 },
+			  { .index = 0x400 + 4 * 9 }, { .index = 0x400 + 4 * 10 } } };
+	int rc, refused = 0;
+
+	rc = ioctl(vm.sys, KVM_X86_GET_MCE_CAP_SUPPORTED, &sup);
+	vt_diag("KVM_X86_GET_MCE_CAP_SUPPORTED %d: %#llx", rc, (unsigned long long)sup);
+	vt_result(rc == 0 && (sup & 0x1000100) == 0x1000100,
+		  "KVM_X86_GET_MCE_CAP_SUPPORTED offers MCG_CTL_P and MCG_SER_P");
+	rc = ioctl(v.fd, KVM_X86_SETUP_MCE, &cap);
+	vt_result(rc == 0, "KVM_X86_SETUP_MCE with QEMU's MCG_CAP (%d)", rc);
+	rc = ioctl(v.fd, KVM_GET_MSRS, &msrs);
+	printf("# guest: after KVM_X86_SETUP_MCE: %d MSRs read, MCG_CAP %#llx MCG_CTL %#llx MC0_CTL %#llx MC9_CTL %#llx\n",
+	       rc, (unsigned long long)msrs.e[0].data, (unsigned long long)msrs.e[1].data,
+	       (unsigned long long)msrs.e[2].data, (unsigned long long)msrs.e[3].data);
+	vt_result(rc == 4 && msrs.e[0].data == cap && msrs.e[1].data == ~0ull && msrs.e[2].data == ~0ull &&
+		  msrs.e[3].data == ~0ull,
+		  "MCG_CAP as set, MCG_CTL and MCi_CTL all ones, no bank 10");
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		refused += ioctl(v.fd, KVM_X86_SETUP_MCE, &bad[i]) == -1 && errno == EINVAL;
+	msrs.m.nmsrs = 1;
+	ioctl(v.fd, KVM_GET_MSRS, &msrs);
+	printf("# guest: KVM_X86_SETUP_MCE refused %d of 4 bad MCG_CAPs, MCG_CAP still %#llx\n", refused,
+	       (unsigned long long)msrs.e[0].data);
+	vt_result(refused == 4 && msrs.e[0].data == cap,
+		  "KVM_X86_SETUP_MCE without banks, with 33, with reserved bits: EINVAL, nothing changed");
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/*
  * A slot moved to another guest-physical address: the guest finds its data
  * at the new address, and the old one is MMIO.
  */
@@ -1703,7 +1748,7 @@ int main(int argc, char **argv)
 {
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..152\n");
+	printf("KTAP version 1\n1..156\n");
 	printf("# device %s\n", dev);
 	test_out_hlt();
 	test_in();
@@ -1718,6 +1763,7 @@ int main(int argc, char **argv)
 	test_fpu();
 	test_fpu_regs();
 	test_no_irqchip();
+	test_mce();
 	test_move_slot();
 	test_long_mode();
 	test_msr_table();

@@ -64,6 +64,14 @@ use index::*;
 /// Machine-check banks a vCPU has (KVM's `KVM_MAX_MCE_BANKS`, the
 /// MCG_CAP it starts with).
 pub const MCE_BANKS: usize = 32;
+/// MCG_CAP.MCG_CTL_P: MCG_CTL exists.
+pub const MCG_CTL_P: u64 = 1 << 8;
+/// MCG_CAP.MCG_SER_P: software error recovery.
+pub const MCG_SER_P: u64 = 1 << 24;
+/// What `KVM_X86_SETUP_MCE` may enable beyond the bank count and the
+/// extended-register count (`KVM_X86_GET_MCE_CAP_SUPPORTED`). KVM on VMX
+/// also offers LMCE and CMCI, which rvisor does not emulate.
+pub const MCE_CAP_SUPPORTED: u64 = MCG_CTL_P | MCG_SER_P;
 /// Variable-range MTRR pairs (KVM's `KVM_NR_VAR_MTRR`).
 const VAR_MTRRS: usize = 8;
 /// MTRRCAP: VCNT = 8, fixed-range MTRRs and write-combining supported.
@@ -129,6 +137,7 @@ pub struct SoftMsrs {
     tsc_adjust: u64,
     power_ctl: u64,
     hwcr: u64,
+    mcg_cap: u64,
     mcg_status: u64,
     mcg_ctl: u64,
     mce_banks: [u64; 4 * MCE_BANKS],
@@ -176,10 +185,11 @@ fn kvm_pv(index: u32) -> Option<usize> {
     }
 }
 
-/// The machine-check bank register `index` (MCi_CTL, STATUS, ADDR, MISC).
-fn mce_bank(index: u32) -> Option<usize> {
+/// The machine-check bank register `index` (MCi_CTL, STATUS, ADDR, MISC)
+/// of the `banks` the vCPU has.
+fn mce_bank(index: u32, banks: u64) -> Option<usize> {
     let off = index.checked_sub(MC0_CTL)? as usize;
-    (off < 4 * MCE_BANKS).then_some(off)
+    (off < 4 * (banks & 0xff) as usize).then_some(off)
 }
 
 /// The MSRs this module keeps, for `KVM_GET_MSR_INDEX_LIST` (those of KVM's
@@ -221,6 +231,7 @@ impl SoftMsrs {
             tsc_adjust: 0,
             power_ctl: 0,
             hwcr: 0,
+            mcg_cap: MCE_BANKS as u64,
             mcg_status: 0,
             mcg_ctl: 0,
             mce_banks: [0; 4 * MCE_BANKS],
@@ -256,7 +267,7 @@ impl SoftMsrs {
         if let Some(i) = kvm_pv(index) {
             return Some(self.kvm_pv[i]);
         }
-        if let Some(i) = mce_bank(index) {
+        if let Some(i) = mce_bank(index, self.mcg_cap) {
             return Some(self.mce_banks[i]);
         }
         Some(match index {
@@ -275,10 +286,10 @@ impl SoftMsrs {
             PLATFORM_INFO => self.platform_info,
             MTRRCAP => MTRRCAP_VALUE,
             MISC_FEATURES_ENABLES => self.misc_features_enables,
-            MCG_CAP => MCE_BANKS as u64,
+            MCG_CAP => self.mcg_cap,
             MCG_STATUS => self.mcg_status,
-            // MCG_CAP.CTL_P is clear: the guest has no MCG_CTL.
-            MCG_CTL if who == Access::Host => self.mcg_ctl,
+            // Without MCG_CAP.CTL_P the guest has no MCG_CTL.
+            MCG_CTL if who == Access::Host || self.mcg_cap & MCG_CTL_P != 0 => self.mcg_ctl,
             MISC_ENABLE => self.misc_enable,
             POWER_CTL => self.power_ctl,
             MTRR_PHYS_BASE0..=MTRR_PHYS_MASK7 => self.mtrr_var[(index - MTRR_PHYS_BASE0) as usize],
@@ -304,7 +315,7 @@ impl SoftMsrs {
             self.kvm_pv[i] = value;
             return true;
         }
-        if let Some(i) = mce_bank(index) {
+        if let Some(i) = mce_bank(index, self.mcg_cap) {
             // MCi_CTL: 0 or all ones (bits 0 and 10 may be clear, for old
             // Linux and UnixWare); MCi_STATUS: only 0 from an Intel guest.
             if i % 4 == 0 && value != 0 && value | (1 << 10) | 1 != !0 {
@@ -350,9 +361,15 @@ impl SoftMsrs {
                 self.misc_features_enables = value;
             }
             MCG_STATUS => self.mcg_status = value,
-            // MCG_CAP.CTL_P is clear: user space may only clear it.
-            MCG_CTL if host && value == 0 => self.mcg_ctl = 0,
-            MCG_CAP if host && value == MCE_BANKS as u64 => {}
+            // 0 or all ones; without MCG_CAP.CTL_P only user space, and
+            // only 0 (KVM's set_msr_mce()).
+            MCG_CTL
+                if (value == 0 || value == !0)
+                    && (self.mcg_cap & MCG_CTL_P != 0 || (host && value == 0)) =>
+            {
+                self.mcg_ctl = value
+            }
+            MCG_CAP if host && value == self.mcg_cap => {}
             MISC_ENABLE => {
                 let mut value = value;
                 if !host {
@@ -391,6 +408,29 @@ impl SoftMsrs {
                 self.hwcr = value;
             }
             _ => return false,
+        }
+        true
+    }
+
+    /// `KVM_X86_SETUP_MCE`, as KVM's kvm_vcpu_ioctl_x86_setup_mce(): 1 to
+    /// 32 banks and only [`MCE_CAP_SUPPORTED`] bits (besides the bank and
+    /// extended-register counts), else `false` (`EINVAL`) and nothing
+    /// changes. MCG_CTL (with CTL_P) and every bank's MCi_CTL start as all
+    /// ones.
+    pub fn setup_mce(&mut self, mcg_cap: u64) -> bool {
+        let banks = mcg_cap & 0xff;
+        if banks == 0
+            || banks > MCE_BANKS as u64
+            || mcg_cap & !(MCE_CAP_SUPPORTED | 0xff | 0xff_0000) != 0
+        {
+            return false;
+        }
+        self.mcg_cap = mcg_cap;
+        if mcg_cap & MCG_CTL_P != 0 {
+            self.mcg_ctl = !0;
+        }
+        for b in 0..banks as usize {
+            self.mce_banks[4 * b] = !0;
         }
         true
     }
@@ -456,6 +496,49 @@ mod tests {
         assert_eq!(get(0x210), None);
         assert_eq!(get(0x480), None);
         assert_eq!(SoftMsrs::new(false).apic_base(), 0xfee0_0800);
+    }
+
+    #[test]
+    fn setup_mce_as_qemu_does_it() {
+        let mut m = SoftMsrs::new(true);
+        // QEMU: MCG_CTL_P | MCG_SER_P and 10 banks, then the MSRs.
+        let cap = MCG_CTL_P | MCG_SER_P | 10;
+        assert!(m.setup_mce(cap));
+        let host = |m: &SoftMsrs, i| m.get(i, Access::Host);
+        assert_eq!(host(&m, MCG_CAP), Some(cap));
+        assert_eq!(host(&m, MCG_CTL), Some(!0));
+        assert_eq!(
+            m.get(MCG_CTL, Access::Guest),
+            Some(!0),
+            "CTL_P: the guest has it"
+        );
+        assert_eq!(host(&m, MC0_CTL), Some(!0));
+        assert_eq!(host(&m, MC0_CTL + 4 * 9), Some(!0));
+        assert_eq!(host(&m, MC0_CTL + 4 * 10), None, "bank 10 does not exist");
+        assert!(!m.set(MC0_CTL + 4 * 10, 0, Access::Host, CPU));
+        assert!(m.set(MCG_CTL, !0, Access::Host, CPU));
+        assert!(m.set(MCG_CTL, 0, Access::Guest, CPU));
+        assert!(!m.set(MCG_CTL, 5, Access::Host, CPU));
+        assert!(m.set(MCG_CAP, cap, Access::Host, CPU));
+        assert!(!m.set(MCG_CAP, cap | 1, Access::Host, CPU));
+        // Refused: no banks, too many, LMCE/CMCI (KVM has them, rvisor
+        // not), a reserved bit; nothing changes.
+        for bad in [
+            MCG_CTL_P,
+            33,
+            (1 << 27) | 10,
+            (1 << 10) | 10,
+            (1 << 9) | 10,
+            1 << 40 | 4,
+        ] {
+            assert!(!m.setup_mce(bad), "{bad:#x}");
+            assert_eq!(host(&m, MCG_CAP), Some(cap));
+        }
+        // Without CTL_P: MCG_CTL is user space's to clear only.
+        assert!(m.setup_mce(MCG_SER_P | 32));
+        assert!(!m.set(MCG_CTL, !0, Access::Host, CPU));
+        assert!(m.set(MCG_CTL, 0, Access::Host, CPU));
+        assert!(!m.set(MCG_CTL, 0, Access::Guest, CPU));
     }
 
     #[test]

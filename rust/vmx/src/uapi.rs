@@ -178,6 +178,10 @@ pub mod vcpu_events {
     pub const SHADOW_INT_STI: u8 = 2;
 }
 
+/// System ioctl: the MCG_CAP bits `KVM_X86_SETUP_MCE` accepts.
+pub const KVM_X86_GET_MCE_CAP_SUPPORTED: u32 = ior::<u64>(0x9d);
+/// vCPU ioctl: the vCPU's MCG_CAP (bank count and features).
+pub const KVM_X86_SETUP_MCE: u32 = iow::<u64>(0x9c);
 /// vCPU ioctl: the x87 and SSE registers in the FXSAVE layout.
 pub const KVM_GET_FPU: u32 = ior::<KvmFpu>(0x8c);
 /// vCPU ioctl: set them.
@@ -432,6 +436,7 @@ pub mod cap {
     pub const MAX_VCPU_ID: u64 = 128;
     pub const IMMEDIATE_EXIT: u64 = 136;
     pub const IRQ_ROUTING: u64 = 25;
+    pub const MCE: u64 = 31;
     pub const JOIN_MEMORY_REGIONS_WORKS: u64 = 30;
 }
 
@@ -573,6 +578,8 @@ mod tests {
         assert_eq!(KVM_SET_MP_STATE, 0x4004ae99);
         assert_eq!(KVM_GET_FPU, 0x81a0ae8c);
         assert_eq!(KVM_SET_GSI_ROUTING, 0x4008ae6a);
+        assert_eq!(KVM_X86_GET_MCE_CAP_SUPPORTED, 0x8008ae9d);
+        assert_eq!(KVM_X86_SETUP_MCE, 0x4008ae9c);
         assert_eq!(KVM_SET_FPU, 0x41a0ae8d);
     }
 
@@ -622,6 +629,7 @@ mod tests {
             (cap::MAX_VCPU_ID, kb::KVM_CAP_MAX_VCPU_ID),
             (cap::IMMEDIATE_EXIT, kb::KVM_CAP_IMMEDIATE_EXIT),
             (cap::IRQ_ROUTING, kb::KVM_CAP_IRQ_ROUTING),
+            (cap::MCE, kb::KVM_CAP_MCE),
             (
                 cap::JOIN_MEMORY_REGIONS_WORKS,
                 kb::KVM_CAP_JOIN_MEMORY_REGIONS_WORKS,
