@@ -1,0 +1,95 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Debian's QEMU 7.2, unmodified, boots the Linux guest of linux_boot.sh
+# with -accel kvm: on rvisor (its device node made /dev/kvm, the path
+# QEMU opens) and on kvm_intel, in the same boot, with the same binary,
+# firmware, kernel and initramfs. The machine: -M pc with the irqchip in
+# user space on both (kernel_irqchip=off) and a CPU without
+# local APIC (-cpu qemu64,-apic), so that QEMU's own PIC and PIT serve the
+# guest through KVM_INTERRUPT, and qboot as firmware (it loads the kernel
+# through fw_cfg DMA: no string I/O). Checks on each: the guest reaches
+# userspace, timer interrupts arrive, a line on QEMU's stdin (the serial
+# port) reaches the guest's shell, and the guest's reboot ends QEMU
+# (-no-reboot) with status 0. QEMU and its libraries are staged by
+# scripts/stage-qemu in RVISOR_BIN/qemu.
+. "$(dirname "$0")/../lib/env.sh"
+
+ktap_plan 12
+require_vmx
+q=$RVISOR_BIN/qemu
+kernel=$RVISOR_BIN/bzImage
+initrd=$RVISOR_BIN/linux-guest.cpio.gz
+if [ ! -x "$q/qemu-system-x86_64" ] || [ ! -r "$kernel" ] || [ ! -r "$initrd" ]; then
+	# Staged by scripts/check: missing is a broken set-up, not a skip.
+	ktap_fail "QEMU, guest kernel and initramfs staged" "missing in $RVISOR_BIN"
+	ktap_skip_rest "nothing to boot"
+fi
+cmdline="console=ttyS0 nolapic noapic acpi=off pci=off nokaslr mce=off io_delay=none panic=-1 loglevel=4"
+
+line() {
+	LINE=
+	while IFS= read -r _l || [ -n "$_l" ]; do
+		case $_l in "$2"*) LINE=$_l && return ;; esac
+	done <"$1"
+}
+
+# qemu NAME: boots the guest, types a line when it asks; console and
+# QEMU's messages in /tmp/qb.NAME, its status in RC.
+qemu() {
+	out=/tmp/qb.$1
+	rm -f "$out" /tmp/qb.in
+	mkfifo /tmp/qb.in
+	"$q/lib/ld-linux-x86-64.so.2" --library-path "$q/lib" "$q/qemu-system-x86_64" \
+		-accel kvm -M pc,kernel_irqchip=off -cpu qemu64,-apic -bios "$q/share/qboot.rom" -L "$q/share" \
+		-m 96 -display none -monitor none -serial stdio -nodefaults -no-reboot \
+		-kernel "$kernel" -initrd "$initrd" -append "$cmdline rvisor.input" \
+		</tmp/qb.in >"$out" 2>&1 &
+	vmm=$!
+	exec 3>/tmp/qb.in
+	wait_text "$out" "@@guest: ready for input" 6000
+	echo "typed-on-the-host 42" >&3
+	wait "$vmm"
+	RC=$?
+	exec 3>&-
+}
+
+judge() {
+	out=/tmp/qb.$1 who=$2
+	ktap_expect "$who: QEMU boots the guest to userspace" yes \
+		"$(has_text "$out" "@@guest: userspace reached" && echo yes || echo no)"
+	line "$out" "@@guest: sleep 1 returned"
+	ktap_diag "$who: ${LINE#@@guest: }"
+	# shellcheck disable=SC2086
+	set -- $LINE
+	ok=no
+	[ $# -eq 13 ] && [ $((${13} - ${11})) -ge 90 ] && ok=yes
+	ktap_expect "$who: sleep 1 returns and the PIC's timer count advances (HZ=100)" yes "$ok"
+	ktap_expect "$who: a line on QEMU's stdin reaches the guest's shell" yes \
+		"$(has_text "$out" "@@guest: read 'typed-on-the-host 42'" && echo yes || echo no)"
+	ktap_expect "$who: the guest's reboot ends QEMU with status 0" 0 "$RC"
+	[ "$RC" = 0 ] || while IFS= read -r l; do ktap_diag "$who: $l"; done <"$out"
+}
+
+unload_quietly rvisor
+unload_kvm 2>/dev/null
+ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
+rm -f /dev/kvm
+IFS=: read -r major minor </sys/class/misc/rvisor/dev
+ktap_check "rvisor's device node as /dev/kvm (QEMU opens that path)" mknod /dev/kvm c "$major" "$minor"
+qemu rvisor
+judge rvisor rvisor
+rm -f /dev/kvm
+ktap_check "rmmod rvisor afterwards (nothing holds a reference)" rmmod rvisor
+
+require_kvm
+if load_kvm; then
+	ktap_pass "kvm_intel loads"
+	qemu kvm
+	judge kvm kvm_intel
+	unload_kvm
+else
+	ktap_fail "kvm_intel loads"
+	ktap_skip_rest "kvm_intel did not load"
+fi
+ktap_finish
