@@ -15,11 +15,12 @@
 //!   word is written 0 (it is reserved).
 //!
 //! One thing does not: an XSAVE area whose XSTATE_BV says x87 or SSE is in
-//! its init state holds stale bytes there (XSAVE did not write them, SDM
-//! Vol. 1, 13.7). GET reports the init values in that case (KVM reports
-//! the stale bytes of its own buffer), and SET marks both components as
-//! present, so that the next XRSTOR loads what the VMM wrote instead of
-//! the init state.
+//! its init state may hold stale bytes there (XSAVEOPT and XSAVES, which
+//! fill KVM's buffer, skip such components, SDM Vol. 1, 13.6 and 13.11;
+//! rvisor's own XSAVE writes them). GET reports the init values in that
+//! case, and SET marks both components as present, so that the next
+//! XRSTOR loads what the VMM wrote instead of the init state (on KVM such
+//! a SET is lost, see Documentation/uapi.rst).
 
 use crate::uapi::KvmFpu;
 

@@ -42,6 +42,8 @@ const COM1_IRQ: u8 = 4;
 /// The i8042's data and command ports.
 const I8042_DATA: u16 = 0x60;
 const I8042_CMD: u16 = 0x64;
+/// The shortest time between two timer kicks (20 kHz).
+const MIN_TICK_NS: u64 = 50_000;
 /// CPUID.1:EDX.APIC: off, there is no local APIC.
 const CPUID1_EDX_APIC: u32 = 1 << 9;
 
@@ -57,6 +59,15 @@ extern "C" fn kick(_: libc::c_int) {
         // byte store is async-signal-safe.
         unsafe { std::ptr::write_volatile(&mut (*run).immediate_exit, 1) };
     }
+}
+
+/// `kvm_run.io.size` of the exit being handled (kvm-ioctls hands over the
+/// data, `size * count` bytes, but not the element size).
+fn io_size() -> usize {
+    let run = KVM_RUN.load(Ordering::Relaxed);
+    // SAFETY: `run` is the vCPU's mapped `kvm_run` (set before the first
+    // KVM_RUN), and the exit is an I/O exit, so `io` is the member.
+    usize::from(unsafe { (*run).__bindgen_anon_1.io.size })
 }
 
 fn kick_signal() -> libc::c_int {
@@ -238,8 +249,9 @@ impl Pc {
         }
     }
 
-    fn io_in(&mut self, port: u16, data: &mut [u8], now: u64) {
-        let v = match port {
+    /// One byte lane of a port read; `None` if no device decodes `port`.
+    fn read_byte(&mut self, port: u16, now: u64) -> Option<u8> {
+        match port {
             pic::MASTER_CMD
             | pic::MASTER_DATA
             | pic::SLAVE_CMD
@@ -255,25 +267,12 @@ impl Pc {
             COM1..=0x3ff => Some(self.serial.read((port - COM1) as u8)),
             I8042_DATA | I8042_CMD => Some(self.i8042.read((port - I8042_DATA) as u8)),
             _ => None,
-        };
-        match v {
-            Some(b) => {
-                data.fill(0);
-                data[0] = b;
-            }
-            None => {
-                // Nothing decodes the port: the bus floats.
-                data.fill(0xff);
-                if self.verbose {
-                    eprintln!("rvisor boot: in {port:#x} size {} (no device)", data.len());
-                }
-            }
         }
     }
 
-    fn io_out(&mut self, port: u16, data: &[u8], now: u64) {
-        let b = data[0];
-        let ours = match port {
+    /// One byte lane of a port write; `false` if no device decodes `port`.
+    fn write_byte(&mut self, port: u16, b: u8, now: u64) -> bool {
+        match port {
             pic::MASTER_CMD
             | pic::MASTER_DATA
             | pic::SLAVE_CMD
@@ -287,8 +286,36 @@ impl Pc {
             // POST codes and io_delay.
             0x80 => true,
             _ => false,
-        };
-        if !ours && self.verbose {
+        }
+    }
+
+    /// A port read of `size`-byte elements (more than one for string I/O,
+    /// `kvm_run.io.count`): every device here is 8 bits wide, so an
+    /// element's byte `i` comes from `port + i`, as the PC's byte lanes
+    /// split a wide access; ports nothing decodes float (0xff).
+    fn io_in(&mut self, port: u16, size: usize, data: &mut [u8], now: u64) {
+        let mut any = false;
+        for elem in data.chunks_mut(size.max(1)) {
+            for (i, d) in elem.iter_mut().enumerate() {
+                let v = self.read_byte(port.wrapping_add(i as u16), now);
+                any |= v.is_some();
+                *d = v.unwrap_or(0xff);
+            }
+        }
+        if !any && self.verbose {
+            eprintln!("rvisor boot: in {port:#x} size {size} (no device)");
+        }
+    }
+
+    /// A port write, split into byte lanes as [`Pc::io_in`].
+    fn io_out(&mut self, port: u16, size: usize, data: &[u8], now: u64) {
+        let mut any = false;
+        for elem in data.chunks(size.max(1)) {
+            for (i, &b) in elem.iter().enumerate() {
+                any |= self.write_byte(port.wrapping_add(i as u16), b, now);
+            }
+        }
+        if !any && self.verbose {
             eprintln!("rvisor boot: out {port:#x} data {data:02x?} (no device)");
         }
     }
@@ -466,7 +493,8 @@ pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
         counts: Counts::default(),
         verbose: opts.verbose,
     };
-    let deadline = (boot.timeout > 0).then(|| start + boot.timeout * 1_000_000_000);
+    let deadline = (boot.timeout > 0)
+        .then(|| start.saturating_add(boot.timeout.saturating_mul(1_000_000_000)));
 
     let end = loop {
         vcpu.set_kvm_immediate_exit(0);
@@ -479,7 +507,11 @@ pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
             break End::Reset;
         }
         pc.pre_run(&mut vcpu)?;
-        let wake = match (pc.pit.next_irq0(), deadline) {
+        // IRQ 0 edges closer together than MIN_TICK_NS are coalesced: a
+        // guest programming the PIT for 1.19 MHz must not make the VMM
+        // spend its time in timer signals instead of running it.
+        let tick = pc.pit.next_irq0().map(|t| t.max(now + MIN_TICK_NS));
+        let wake = match (tick, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -496,11 +528,11 @@ pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
         match exit {
             VcpuExit::IoIn(port, data) => {
                 pc.counts.io += 1;
-                pc.io_in(port, data, now);
+                pc.io_in(port, io_size(), data, now);
             }
             VcpuExit::IoOut(port, data) => {
                 pc.counts.io += 1;
-                pc.io_out(port, data, now);
+                pc.io_out(port, io_size(), data, now);
             }
             VcpuExit::MmioRead(addr, data) => {
                 pc.counts.mmio += 1;
@@ -532,7 +564,10 @@ pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
                     if pc.pic.interrupt_pending() || deadline.is_some_and(|d| now >= d) {
                         break;
                     }
-                    let wake = pc.pit.next_irq0().unwrap_or(now + 100_000_000);
+                    let wake = pc
+                        .pit
+                        .next_irq0()
+                        .map_or(now + 100_000_000, |t| t.max(now + MIN_TICK_NS));
                     sleep_until(deadline.map_or(wake, |d| wake.min(d)));
                 }
             }

@@ -74,8 +74,11 @@ pub fn load(
             "bzImage: boot protocol {version:#x}, 2.06 or later needed (cmdline_size)"
         ));
     }
-    // The kernel decompresses itself in place up to init_size.
-    let kernel_end = HIGH_RAM + u64::from(hdr.init_size);
+    // The kernel needs init_size bytes from where it runs: its preferred
+    // address (16 MiB for the default CONFIG_PHYSICAL_START) when loaded
+    // below it, which a relocatable kernel moves to (head_64.S).
+    let runtime = HIGH_RAM.max(hdr.pref_address);
+    let kernel_end = runtime.saturating_add(u64::from(hdr.init_size));
     if kernel_end > mem_size {
         return Err(format!(
             "--mem {mem_size:#x}: the kernel needs {kernel_end:#x} bytes to decompress"
@@ -241,6 +244,22 @@ mod tests {
         assert_eq!(mem.read_obj::<u8>(GuestAddress(0x10_0000)).unwrap(), 0xf4);
         let cs: u64 = mem.read_obj(GuestAddress(GDT_ADDR + 0x10)).unwrap();
         assert_eq!(cs, 0x00cf_9b00_0000_ffff);
+    }
+
+    #[test]
+    fn the_kernel_needs_init_size_from_its_preferred_address() {
+        // pref_address 16 MiB, init_size 4 MiB: 20 MiB are the kernel's,
+        // a 3 MiB initrd does not fit in 22 MiB, it does in 24 MiB.
+        let mut img = fake_bzimage();
+        img[0x258..0x260].copy_from_slice(&(16u64 << 20).to_le_bytes());
+        let rd = vec![0u8; 3 << 20];
+        for (mem_size, fits) in [(22u64 << 20, false), (24 << 20, true), (19 << 20, false)] {
+            let mem =
+                GuestMemoryMmap::from_ranges(&[(GuestAddress(0), mem_size as usize)]).unwrap();
+            let (mut s, mut r) = (kvm_sregs::default(), kvm_regs::default());
+            let res = load(&mem, mem_size, &img, Some(&rd), "", &mut s, &mut r);
+            assert_eq!(res.is_ok(), fits, "{mem_size:#x}: {res:?}");
+        }
     }
 
     #[test]
