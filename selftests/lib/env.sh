@@ -42,6 +42,16 @@ count_text() {
 	done
 }
 
+# first_line FILE PREFIX: sets LINE to the first line of FILE that starts
+# with PREFIX (empty if none).
+first_line() {
+	LINE=
+	[ -r "$1" ] || return 0
+	while IFS= read -r _l || [ -n "$_l" ]; do
+		case $_l in "$2"*) LINE=$_l && return 0 ;; esac
+	done <"$1"
+}
+
 # wait_text FILE TEXT TENTHS: waits until FILE has a line containing TEXT,
 # at most TENTHS tenths of a second, polling every half second.
 wait_text() {

@@ -25,15 +25,6 @@ fi
 # fewer boot messages to carry through the serial port.
 cmdline="console=ttyS0 nolapic noapic acpi=off pci=off nokaslr mce=off io_delay=none panic=-1 loglevel=4"
 
-# line FILE PREFIX: sets LINE to the first line of FILE starting with
-# PREFIX (empty if none).
-line() {
-	LINE=
-	while IFS= read -r _l || [ -n "$_l" ]; do
-		case $_l in "$2"*) LINE=$_l && return ;; esac
-	done <"$1"
-}
-
 # boot DEVICE NAME EXTRA_CMDLINE: boots the guest, typing a line when it
 # asks for one; its console is in /tmp/lb.NAME, the VMM's status in RC.
 boot() {
@@ -65,11 +56,11 @@ centi() {
 
 judge() {
 	out=/tmp/lb.$1 who=$2
-	line "$out" "rvisor boot:"
+	first_line "$out" "rvisor boot:"
 	ktap_diag "$who: ${LINE#rvisor boot: }"
 	ktap_expect "$who: the guest reaches userspace" yes \
 		"$(has_text "$out" "@@guest: userspace reached" && echo yes || echo no)"
-	line "$out" "@@guest: sleep 1 returned"
+	first_line "$out" "@@guest: sleep 1 returned"
 	ktap_diag "$who: ${LINE#@@guest: }"
 	# "... uptime U0 -> U1, timer interrupts T0 -> T1"
 	# shellcheck disable=SC2086
@@ -102,7 +93,7 @@ ktap_expect "rvisor: the guest's halt ends the VMM with status 0" "0 yes" \
 "$RVISOR_BIN/rvisor" boot --kernel "$kernel" --initrd "$initrd" --mem 96M --timeout 2 \
 	--cmdline "$cmdline" </dev/null >/tmp/lb.timeout 2>&1
 RC=$?
-line /tmp/lb.timeout "rvisor boot:"
+first_line /tmp/lb.timeout "rvisor boot:"
 ktap_diag "rvisor, --timeout 2: ${LINE#rvisor boot: }"
 ktap_expect "rvisor: a guest still booting at --timeout is reported, status 124" "124 yes" \
 	"$RC $(has_text /tmp/lb.timeout "no end by --timeout 2" && echo yes || echo no)"

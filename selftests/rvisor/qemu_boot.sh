@@ -27,13 +27,6 @@ if [ ! -x "$q/qemu-system-x86_64" ] || [ ! -r "$kernel" ] || [ ! -r "$initrd" ];
 fi
 cmdline="console=ttyS0 nolapic noapic acpi=off pci=off nokaslr mce=off io_delay=none panic=-1 loglevel=4"
 
-line() {
-	LINE=
-	while IFS= read -r _l || [ -n "$_l" ]; do
-		case $_l in "$2"*) LINE=$_l && return ;; esac
-	done <"$1"
-}
-
 # qemu NAME: boots the guest, types a line when it asks; console and
 # QEMU's messages in /tmp/qb.NAME, its status in RC.
 qemu() {
@@ -58,7 +51,7 @@ judge() {
 	out=/tmp/qb.$1 who=$2
 	ktap_expect "$who: QEMU boots the guest to userspace" yes \
 		"$(has_text "$out" "@@guest: userspace reached" && echo yes || echo no)"
-	line "$out" "@@guest: sleep 1 returned"
+	first_line "$out" "@@guest: sleep 1 returned"
 	ktap_diag "$who: ${LINE#@@guest: }"
 	# shellcheck disable=SC2086
 	set -- $LINE

@@ -42,6 +42,15 @@ const COM1_IRQ: u8 = 4;
 /// The i8042's data and command ports.
 const I8042_DATA: u16 = 0x60;
 const I8042_CMD: u16 = 0x64;
+/// The 8259A pair's ports.
+const PIC_PORTS: [u16; 6] = [
+    pic::MASTER_CMD,
+    pic::MASTER_DATA,
+    pic::SLAVE_CMD,
+    pic::SLAVE_DATA,
+    pic::ELCR_MASTER,
+    pic::ELCR_SLAVE,
+];
 /// The shortest time between two timer kicks (20 kHz).
 const MIN_TICK_NS: u64 = 50_000;
 /// CPUID.1:EDX.APIC: off, there is no local APIC.
@@ -252,12 +261,7 @@ impl Pc {
     /// One byte lane of a port read; `None` if no device decodes `port`.
     fn read_byte(&mut self, port: u16, now: u64) -> Option<u8> {
         match port {
-            pic::MASTER_CMD
-            | pic::MASTER_DATA
-            | pic::SLAVE_CMD
-            | pic::SLAVE_DATA
-            | pic::ELCR_MASTER
-            | pic::ELCR_SLAVE => self.pic.read(port),
+            p if PIC_PORTS.contains(&p) => self.pic.read(port),
             0x40..=0x43 | pit::PORT_B => self.pit.read(port, now),
             cmos::INDEX | cmos::DATA => {
                 // SAFETY: time(NULL) has no preconditions.
@@ -273,12 +277,7 @@ impl Pc {
     /// One byte lane of a port write; `false` if no device decodes `port`.
     fn write_byte(&mut self, port: u16, b: u8, now: u64) -> bool {
         match port {
-            pic::MASTER_CMD
-            | pic::MASTER_DATA
-            | pic::SLAVE_CMD
-            | pic::SLAVE_DATA
-            | pic::ELCR_MASTER
-            | pic::ELCR_SLAVE => self.pic.write(port, b),
+            p if PIC_PORTS.contains(&p) => self.pic.write(port, b),
             0x40..=0x43 | pit::PORT_B => self.pit.write(port, b, now),
             cmos::INDEX | cmos::DATA => self.cmos.write(port, b),
             COM1..=0x3ff => self.serial.write((port - COM1) as u8, b).is_ok(),
