@@ -41,11 +41,26 @@ asm(".pushsection .rodata\n.code16\n"
     "g_spin_end:\n"
     ".code64\n.popsection\n");
 
+/*
+ * Writers per CPU: two, on two vCPUs, so that while one is in user space
+ * between its ioctls the other has its VMCS loaded. With one, a power-off
+ * sometimes found every writer between ioctls: they then failed with EIO
+ * at their next VMCS load, correctly, but no VMX instruction was in
+ * flight to fault, and the check's positive control failed (seen once in
+ * three fresh-clone runs of make check).
+ */
+#define WRITERS 2
+
 struct racer {
 	int cpu;
 	struct vt_vcpu v;	/* in KVM_RUN */
-	struct vt_vcpu writer;	/* written without pause */
+	struct vt_vcpu writer[WRITERS];	/* written without pause */
 	volatile int entered;
+};
+
+struct writer_arg {
+	struct racer *r;
+	int n;
 };
 
 /*
@@ -132,7 +147,9 @@ static void long_cpuid(struct vt_vcpu *v)
 
 static void *vmcs_thread(void *arg)
 {
-	struct racer *r = arg;
+	struct writer_arg *w = arg;
+	struct racer *r = w->r;
+	struct vt_vcpu *writer = &r->writer[w->n];
 	struct {
 		struct kvm_msrs m;
 		struct kvm_msr_entry e[NMSRS];
@@ -146,12 +163,12 @@ static void *vmcs_thread(void *arg)
 	for (i = 0; i < NMSRS; i++)
 		msrs.e[i] = (struct kvm_msr_entry){ .index = MSR_EFER, .data = EFER_SCE_NXE };
 	for (;;) {
-		got = ioctl(r->writer.fd, KVM_SET_MSRS, &msrs);
-		if (got == NMSRS && !ioctl(r->writer.fd, KVM_GET_SREGS, &sregs))
+		got = ioctl(writer->fd, KVM_SET_MSRS, &msrs);
+		if (got == NMSRS && !ioctl(writer->fd, KVM_GET_SREGS, &sregs))
 			continue;
 		if (got < 0 && errno == EINTR)
 			continue;
-		say("# racer cpu %d: KVM_SET_MSRS gave %d (%s), then KVM_GET_SREGS\n", r->cpu, got,
+		say("# racer cpu %d writer %d: KVM_SET_MSRS gave %d (%s), then KVM_GET_SREGS\n", r->cpu, w->n, got,
 		    got < 0 ? strerror(errno) : "short");
 		return NULL;
 	}
@@ -178,13 +195,19 @@ int main(int argc, char **argv)
 		mem = vt_mem(vm, 0, 0, 0x10000, 0);
 		racers[i].cpu = i;
 		racers[i].v = vt_vcpu_create(vm, 0);
-		racers[i].writer = vt_vcpu_create(vm, 1);
-		long_cpuid(&racers[i].writer);
 		VT_LOAD(mem, CODE, g_spin);
 		vt_real_mode(&racers[i].v, CODE);
-		if (pthread_create(&t, NULL, run_thread, &racers[i]) ||
-		    pthread_create(&t, NULL, vmcs_thread, &racers[i]))
+		if (pthread_create(&t, NULL, run_thread, &racers[i]))
 			vt_die("pthread_create");
+		for (int w = 0; w < WRITERS; w++) {
+			static struct writer_arg args[MAX_CPUS][WRITERS];
+
+			racers[i].writer[w] = vt_vcpu_create(vm, 1 + w);
+			long_cpuid(&racers[i].writer[w]);
+			args[i][w] = (struct writer_arg){ &racers[i], w };
+			if (pthread_create(&t, NULL, vmcs_thread, &args[i][w]))
+				vt_die("pthread_create");
+		}
 	}
 	for (waited = 0; waited < 100; waited++) {
 		int all = 1;
@@ -197,7 +220,7 @@ int main(int argc, char **argv)
 	}
 	/* Let every KVM_RUN get into its guest loop. */
 	sleep(1);
-	say("ready: %d vCPUs in KVM_RUN, one per CPU, each with a VMCS writer\n", n);
+	say("ready: %d vCPUs in KVM_RUN, one per CPU, each with %d VMCS writers\n", n, WRITERS);
 	/* For the script, which powers off once the racers run. */
 	close(open("/tmp/poweroff_race.ready", O_CREAT | O_WRONLY, 0644));
 	for (;;)
