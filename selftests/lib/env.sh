@@ -62,6 +62,32 @@ wait_text() {
 	done
 }
 
+# The Linux guest's command line in linux_boot.sh and qemu_boot.sh: the
+# serial console, a PC with PIC and PIT only (no local or I/O APIC, ACPI
+# or PCI), few boot messages to carry through the serial port.
+LINUX_GUEST_CMDLINE="console=ttyS0 nolapic noapic acpi=off pci=off nokaslr mce=off io_delay=none panic=-1 loglevel=4"
+
+# run_typing OUT PROMPT LINE CMD...: runs CMD with its stdin a fifo and its
+# output in OUT; once OUT shows PROMPT (unless PROMPT is empty), writes LINE
+# to it, as a user typing on the console. Sets RC to CMD's status.
+run_typing() {
+	_out=$1 _prompt=$2 _line=$3
+	shift 3
+	rm -f "$_out" "$_out.in"
+	mkfifo "$_out.in"
+	"$@" <"$_out.in" >"$_out" 2>&1 &
+	_pid=$!
+	exec 3>"$_out.in"
+	if [ -n "$_prompt" ]; then
+		wait_text "$_out" "$_prompt" 6000
+		echo "$_line" >&3
+	fi
+	wait "$_pid"
+	RC=$?
+	exec 3>&-
+	rm -f "$_out.in"
+}
+
 # pins: sets ACQ and REL to /proc/vmstat's pin counters, with every
 # CPU's pending delta folded in first (stat_refresh): unfolded per-CPU
 # deltas made a baseline of "-13 pins outstanding", and a clean run then

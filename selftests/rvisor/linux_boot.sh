@@ -21,31 +21,17 @@ if [ ! -r "$kernel" ] || [ ! -r "$initrd" ]; then
 	ktap_fail "guest kernel and initramfs staged" "missing $kernel or $initrd"
 	ktap_skip_rest "no guest to boot"
 fi
-# The VMM's default command line (a PC with PIC and PIT only), with
-# fewer boot messages to carry through the serial port.
-cmdline="console=ttyS0 nolapic noapic acpi=off pci=off nokaslr mce=off io_delay=none panic=-1 loglevel=4"
+cmdline=$LINUX_GUEST_CMDLINE
 
 # boot DEVICE NAME EXTRA_CMDLINE: boots the guest, typing a line when it
 # asks for one; its console is in /tmp/lb.NAME, the VMM's status in RC.
 boot() {
-	out=/tmp/lb.$2
-	rm -f "$out" /tmp/lb.in
-	mkfifo /tmp/lb.in
-	"$RVISOR_BIN/rvisor" boot --device "$1" --kernel "$kernel" --initrd "$initrd" \
-		--mem 96M --timeout 600 --cmdline "$cmdline $3" </tmp/lb.in >"$out" 2>&1 &
-	vmm=$!
-	exec 3>/tmp/lb.in
-	case $3 in *rvisor.input*)
-		wait_text "$out" "@@guest: ready for input" 6000
-		echo "typed-on-the-host 42" >&3
-		;;
-	esac
-	wait "$vmm"
-	RC=$?
-	exec 3>&-
+	case $3 in *rvisor.input*) prompt="@@guest: ready for input" ;; *) prompt= ;; esac
+	run_typing "/tmp/lb.$2" "$prompt" "typed-on-the-host 42" \
+		"$RVISOR_BIN/rvisor" boot --device "$1" --kernel "$kernel" --initrd "$initrd" \
+		--mem 96M --timeout 600 --cmdline "$cmdline $3"
 }
 
-# judge NAME DEVICE: the checks of one boot with input and reboot.
 # centi S: sets C to seconds S (as /proc/uptime prints them) in
 # hundredths, without leading zeros (the shell would read octal).
 centi() {
@@ -54,6 +40,7 @@ centi() {
 	: "${C:=0}"
 }
 
+# judge NAME DEVICE: the checks of one boot with input and reboot.
 judge() {
 	out=/tmp/lb.$1 who=$2
 	first_line "$out" "rvisor boot:"

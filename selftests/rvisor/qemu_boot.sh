@@ -25,26 +25,16 @@ if [ ! -x "$q/qemu-system-x86_64" ] || [ ! -r "$kernel" ] || [ ! -r "$initrd" ];
 	ktap_fail "QEMU, guest kernel and initramfs staged" "missing in $RVISOR_BIN"
 	ktap_skip_rest "nothing to boot"
 fi
-cmdline="console=ttyS0 nolapic noapic acpi=off pci=off nokaslr mce=off io_delay=none panic=-1 loglevel=4"
+cmdline=$LINUX_GUEST_CMDLINE
 
 # qemu NAME: boots the guest, types a line when it asks; console and
 # QEMU's messages in /tmp/qb.NAME, its status in RC.
 qemu() {
-	out=/tmp/qb.$1
-	rm -f "$out" /tmp/qb.in
-	mkfifo /tmp/qb.in
-	"$q/lib/ld-linux-x86-64.so.2" --library-path "$q/lib" "$q/qemu-system-x86_64" \
+	run_typing "/tmp/qb.$1" "@@guest: ready for input" "typed-on-the-host 42" \
+		"$q/lib/ld-linux-x86-64.so.2" --library-path "$q/lib" "$q/qemu-system-x86_64" \
 		-accel kvm -M pc,kernel_irqchip=off -cpu qemu64,-apic -bios "$q/share/qboot.rom" -L "$q/share" \
 		-m 96 -display none -monitor none -serial stdio -nodefaults -no-reboot \
-		-kernel "$kernel" -initrd "$initrd" -append "$cmdline rvisor.input" \
-		</tmp/qb.in >"$out" 2>&1 &
-	vmm=$!
-	exec 3>/tmp/qb.in
-	wait_text "$out" "@@guest: ready for input" 6000
-	echo "typed-on-the-host 42" >&3
-	wait "$vmm"
-	RC=$?
-	exec 3>&-
+		-kernel "$kernel" -initrd "$initrd" -append "$cmdline rvisor.input"
 }
 
 judge() {

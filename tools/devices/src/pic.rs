@@ -328,71 +328,56 @@ impl Pic {
         self.chips[0].pending(true).is_some()
     }
 
+    /// One interrupt acknowledge (INTA, or a poll) on `chip`: the input it
+    /// services, moved to service, and for the master's cascade input the
+    /// slave's, acknowledged in turn (`None` there if the slave's request
+    /// went away). `None` if the chip has nothing to deliver.
+    fn service(&mut self, chip: usize) -> Option<(u8, Option<u8>)> {
+        let ir = self.chips[chip].pending(chip == 0)?;
+        self.chips[chip].acknowledge(ir);
+        let mut slave = None;
+        if chip == 0 && ir == CASCADE_IR {
+            slave = self.chips[1].pending(false);
+            if let Some(sir) = slave {
+                self.chips[1].acknowledge(sir);
+            }
+        }
+        self.cascade();
+        Some((ir, slave))
+    }
+
     /// The processor's interrupt acknowledge: the vector to deliver. With
     /// nothing to deliver (the request went away, or was masked, since
     /// INT was seen) the chip answers with IR7's vector, a spurious
     /// interrupt, and sets nothing in service; for the slave, the master
     /// still services IR2.
     pub fn acknowledge(&mut self) -> u8 {
-        let vector = match self.chips[0].pending(true) {
-            Some(CASCADE_IR) => {
-                self.chips[0].acknowledge(CASCADE_IR);
-                let slave = &mut self.chips[1];
-                match slave.pending(false) {
-                    Some(ir) => {
-                        slave.acknowledge(ir);
-                        slave.base | ir
-                    }
-                    None => slave.base | 7,
-                }
-            }
-            Some(ir) => {
-                self.chips[0].acknowledge(ir);
-                self.chips[0].base | ir
-            }
+        match self.service(0) {
+            Some((CASCADE_IR, slave)) => self.chips[1].base | slave.unwrap_or(7),
+            Some((ir, _)) => self.chips[0].base | ir,
             None => self.chips[0].base | 7,
-        };
-        self.cascade();
-        vector
+        }
     }
 
     /// A poll (OCW3.P, then a read): the acknowledge without a vector. The
-    /// byte has bit 7 set and the input in bits 2-0 if one was waiting.
+    /// byte has bit 7 set and the input in bits 2-0 if one was waiting (a
+    /// poll of the master for its cascade input services the slave's
+    /// request too, so that the slave's INT does not stay up for ever).
     fn poll(&mut self, chip: usize) -> u8 {
-        let c = &mut self.chips[chip];
-        c.poll = false;
-        let Some(ir) = c.pending(chip == 0) else {
-            return 0;
-        };
-        c.acknowledge(ir);
-        if chip == 0 && ir == CASCADE_IR {
-            // The master polled for the slave: the slave's request is the
-            // one being serviced (Linux's mask_and_ack does not do this,
-            // but a poll of the master must not leave the slave's INT up
-            // for ever).
-            if let Some(sir) = self.chips[1].pending(false) {
-                self.chips[1].acknowledge(sir);
-            }
-        }
-        self.cascade();
-        0x80 | ir
+        self.chips[chip].poll = false;
+        self.service(chip).map_or(0, |(ir, _)| 0x80 | ir)
     }
 
     /// A guest read of one of the PIC's ports; `None` for other ports.
     pub fn read(&mut self, port: u16) -> Option<u8> {
         let value = match port {
-            MASTER_CMD | SLAVE_CMD => {
-                let chip = usize::from(port == SLAVE_CMD);
+            MASTER_CMD | MASTER_DATA | SLAVE_CMD | SLAVE_DATA => {
+                // A poll is answered at either port of the chip.
+                let chip = usize::from(port == SLAVE_CMD || port == SLAVE_DATA);
                 if self.chips[chip].poll {
                     self.poll(chip)
-                } else {
+                } else if port == MASTER_CMD || port == SLAVE_CMD {
                     self.chips[chip].read_cmd()
-                }
-            }
-            MASTER_DATA | SLAVE_DATA => {
-                let chip = usize::from(port == SLAVE_DATA);
-                if self.chips[chip].poll {
-                    self.poll(chip)
                 } else {
                     self.chips[chip].imr
                 }

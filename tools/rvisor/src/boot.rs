@@ -237,6 +237,14 @@ impl Pc {
         self.pic.set_irq(irq, false);
     }
 
+    /// When the vCPU must next be kicked for IRQ 0. Edges closer together
+    /// than [`MIN_TICK_NS`] are coalesced: a guest programming the PIT for
+    /// 1.19 MHz must not make the VMM spend its time in timer signals
+    /// instead of running it.
+    fn next_tick(&self, now: u64) -> Option<u64> {
+        self.pit.next_irq0().map(|t| t.max(now + MIN_TICK_NS))
+    }
+
     /// Time and input since the last look: PIT edges, serial bytes.
     fn update(&mut self, now: u64) {
         if self.pit.irq0_rose(now) {
@@ -345,6 +353,14 @@ impl Pc {
         let run = vcpu.get_kvm_run();
         run.request_interrupt_window = u8::from(self.pic.interrupt_pending());
         Ok(())
+    }
+}
+
+/// The earlier of two optional times.
+fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -506,15 +522,7 @@ pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
             break End::Reset;
         }
         pc.pre_run(&mut vcpu)?;
-        // IRQ 0 edges closer together than MIN_TICK_NS are coalesced: a
-        // guest programming the PIT for 1.19 MHz must not make the VMM
-        // spend its time in timer signals instead of running it.
-        let tick = pc.pit.next_irq0().map(|t| t.max(now + MIN_TICK_NS));
-        let wake = match (tick, deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        timer.arm(wake);
+        timer.arm(earliest(pc.next_tick(now), deadline));
         let exit = match vcpu.run() {
             Ok(exit) => exit,
             Err(e) if e.errno() == libc::EINTR => {
@@ -563,11 +571,12 @@ pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
                     if pc.pic.interrupt_pending() || deadline.is_some_and(|d| now >= d) {
                         break;
                     }
-                    let wake = pc
-                        .pit
-                        .next_irq0()
-                        .map_or(now + 100_000_000, |t| t.max(now + MIN_TICK_NS));
-                    sleep_until(deadline.map_or(wake, |d| wake.min(d)));
+                    // Input kicks the sleep short. With no timer edge
+                    // ahead, wake every 100 ms anyway: a kick that came
+                    // between the look and the sleep is late by at most
+                    // that.
+                    let wake = pc.next_tick(now).unwrap_or(now + 100_000_000);
+                    sleep_until(earliest(Some(wake), deadline).unwrap_or(wake));
                 }
             }
             VcpuExit::Shutdown => break End::TripleFault,
