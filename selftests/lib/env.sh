@@ -62,6 +62,14 @@ wait_text() {
 	done
 }
 
+# centi S: sets C to seconds S (as /proc/uptime prints them) in
+# hundredths, without leading zeros (the shell would read octal).
+centi() {
+	C=${1%.*}${1#*.}
+	while [ "${C#0}" != "$C" ]; do C=${C#0}; done
+	: "${C:=0}"
+}
+
 # The Linux guest's command line in linux_boot.sh and qemu_boot.sh: the
 # serial console, a PC with PIC and PIT only (no local or I/O APIC, ACPI
 # or PCI), few boot messages to carry through the serial port.

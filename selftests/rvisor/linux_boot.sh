@@ -32,14 +32,6 @@ boot() {
 		--mem 96M --timeout 600 --cmdline "$cmdline $3"
 }
 
-# centi S: sets C to seconds S (as /proc/uptime prints them) in
-# hundredths, without leading zeros (the shell would read octal).
-centi() {
-	C=${1%.*}${1#*.}
-	while [ "${C#0}" != "$C" ]; do C=${C#0}; done
-	: "${C:=0}"
-}
-
 # judge NAME DEVICE: the checks of one boot with input and reboot.
 judge() {
 	out=/tmp/lb.$1 who=$2

@@ -45,9 +45,19 @@ judge() {
 	ktap_diag "$who: ${LINE#@@guest: }"
 	# shellcheck disable=SC2086
 	set -- $LINE
+	# QEMU's user-space PIT coalesces ticks the vCPU could not take in
+	# time: on kvm_intel in Bochs one run counted 62 in the second (186 ->
+	# 248), others 103. So: the second lasted (uptime, from the clock
+	# source) and at least half of HZ=100 arrived.
 	ok=no
-	[ $# -eq 13 ] && [ $((${13} - ${11})) -ge 90 ] && ok=yes
-	ktap_expect "$who: sleep 1 returns and the PIC's timer count advances (HZ=100)" yes "$ok"
+	if [ $# -eq 13 ]; then
+		centi "$6"
+		u0=$C
+		centi "${8%,}"
+		u1=$C
+		[ $((u1 - u0)) -ge 95 ] && [ $((${13} - ${11})) -ge 50 ] && ok=yes
+	fi
+	ktap_expect "$who: sleep 1 lasts a second and timer interrupts arrive (at least 50 of HZ=100)" yes "$ok"
 	ktap_expect "$who: a line on QEMU's stdin reaches the guest's shell" yes \
 		"$(has_text "$out" "@@guest: read 'typed-on-the-host 42'" && echo yes || echo no)"
 	ktap_expect "$who: the guest's reboot ends QEMU with status 0" 0 "$RC"
