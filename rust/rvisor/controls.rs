@@ -15,7 +15,9 @@ use kernel::prelude::*;
 /// exact; CD and NW are kept clear in the processor (the guest sees its
 /// own values through the read shadow).
 pub(crate) const CR0_HOST_OWNED: u64 = CR0_NE | CR0_PG | CR0_CD | CR0_NW;
-pub(crate) use crate::cr::{CR0_CD, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR4_OSXSAVE, CR4_PAE};
+pub(crate) use crate::cr::{
+    CR0_CD, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR0_WP, CR4_OSXSAVE, CR4_PAE, CR4_PSE, CR4_SMAP,
+};
 
 /// CR4 bits a guest may set: VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR
 /// OSXMMEXCPT, and OSXSAVE where the host has XSAVE. Writes of any other
@@ -42,6 +44,9 @@ pub(crate) struct Controls {
     /// The VMX-preemption timer value loaded at every entry, if the
     /// processor has the timer.
     pub(crate) preemption_timer: Option<u64>,
+    /// Whether INS/OUTS exits report their address size and segment
+    /// (IA32_VMX_BASIC bit 54), which emulating them needs.
+    pub(crate) ins_outs_info: bool,
 }
 
 fn pick(name: &str, caps: u64, required: u32, optional: u32) -> Result<u32> {
@@ -167,6 +172,7 @@ impl Controls {
             cr4_fixed0,
             xsave,
             preemption_timer,
+            ins_outs_info: caps.basic().ins_outs_info(),
         })
     }
 }

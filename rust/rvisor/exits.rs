@@ -64,7 +64,7 @@ pub(crate) fn cpl(v: &LoadedVmcs<'_>) -> u8 {
 }
 
 /// The guest's operating mode.
-fn cpu_mode(v: &LoadedVmcs<'_>) -> CpuMode {
+pub(crate) fn cpu_mode(v: &LoadedVmcs<'_>) -> CpuMode {
     CpuMode::from_state(
         read_cr0(v),
         v.read(field::GUEST_IA32_EFER),
@@ -441,18 +441,23 @@ fn handle_cpuid(
 fn handle_io(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
     let q = IoQualification(v.read(field::EXIT_QUALIFICATION));
     if q.is_string() {
-        // INS/OUTS need guest memory access through segmentation and
-        // paging; not emulated yet.
-        return Ok(internal_error(
+        let ctl = *vcpu.vm.controls();
+        return Ok(crate::ins_outs::Exit::capture(
             vcpu,
-            internal::EMULATION,
-            &[q.0, v.read(field::GUEST_RIP)],
+            v,
+            g,
+            &ctl,
+            q,
+            next_rip(v),
         ));
     }
     let run = vcpu.run_struct();
     let size = q.size();
     let next = next_rip(v);
     if q.is_in() {
+        // Zeros where user space writes nothing, as KVM.
+        // SAFETY: the I/O data page is ours; `size` <= 4.
+        unsafe { core::ptr::write_bytes(vcpu.pio_data(), 0, usize::from(size)) };
         g.pending = Pending::PioIn {
             size,
             next_rip: next,

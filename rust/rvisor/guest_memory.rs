@@ -472,9 +472,13 @@ impl GuestMemory {
     }
 
     /// The user address backing `gpa` and how many bytes from there on, up
-    /// to `len`, the same slot backs; `EFAULT` outside every slot.
-    pub(crate) fn backing(&self, gpa: u64, len: usize) -> Result<(u64, usize)> {
+    /// to `len`, the same slot backs; `EFAULT` outside every slot, and for
+    /// a `write` into a read-only one.
+    pub(crate) fn backing(&self, gpa: u64, len: usize, write: bool) -> Result<(u64, usize)> {
         let slot = self.slots.find(gpa).ok_or(EFAULT)?;
+        if write && slot.read_only {
+            return Err(EFAULT);
+        }
         let n = core::cmp::min(len as u64, slot.end() - gpa) as usize;
         Ok((slot.hva_of(gpa), n))
     }

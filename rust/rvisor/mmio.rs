@@ -9,7 +9,7 @@
 //! `KVM_RUN` with the data user space supplied. Anything else becomes
 //! `KVM_EXIT_INTERNAL_ERROR` (emulation), with the instruction bytes.
 
-use crate::controls::{CR0_PG, CR4_PAE};
+use crate::controls::{CR0_PG, CR4_PAE, CR4_PSE};
 use crate::cr::{EFER_LMA, EFER_NXE};
 use crate::exits::{cpl, internal_error};
 use crate::insn::{self, CpuMode, MmioOp, Operand};
@@ -36,33 +36,19 @@ pub(crate) struct Access {
     cs_ar: u32,
     cr0: u64,
     cr3: u64,
-    cr4: u64,
     efer: u64,
     rsp: u64,
     /// The linear address whose translation or access exited.
     linear: u64,
     /// CPL 3.
     user: bool,
-    pdptrs: [u64; 4],
+    paging: PagingMode,
 }
 
 impl Access {
     /// Captures the state of the current exit, whose IDT-vectoring
     /// information is `vectoring`.
     pub(crate) fn capture(v: &LoadedVmcs<'_>, q: EptViolation, vectoring: u32) -> Self {
-        let cr0 = read_cr0(v);
-        let pae = cr0 & CR0_PG != 0 && v.read(field::GUEST_CR4) & CR4_PAE != 0;
-        let efer = v.read(field::GUEST_IA32_EFER);
-        let pdptrs = if pae && efer & EFER_LMA == 0 {
-            [
-                v.read(field::GUEST_PDPTR0),
-                v.read(field::GUEST_PDPTR1),
-                v.read(field::GUEST_PDPTR2),
-                v.read(field::GUEST_PDPTR3),
-            ]
-        } else {
-            [0; 4]
-        };
         Self {
             gpa: v.read(field::GUEST_PHYSICAL_ADDRESS),
             qual: q,
@@ -71,32 +57,39 @@ impl Access {
             rip: v.read(field::GUEST_RIP),
             cs_base: v.read(field::GUEST_CS_BASE),
             cs_ar: v.read32(field::GUEST_CS_AR_BYTES),
-            cr0,
+            cr0: read_cr0(v),
             cr3: v.read(field::GUEST_CR3),
-            cr4: v.read(field::GUEST_CR4),
-            efer,
+            efer: v.read(field::GUEST_IA32_EFER),
             rsp: v.read(field::GUEST_RSP),
             linear: v.read(field::GUEST_LINEAR_ADDRESS),
             user: cpl(v) == 3,
-            pdptrs,
+            paging: paging_mode(v),
         }
     }
 
     fn cpu_mode(&self) -> CpuMode {
         CpuMode::from_state(self.cr0, self.efer, self.cs_ar)
     }
+}
 
-    fn paging_mode(&self) -> PagingMode {
-        if self.cr0 & CR0_PG == 0 {
-            PagingMode::None
-        } else if self.efer & EFER_LMA != 0 {
-            PagingMode::FourLevel
-        } else if self.cr4 & CR4_PAE != 0 {
-            PagingMode::Pae(self.pdptrs)
-        } else {
-            PagingMode::Bits32 {
-                pse: self.cr4 & (1 << 4) != 0,
-            }
+/// The guest's paging mode now, with the PDPTEs the processor loaded under
+/// PAE paging.
+pub(crate) fn paging_mode(v: &LoadedVmcs<'_>) -> PagingMode {
+    let cr4 = v.read(field::GUEST_CR4);
+    if read_cr0(v) & CR0_PG == 0 {
+        PagingMode::None
+    } else if v.read(field::GUEST_IA32_EFER) & EFER_LMA != 0 {
+        PagingMode::FourLevel
+    } else if cr4 & CR4_PAE != 0 {
+        PagingMode::Pae([
+            v.read(field::GUEST_PDPTR0),
+            v.read(field::GUEST_PDPTR1),
+            v.read(field::GUEST_PDPTR2),
+            v.read(field::GUEST_PDPTR3),
+        ])
+    } else {
+        PagingMode::Bits32 {
+            pse: cr4 & CR4_PSE != 0,
         }
     }
 }
@@ -122,7 +115,7 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
         );
         return Ok(true);
     }
-    if !a.qual.linear_valid() && matches!(a.paging_mode(), PagingMode::Pae(_)) {
+    if !a.qual.linear_valid() && matches!(a.paging, PagingMode::Pae(_)) {
         // The processor loading PDPTEs from memory no slot backs (a MOV to
         // CR3, CR0 or CR4 that CR3-load exiting let through): KVM emulates
         // the instruction, and its load_pdptrs() fails: #GP.
@@ -227,7 +220,7 @@ fn read_reg(g: &Guest, a: &Access, num: u8) -> u64 {
 /// Reads up to 15 instruction bytes at `linear`; returns how many could be
 /// read (at least 1), or `None`.
 fn fetch(vcpu: &Vcpu, a: &Access, linear: u64, out: &mut [u8; insn::MAX_LEN]) -> Option<usize> {
-    let mode = a.paging_mode();
+    let mode = a.paging;
     let mut n = 0;
     while n < out.len() {
         // The guest chose `linear`: an instruction at the top of the

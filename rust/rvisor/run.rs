@@ -37,6 +37,9 @@ pub(crate) enum Outcome {
     /// effect only if the PDPTEs at the new CR3 can be read and are valid
     /// (else #GP, nothing changed), which needs guest memory.
     LoadPdptrs(PaeWrite),
+    /// INS or OUTS: its memory operand is reached through the guest's page
+    /// tables and the VMM's memory, outside the section.
+    StringIo(crate::ins_outs::Exit),
 }
 
 /// A control-register write waiting for its PDPTEs.
@@ -114,6 +117,11 @@ fn run_locked(vcpu: &Vcpu, st: &mut VcpuState) -> Result<isize> {
     // Without an in-kernel APIC, KVM takes the TPR from kvm_run on every
     // KVM_RUN, before anything else (kvm_arch_vcpu_ioctl_run()).
     st.g.cr8 = crate::events::run_cr8(cr8).ok_or(EINVAL)?;
+    // The data of an INS, written to guest memory (which may sleep) before
+    // anything else, as KVM's complete_userspace_io.
+    if crate::ins_outs::complete_in(vcpu, &mut st.g)? {
+        return Ok(0);
+    }
     let mut ctx = RunCtx {
         window: window != 0,
         entered: false,
@@ -184,6 +192,11 @@ fn run_locked(vcpu: &Vcpu, st: &mut VcpuState) -> Result<isize> {
                     },
                 };
             }
+            Outcome::StringIo(x) => {
+                if crate::ins_outs::start(vcpu, &mut st.g, &x)? {
+                    return Ok(0);
+                }
+            }
             Outcome::EptViolation(access) => match vcpu.vm.ept_fault(access.gpa, access.write)? {
                 Fault::Mapped => {}
                 Fault::Mmio => {
@@ -201,7 +214,8 @@ fn run_locked(vcpu: &Vcpu, st: &mut VcpuState) -> Result<isize> {
 fn complete_pending(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result {
     let run = vcpu.run_struct();
     let next_rip = match g.pending {
-        Pending::None => return Ok(()),
+        // An INS is completed before the section (`ins_outs::complete_in`).
+        Pending::None | Pending::StringIn { .. } => return Ok(()),
         Pending::Exception {
             vector,
             error_code,

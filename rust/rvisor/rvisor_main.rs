@@ -20,6 +20,7 @@ mod glue;
 mod guest_fpu;
 mod guest_memory;
 mod guest_msrs;
+mod ins_outs;
 mod kvm_abi;
 mod mmio;
 mod run;
@@ -74,6 +75,9 @@ mod paging;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../vmx/src/segment.rs"]
 mod segment;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../vmx/src/string_io.rs"]
+mod string_io;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../vmx/src/uapi.rs"]
 mod uapi;

@@ -49,6 +49,9 @@ pub(crate) enum Pending {
     Skip { next_rip: u64 },
     /// IN done: load `size` bytes from the I/O data page into RAX.
     PioIn { size: u8, next_rip: u64 },
+    /// INS: user space was asked for `n` elements; they are written to
+    /// guest memory before the next entry ([`crate::ins_outs::complete_in`]).
+    StringIn { exit: crate::ins_outs::Exit, n: u32 },
     /// MMIO read done: load `size` bytes of `kvm_run.mmio.data` into
     /// `dest`, zero-extended to `dest_size` bytes.
     MmioRead {

@@ -333,14 +333,40 @@ impl Vm {
     /// the lock (copying may fault). `EFAULT` if some byte is not in a slot
     /// or its user memory is unreadable.
     pub(crate) fn read_guest(&self, gpa: u64, buf: &mut [u8]) -> Result {
+        let len = buf.len();
+        self.copy_guest(gpa, len, false, |hva, at, n| {
+            // SAFETY: `buf[at..at + n]` is writable kernel memory.
+            unsafe { glue::rv_copy_from_user(buf[at..].as_mut_ptr().cast(), hva, n as _) }
+        })
+    }
+
+    /// Writes `buf` into guest memory at `gpa` through the VMM's mapping
+    /// (so the guest sees it as the VMM does, as KVM's
+    /// `kvm_vcpu_write_guest()`): `EFAULT` where no writable slot backs it;
+    /// bytes before that point are written. May sleep.
+    pub(crate) fn write_guest(&self, gpa: u64, buf: &[u8]) -> Result {
+        self.copy_guest(gpa, buf.len(), true, |hva, at, n| {
+            // SAFETY: `buf[at..at + n]` is readable kernel memory.
+            unsafe { glue::rv_copy_to_user(hva, buf[at..].as_ptr().cast(), n as _) }
+        })
+    }
+
+    /// Calls `copy(hva, offset, n)` for each run of the `len` bytes at
+    /// `gpa` that one slot backs; `copy` returns the bytes it could not
+    /// copy, as `copy_{from,to}_user()`.
+    fn copy_guest(
+        &self,
+        gpa: u64,
+        len: usize,
+        write: bool,
+        mut copy: impl FnMut(u64, usize, usize) -> kernel::ffi::c_ulong,
+    ) -> Result {
         let mut done = 0;
-        while done < buf.len() {
+        while done < len {
             let at = gpa.wrapping_add(done as u64);
-            let (hva, n) = self.inner.lock().memory.backing(at, buf.len() - done)?;
-            // SAFETY: `buf[done..done + n]` is writable kernel memory.
-            let left =
-                unsafe { glue::rv_copy_from_user(buf[done..].as_mut_ptr().cast(), hva, n as _) };
-            if left != 0 {
+            // The lock is dropped before copying, which may fault.
+            let (hva, n) = self.inner.lock().memory.backing(at, len - done, write)?;
+            if copy(hva, done, n) != 0 {
                 return Err(EFAULT);
             }
             done += n;

@@ -30,8 +30,7 @@ bin=$RVISOR_BIN/guest_diff
 out=/tmp/guest_diff
 
 # Accepted categories: tag, then the uapi.rst "Differences from KVM" entry.
-accepted_tags='strio:no string I/O yet
-drbp:guest debug registers DR0-3/DR6 are kept in software, hardware breakpoints do not fire
+accepted_tags='drbp:guest debug registers DR0-3/DR6 are kept in software, hardware breakpoints do not fire
 tscw:WRMSR to TSC injects #GP
 split:an MMIO access across a page boundary is one exit
 vmmcall:VMMCALL raises #UD

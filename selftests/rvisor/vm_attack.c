@@ -20,6 +20,29 @@
 #define CODE 0x1000
 #define MSR_LSTAR 0xc0000082
 
+/*
+ * 64-bit, CPL3 with IOPL 3: REP INSB from port 0x60 to RDI (RCX bytes),
+ * REP OUTSB from RSI to port 0x61, or an addr32 REP INSB, each followed by
+ * OUT to port 0x70 to say it finished.
+ */
+VT_GUEST(g_ustr);
+asm(".pushsection .rodata\n.code64\n"
+    "g_ustr_start:\n"
+    "  mov $0x60, %dx\n"
+    "  rep insb\n"
+    "  out %al, $0x70\n"
+    "g_ustr_outs:\n"
+    "  mov $0x61, %dx\n"
+    "  rep outsb\n"
+    "  out %al, $0x70\n"
+    "g_ustr_a32:\n"
+    "  mov $0x60, %dx\n"
+    "  addr32 rep insb\n"
+    "  out %al, $0x70\n"
+    "g_ustr_end:\n"
+    ".code64\n.popsection\n");
+extern const uint8_t g_ustr_outs[], g_ustr_a32[];
+
 /* 64-bit: HLT, placed at the very last byte of the address space. */
 VT_GUEST(g_hlt);
 asm(".pushsection .rodata\n.code64\n"
@@ -789,6 +812,160 @@ static void test_vectoring_mmio(void)
 }
 
 /*
+ * A CPL3 long-mode vCPU with IOPL 3 and 4 KiB user pages over the first
+ * 2 MiB (CR0.WP set), but 0x20000 read-only, 0x21000 supervisor-only and
+ * 0x22000 not present; no IDT, so a fault ends in a triple fault with CR2
+ * set.
+ */
+static uint8_t *user_strio_vm(struct vt_vm *vm, struct vt_vcpu *v)
+{
+	uint8_t *mem = vt_mem(vm, 0, 0, 0x400000, 0);
+	uint64_t *pml4 = (uint64_t *)(mem + 0x10000);
+	uint64_t *pdpt = (uint64_t *)(mem + 0x11000);
+	uint64_t *pd = (uint64_t *)(mem + 0x12000);
+	uint64_t *pt = (uint64_t *)(mem + 0x13000);
+	struct kvm_sregs s;
+
+	pml4[0] = 0x11000 | 7;
+	pdpt[0] = 0x12000 | 7;
+	pd[0] = 0x13000 | 7;
+	for (int i = 0; i < 512; i++)
+		pt[i] = (uint64_t)i << 12 | 7;
+	pt[0x20] = 0x20000 | 5;
+	pt[0x21] = 0x21000 | 3;
+	pt[0x22] = 0;
+	VT_LOAD(mem, CODE, g_ustr);
+	*v = vt_vcpu_create(vm, 0);
+	vt_set_supported_cpuid(vm, v);
+	if (ioctl(v->fd, KVM_GET_SREGS, &s))
+		vt_die("KVM_GET_SREGS");
+	s.cs = (struct kvm_segment){ .selector = 0x2b, .type = 11, .present = 1, .s = 1, .l = 1,
+				     .g = 1, .dpl = 3, .limit = 0xffffffff };
+	s.ds = s.es = s.fs = s.gs = s.ss = (struct kvm_segment){ .selector = 0x33, .type = 3,
+		.present = 1, .s = 1, .db = 1, .g = 1, .dpl = 3, .limit = 0xffffffff };
+	s.cr3 = 0x10000;
+	s.cr4 = 0x20;
+	s.cr0 = 0x80010011; /* PG WP ET PE */
+	s.efer = 0x500;
+	s.idt.base = 0;
+	s.idt.limit = 0;
+	if (ioctl(v->fd, KVM_SET_SREGS, &s))
+		vt_die("KVM_SET_SREGS CPL3");
+	return mem;
+}
+
+/*
+ * Runs the user-mode string I/O guest from ENTRY with RSI, RDI and RCX; for
+ * an INS exit supplies bytes of FILL. Returns the exit that ended it (the
+ * OUT to port 0x70, or SHUTDOWN) and prints what the guest saw.
+ */
+static int user_strio(struct vt_vcpu *v, const uint8_t *entry, uint64_t rsi, uint64_t rdi,
+		      uint64_t rcx, int *io_exits, const char *what)
+{
+	struct kvm_regs r = { .rip = CODE + (uint64_t)(entry - g_ustr_start), .rflags = 0x3002,
+			      .rsi = rsi, .rdi = rdi, .rcx = rcx };
+	struct kvm_sregs s;
+	int exit;
+
+	if (ioctl(v->fd, KVM_SET_REGS, &r))
+		vt_die("KVM_SET_REGS");
+	*io_exits = 0;
+	for (;;) {
+		exit = vt_run(v);
+		if (exit != KVM_EXIT_IO || v->run->io.port == 0x70)
+			break;
+		(*io_exits)++;
+		if (v->run->io.direction == KVM_EXIT_IO_IN)
+			memset((uint8_t *)v->run + v->run->io.data_offset, 0xee,
+			       (size_t)v->run->io.size * v->run->io.count);
+		if (*io_exits > 64)
+			break;
+	}
+	r = vt_regs(v);
+	if (ioctl(v->fd, KVM_GET_SREGS, &s))
+		vt_die("KVM_GET_SREGS");
+	printf("# guest: %s: exit %s%s after %d I/O exits, rsi %#llx rdi %#llx rcx %#llx cr2 %#llx\n",
+	       what, vt_exit_name(exit), exit == KVM_EXIT_IO ? " (done)" : "", *io_exits,
+	       (unsigned long long)r.rsi, (unsigned long long)r.rdi, (unsigned long long)r.rcx,
+	       (unsigned long long)s.cr2);
+	return exit;
+}
+
+/*
+ * A user process in the guest with I/O privilege uses INS and OUTS to
+ * reach memory its page tables deny it: INS into a read-only page, a
+ * supervisor page, an absent page, across into the read-only page, at a
+ * non-canonical or host-kernel address; OUTS from a supervisor page. The
+ * hypervisor does the memory access for the processor, so it must check
+ * what the processor would (SDM Vol. 3A 4.6): each faults (here a triple
+ * fault, with CR2 at the address, as on KVM), nothing is written, and an
+ * OUTS sends nothing. The control: the same instructions on a user page
+ * move the data.
+ */
+static void test_string_io_cpl3(void)
+{
+	static const struct {
+		const char *what;
+		int outs;
+		uint64_t addr, rcx, cr2;
+		int io_exits;
+	} cases[] = {
+		{ "INS to a read-only user page", 0, 0x20000, 4, 0x20000, 1 },
+		{ "INS to a supervisor page", 0, 0x21000, 4, 0x21000, 1 },
+		{ "INS to an absent page", 0, 0x22000, 4, 0x22000, 1 },
+		{ "INS running into a read-only page", 0, 0x1fffe, 4, 0x20000, 2 },
+		{ "INS to a host kernel address", 0, 0xffff888000000000ull, 4, 0xffff888000000000ull, 1 },
+		{ "INS to a non-canonical address", 0, 0x0000800000000000ull, 4, 0, 1 },
+		{ "OUTS from a supervisor page", 1, 0x21000, 4, 0x21000, 0 },
+	};
+	struct vt_vm vm = vt_vm_create(dev);
+	struct vt_vcpu v;
+	uint8_t *mem = user_strio_vm(&vm, &v);
+	struct kvm_sregs s;
+	int exit, n, ok;
+
+	/* Controls: INS and OUTS on a user page. */
+	exit = user_strio(&v, g_ustr_start, 0, 0x30000, 4, &n, "INS to a user page");
+	vt_result(exit == KVM_EXIT_IO && n == 1 && !memcmp(mem + 0x30000, "\xee\xee\xee\xee", 4) &&
+		  vt_regs(&v).rdi == 0x30004, "control: CPL3 REP INSB to a user page writes it");
+	memcpy(mem + 0x31000, "EVIL", 4);
+	exit = user_strio(&v, g_ustr_outs, 0x31000, 0, 4, &n, "OUTS from a user page");
+	vt_result(exit == KVM_EXIT_IO && n == 4, "control: CPL3 REP OUTSB from a user page sends it");
+	exit = user_strio(&v, g_ustr_a32, 0, 0xffffffff00032000ull, 2, &n, "addr32 INS");
+	vt_result(exit == KVM_EXIT_IO && mem[0x32000] == 0xee && mem[0x32001] == 0xee &&
+		  vt_regs(&v).rdi == 0x32002, "addr32 REP INSB uses EDI and zero-extends it");
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t start = cases[i].addr;
+		int untouched;
+
+		memset(mem + 0x1f000, 0, 0x4000);
+		memcpy(mem + 0x21000, "KEYS", 4);
+		if (cases[i].outs)
+			exit = user_strio(&v, g_ustr_outs, start, 0, cases[i].rcx, &n, cases[i].what);
+		else
+			exit = user_strio(&v, g_ustr_start, 0, start, cases[i].rcx, &n, cases[i].what);
+		if (ioctl(v.fd, KVM_GET_SREGS, &s))
+			vt_die("KVM_GET_SREGS");
+		/* Only the two bytes below the read-only page may be written. */
+		untouched = !memcmp(mem + 0x20000, "\0\0\0\0", 4) &&
+			    !memcmp(mem + 0x21000, "KEYS", 4) &&
+			    (start == 0x1fffe ? mem[0x1fffe] == 0xee && mem[0x1ffff] == 0xee :
+						mem[0x1fffe] == 0 && mem[0x1ffff] == 0);
+		ok = exit == KVM_EXIT_SHUTDOWN && n == cases[i].io_exits && untouched &&
+		     (cases[i].cr2 == 0 || s.cr2 == cases[i].cr2);
+		vt_result(ok, "%s faults, writes nothing, sends nothing", cases[i].what);
+		/* A fresh vCPU state after the triple fault. */
+		vt_vcpu_destroy(&vm, &v);
+		vt_vm_destroy(&vm);
+		vm = vt_vm_create(dev);
+		mem = user_strio_vm(&vm, &v);
+	}
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/*
  * Flat 32-bit segments at CPL3 (code 0x1b, data 0x23), CR0.PE and CR0.AM
  * (alignment checks at CPL3 once EFLAGS.AC is set), and the given GDT and
  * IDT.
@@ -1484,7 +1661,7 @@ int main(int argc, char **argv)
 	}
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..41\n");
+	printf("KTAP version 1\n1..51\n");
 	printf("# device %s\n", dev);
 	test_rip_wrap_32();
 	test_syscall_reset_lstar();
@@ -1494,6 +1671,7 @@ int main(int argc, char **argv)
 	test_dr7();
 	test_dr_general_detect();
 	test_ac_cpl3();
+	test_string_io_cpl3();
 	test_ac_in_delivery();
 	test_fault_rf();
 	test_tss16_long();

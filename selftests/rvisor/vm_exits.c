@@ -41,6 +41,55 @@ asm(".pushsection .rodata\n.code16\n"
     "g_in_end:\n"
     ".code64\n.popsection\n");
 
+/*
+ * String I/O in real mode, as SeaBIOS and IDE drivers use it: REP INSB of
+ * 5 bytes, REP OUTSW of them back, INSD with DF set, a REP INSB with CX 0
+ * (no I/O), an addr32 REP INSB (EDI, ECX), an FS-override OUTSB, REP INSB
+ * of 2 KiB from a page boundary (1024 per exit, KVM's read-ahead) and a
+ * REP INSW across a page boundary; then HLT.
+ */
+VT_GUEST(g_strio);
+asm(".pushsection .rodata\n.code16\n"
+    "g_strio_start:\n"
+    "  cld\n"
+    "  mov $0x60, %dx\n"
+    "  mov $0x3000, %di\n"
+    "  mov $5, %cx\n"
+    "  rep insb\n"
+    "  mov $0x61, %dx\n"
+    "  mov $0x3000, %si\n"
+    "  mov $3, %cx\n"
+    "  rep outsw\n"
+    "  std\n"
+    "  mov $0x62, %dx\n"
+    "  mov $0x4000, %di\n"
+    "  insl\n"
+    "  cld\n"
+    "  xor %cx, %cx\n"
+    "  rep insb\n"
+    "  mov $0x63, %dx\n"
+    "  mov $0x5000, %edi\n"
+    "  mov $2, %ecx\n"
+    "  .byte 0x67\n"
+    "  rep insb\n"
+    "  mov $0x200, %ax\n"
+    "  mov %ax, %fs\n"
+    "  mov $0x10, %si\n"
+    "  mov $0x64, %dx\n"
+    "  .byte 0x64\n"
+    "  outsb\n"
+    "  mov $0x65, %dx\n"
+    "  mov $0x6000, %di\n"
+    "  mov $2048, %cx\n"
+    "  rep insb\n"
+    "  mov $0x66, %dx\n"
+    "  mov $0x7ffe, %di\n"
+    "  mov $8, %cx\n"
+    "  rep insw\n"
+    "  hlt\n"
+    "g_strio_end:\n"
+    ".code64\n.popsection\n");
+
 /* CPUID leaf 0 and an absent leaf; VMCALL; results on port 0x30. */
 VT_GUEST(g_cpuid);
 asm(".pushsection .rodata\n.code16\n"
@@ -531,6 +580,97 @@ static void test_in(void)
 	memcpy((uint8_t *)v.run + v.run->io.data_offset, "\x34\x12", 2);
 	expect_io(&v, KVM_EXIT_IO_OUT, 0x23, 2, 0x1234, "IN word data completed");
 	vt_result(vt_expect_exit(&v, KVM_EXIT_HLT, "hlt"), "then HLT");
+	vt_vcpu_destroy(&vm, &v);
+	vt_vm_destroy(&vm);
+}
+
+/*
+ * Expects an I/O exit of COUNT elements of SIZE bytes at PORT in
+ * direction DIR, printed as the guest made it; for IN, supplies DATA.
+ */
+static int expect_string_io(struct vt_vcpu *v, int dir, uint16_t port, int size,
+			    unsigned int count, const void *data, const char *what)
+{
+	int ok = vt_expect_exit(v, KVM_EXIT_IO, what);
+	uint8_t *io = (uint8_t *)v->run + v->run->io.data_offset;
+
+	if (!ok)
+		return 0;
+	printf("# guest: %s: %s port %#x size %d count %u\n", what,
+	       v->run->io.direction == KVM_EXIT_IO_IN ? "in" : "out", v->run->io.port,
+	       v->run->io.size, v->run->io.count);
+	ok = v->run->io.direction == dir && v->run->io.port == port && v->run->io.size == size &&
+	     v->run->io.count == count;
+	if (!ok)
+		vt_diag("%s: want %s port %#x size %d count %u", what, dir ? "out" : "in", port,
+			size, count);
+	if (ok && dir == KVM_EXIT_IO_IN && data)
+		memcpy(io, data, (size_t)size * count);
+	return ok;
+}
+
+/*
+ * INS and OUTS in real mode: KVM_EXIT_IO with the element counts KVM's
+ * emulator uses (an INS reads ahead up to the end of DI's page and 1 KiB;
+ * an OUTS is one element an exit), the data landing in or coming from
+ * guest memory, and DI/SI/CX as the processor leaves them. rvisor
+ * reported every INS/OUTS as KVM_INTERNAL_ERROR_EMULATION.
+ */
+static void test_string_io(void)
+{
+	struct vt_vm vm = vt_vm_create(dev);
+	uint8_t *mem = vt_mem(&vm, 0, 0, 0x100000, 0);
+	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
+	static uint8_t page[1024];
+	struct kvm_regs r;
+	uint16_t out[3] = { 0 };
+	uint32_t word;
+	int ok, ok2, i;
+
+	VT_LOAD(mem, CODE, g_strio);
+	mem[0x2010] = 0x77;
+	vt_real_mode(&v, CODE);
+	ok = expect_string_io(&v, KVM_EXIT_IO_IN, 0x60, 1, 5, "ABCDE", "rep insb of 5");
+	vt_result(ok, "REP INSB: one exit for all 5 bytes");
+	ok = 1;
+	for (i = 0; i < 3 && ok; i++) {
+		ok = expect_string_io(&v, KVM_EXIT_IO_OUT, 0x61, 2, 1, NULL, "rep outsw");
+		memcpy(&out[i], (uint8_t *)v.run + v.run->io.data_offset, 2);
+	}
+	printf("# guest: rep outsw sent %#x %#x %#x\n", out[0], out[1], out[2]);
+	vt_result(ok && out[0] == 0x4241 && out[1] == 0x4443 && out[2] == 0x0045,
+		  "REP OUTSW: one exit a word, the bytes REP INSB wrote");
+	word = 0x11223344;
+	ok = expect_string_io(&v, KVM_EXIT_IO_IN, 0x62, 4, 1, &word, "insd, DF set");
+	ok2 = expect_string_io(&v, KVM_EXIT_IO_IN, 0x63, 1, 2, "xy", "addr32 rep insb");
+	vt_result(ok && ok2, "INSD with DF, then addr32 REP INSB (REP INSB with CX 0 did no I/O)");
+	ok = expect_string_io(&v, KVM_EXIT_IO_OUT, 0x64, 1, 1, NULL, "fs outsb");
+	printf("# guest: fs outsb sent %#x\n", vt_io_u32(&v) & 0xff);
+	vt_result(ok && (vt_io_u32(&v) & 0xff) == 0x77, "OUTSB through an FS override reads FS:SI");
+	for (i = 0; i < (int)sizeof(page); i++)
+		page[i] = (uint8_t)(i * 7 + 1);
+	/* Each exit's data reaches guest memory on the next KVM_RUN. */
+	ok = expect_string_io(&v, KVM_EXIT_IO_IN, 0x65, 1, 1024, page, "rep insb 2 KiB (1)") &&
+	     expect_string_io(&v, KVM_EXIT_IO_IN, 0x65, 1, 1024, page, "rep insb 2 KiB (2)");
+	/* DI 0x7ffe: 2 bytes left in the page: KVM reads ahead 2 words. */
+	ok2 = expect_string_io(&v, KVM_EXIT_IO_IN, 0x66, 2, 2, "abcd", "rep insw across a page (1)");
+	vt_result(ok && ok2 && !memcmp(mem + 0x6000, page, 1024) && !memcmp(mem + 0x6400, page, 1024),
+		  "REP INSB of 2 KiB: two exits of 1024, the data in guest memory");
+	ok2 = ok2 && expect_string_io(&v, KVM_EXIT_IO_IN, 0x66, 2, 6, "efghijklmnop",
+				      "rep insw across a page (2)");
+	ok = vt_expect_exit(&v, KVM_EXIT_HLT, "string I/O hlt");
+	r = vt_regs(&v);
+	printf("# guest: string I/O done: rip %#llx rcx %#llx rsi %#llx rdi %#llx; "
+	       "%.5s %02x%02x%02x%02x %.2s\n",
+	       (unsigned long long)r.rip, (unsigned long long)r.rcx, (unsigned long long)r.rsi,
+	       (unsigned long long)r.rdi, (char *)mem + 0x3000, mem[0x4000], mem[0x4001],
+	       mem[0x4002], mem[0x4003], (char *)mem + 0x5000);
+	vt_result(ok && r.rip == CODE + (uint64_t)(g_strio_end - g_strio_start) && r.rcx == 0 &&
+		  r.rsi == 0x11 && r.rdi == 0x800e && !memcmp(mem + 0x3000, "ABCDE", 5) &&
+		  !memcmp(mem + 0x4000, "\x44\x33\x22\x11", 4) && !memcmp(mem + 0x5000, "xy", 2),
+		  "string I/O: registers and memory as the instructions leave them");
+	vt_result(ok && ok2 && !memcmp(mem + 0x7ffe, "abcdefghijklmnop", 16),
+		  "REP INSW across a page: counts 2 and 6, the data in order");
 	vt_vcpu_destroy(&vm, &v);
 	vt_vm_destroy(&vm);
 }
@@ -1748,10 +1888,11 @@ int main(int argc, char **argv)
 {
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..156\n");
+	printf("KTAP version 1\n1..163\n");
 	printf("# device %s\n", dev);
 	test_out_hlt();
 	test_in();
+	test_string_io();
 	test_cpuid_vmcall();
 	test_cpuid_apic();
 	test_cpuid_xsave_size();

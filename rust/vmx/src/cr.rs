@@ -9,6 +9,8 @@
 pub const CR0_PE: u64 = 1 << 0;
 /// CR0.NE.
 pub const CR0_NE: u64 = 1 << 5;
+/// CR0.WP: supervisor writes honour read-only pages.
+pub const CR0_WP: u64 = 1 << 16;
 /// CR0.NW.
 pub const CR0_NW: u64 = 1 << 29;
 /// CR0.CD.
@@ -17,12 +19,16 @@ pub const CR0_CD: u64 = 1 << 30;
 pub const CR0_PG: u64 = 1 << 31;
 /// CR4.DE: DR4/DR5 are reserved instead of aliases of DR6/DR7.
 pub const CR4_DE: u64 = 1 << 3;
+/// CR4.PSE: 4 MiB pages in 32-bit paging.
+pub const CR4_PSE: u64 = 1 << 4;
 /// CR4.PAE.
 pub const CR4_PAE: u64 = 1 << 5;
 /// CR4.PCIDE.
 pub const CR4_PCIDE: u64 = 1 << 17;
 /// CR4.OSXSAVE.
 pub const CR4_OSXSAVE: u64 = 1 << 18;
+/// CR4.SMAP: supervisor accesses to user pages fault unless RFLAGS.AC.
+pub const CR4_SMAP: u64 = 1 << 21;
 /// EFER.LME.
 pub const EFER_LME: u64 = 1 << 8;
 /// EFER.LMA.
@@ -33,6 +39,11 @@ pub const EFER_NXE: u64 = 1 << 11;
 pub const RFLAGS_TF: u64 = 1 << 8;
 /// RFLAGS.IF: maskable external interrupts are enabled.
 pub const RFLAGS_IF: u64 = 1 << 9;
+/// RFLAGS.DF: string instructions move down.
+pub const RFLAGS_DF: u64 = 1 << 10;
+/// RFLAGS.AC: alignment checks, and supervisor access to user pages
+/// under SMAP.
+pub const RFLAGS_AC: u64 = 1 << 18;
 /// RFLAGS.RF: set in the image a fault pushes, so that the handler's IRET
 /// does not break again on an instruction breakpoint (SDM Vol. 3A,
 /// 18.3.1.1).

@@ -22,5 +22,6 @@ pub mod msr_bitmap;
 pub mod msrs;
 pub mod paging;
 pub mod segment;
+pub mod string_io;
 pub mod uapi;
 pub mod vmcs;

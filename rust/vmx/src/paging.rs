@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Guest page-table walks (linear to guest-physical), for fetching the
-//! instruction behind an MMIO exit. Permission bits are not checked: the
-//! processor already performed this access (or faulted before the exit).
+//! Guest page-table walks (linear to guest-physical): unchecked for
+//! fetching the instruction behind an MMIO exit (the processor already
+//! performed that access, or faulted before the exit), and checked as the
+//! processor checks a data access for the memory operand of INS/OUTS, which
+//! exits before the processor touches memory.
 
 /// The guest's paging mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,70 +23,261 @@ pub enum PagingMode {
 }
 
 const PRESENT: u64 = 1;
+const WRITABLE: u64 = 1 << 1;
+const USER: u64 = 1 << 2;
 const PS: u64 = 1 << 7;
+const XD: u64 = 1 << 63;
 const ADDR: u64 = 0x000f_ffff_ffff_f000;
+/// The accessed flag of every paging-structure entry (SDM Vol. 3A 4.8).
+const ACCESSED: u8 = 1 << 5;
+/// The dirty flag of an entry that maps a page.
+const DIRTY: u8 = 1 << 6;
+
+/// Bits of a #PF error code (SDM Vol. 3A 4.7).
+pub mod pf {
+    /// The fault was a protection violation, not a non-present page.
+    pub const PRESENT: u32 = 1 << 0;
+    /// The access was a write.
+    pub const WRITE: u32 = 1 << 1;
+    /// The access was a user-mode one (CPL 3).
+    pub const USER: u32 = 1 << 2;
+    /// A reserved bit was set in a paging-structure entry.
+    pub const RSVD: u32 = 1 << 3;
+}
+
+/// What a data access asks of the translation, with the control bits that
+/// decide it (SDM Vol. 3A 4.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rights {
+    /// A write.
+    pub write: bool,
+    /// A user-mode access: CPL 3.
+    pub user: bool,
+    /// CR0.WP: supervisor writes honour read-only pages.
+    pub wp: bool,
+    /// CR4.SMAP with RFLAGS.AC clear: a supervisor access to a user page
+    /// faults.
+    pub smap: bool,
+    /// EFER.NXE: bit 63 of an entry is XD, not reserved.
+    pub nxe: bool,
+    /// The guest's MAXPHYADDR: address bits at and above it are reserved.
+    pub maxphyaddr: u8,
+}
+
+impl Rights {
+    /// The #PF error code of this access: W and U from the access, plus
+    /// `extra`.
+    pub fn error_code(self, extra: u32) -> u32 {
+        let mut code = extra;
+        if self.write {
+            code |= pf::WRITE;
+        }
+        if self.user {
+            code |= pf::USER;
+        }
+        code
+    }
+
+    fn fault(self, extra: u32) -> WalkError {
+        WalkError::Fault(self.error_code(extra))
+    }
+}
+
+/// Why a checked walk gave no address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalkError {
+    /// The access faults: #PF with this error code.
+    Fault(u32),
+    /// A paging-structure entry lies in memory no slot backs.
+    Unbacked,
+}
+
+/// A successful checked walk: the guest-physical address, and the entries
+/// whose accessed (and, for a write, the leaf's dirty) flag the access
+/// sets, as `(address of the entry's low byte, flags to set)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Walked {
+    /// The guest-physical address.
+    pub gpa: u64,
+    updates: [(u64, u8); 4],
+    len: usize,
+}
+
+impl Walked {
+    fn new(gpa: u64) -> Self {
+        Self {
+            gpa,
+            updates: [(0, 0); 4],
+            len: 0,
+        }
+    }
+
+    /// The flag updates, outermost entry first.
+    pub fn updates(&self) -> &[(u64, u8)] {
+        &self.updates[..self.len]
+    }
+
+    fn mark(&mut self, entry_pa: u64, entry: u64, leaf: bool, rights: Option<Rights>) {
+        let Some(r) = rights else { return };
+        let want = if leaf && r.write {
+            ACCESSED | DIRTY
+        } else {
+            ACCESSED
+        };
+        let missing = want & !(entry as u8);
+        if missing != 0 && self.len < self.updates.len() {
+            self.updates[self.len] = (entry_pa, missing);
+            self.len += 1;
+        }
+    }
+}
 
 /// Translates `linear` with page tables rooted at `cr3`; `read(pa)` reads
 /// 8 bytes of guest-physical memory. `None` if an entry is not present or
-/// unreadable.
+/// unreadable. Permissions are not checked (see [`walk`] for that).
 pub fn translate(
     mode: PagingMode,
     cr3: u64,
     linear: u64,
     read: impl Fn(u64) -> Option<u64>,
 ) -> Option<u64> {
-    match mode {
-        PagingMode::None => Some(linear & 0xffff_ffff),
+    walk(mode, cr3, linear, None, read).ok().map(|w| w.gpa)
+}
+
+/// Translates `linear` as the processor does for a data access with
+/// `rights` (checked: not-present and reserved-bit faults, U/S and R/W
+/// accumulated over every level, CR0.WP and SMAP, with the error code the
+/// processor would report), or without any check if `rights` is `None`.
+/// Accessed and dirty flags are not written: the caller sets those of
+/// [`Walked::updates`] once the access is certain, as KVM's
+/// `FNAME(walk_addr_generic)` does after its permission check.
+pub fn walk(
+    mode: PagingMode,
+    cr3: u64,
+    linear: u64,
+    rights: Option<Rights>,
+    read: impl Fn(u64) -> Option<u64>,
+) -> Result<Walked, WalkError> {
+    // U/S and R/W of every level, ANDed (SDM Vol. 3A 4.6.1).
+    let mut allowed = WRITABLE | USER;
+    let walked = match mode {
+        PagingMode::None => Walked::new(linear & 0xffff_ffff),
         PagingMode::Bits32 { pse } => {
             let la = linear & 0xffff_ffff;
-            let pde = read((cr3 & 0xffff_f000) + ((la >> 22) << 2))? & 0xffff_ffff;
+            let pde_pa = (cr3 & 0xffff_f000) + ((la >> 22) << 2);
+            let pde = read(pde_pa).ok_or(WalkError::Unbacked)? & 0xffff_ffff;
             if pde & PRESENT == 0 {
-                return None;
+                return Err(rights.map_or(WalkError::Unbacked, |r| r.fault(0)));
             }
+            allowed &= pde;
             if pse && pde & PS != 0 {
+                // Bit 21 of a 4 MiB page's PDE is reserved (Table 4-4).
+                if let Some(r) = rights {
+                    if pde & (1 << 21) != 0 {
+                        return Err(r.fault(pf::PRESENT | pf::RSVD));
+                    }
+                }
                 // Bits 20:13 hold physical address bits 39:32.
                 let high = ((pde >> 13) & 0xff) << 32;
-                return Some(high | (pde & 0xffc0_0000) | (la & 0x3f_ffff));
+                let mut w = Walked::new(high | (pde & 0xffc0_0000) | (la & 0x3f_ffff));
+                w.mark(pde_pa, pde, true, rights);
+                w
+            } else {
+                let pte_pa = (pde & 0xffff_f000) + (((la >> 12) & 0x3ff) << 2);
+                let pte = read(pte_pa).ok_or(WalkError::Unbacked)? & 0xffff_ffff;
+                if pte & PRESENT == 0 {
+                    return Err(rights.map_or(WalkError::Unbacked, |r| r.fault(0)));
+                }
+                allowed &= pte;
+                let mut w = Walked::new((pte & 0xffff_f000) | (la & 0xfff));
+                w.mark(pde_pa, pde, false, rights);
+                w.mark(pte_pa, pte, true, rights);
+                w
             }
-            let pte = read((pde & 0xffff_f000) + (((la >> 12) & 0x3ff) << 2))? & 0xffff_ffff;
-            if pte & PRESENT == 0 {
-                return None;
-            }
-            Some((pte & 0xffff_f000) | (la & 0xfff))
         }
         PagingMode::Pae(pdptes) => {
             let la = linear & 0xffff_ffff;
+            // PDPTEs were checked when loaded, and carry no U/S, R/W or
+            // accessed flag in PAE paging (SDM Vol. 3A 4.4.1).
             let pdpte = pdptes[(la >> 30) as usize];
             if pdpte & PRESENT == 0 {
-                return None;
+                return Err(rights.map_or(WalkError::Unbacked, |r| r.fault(0)));
             }
-            walk_from(pdpte & ADDR, 2, la, read)
+            walk_from(pdpte & ADDR, 2, la, rights, &mut allowed, read)?
         }
-        PagingMode::FourLevel => walk_from(cr3 & ADDR, 4, linear, read),
+        PagingMode::FourLevel => walk_from(cr3 & ADDR, 4, linear, rights, &mut allowed, read)?,
+    };
+    if let Some(r) = rights {
+        if mode != PagingMode::None {
+            let user_page = allowed & USER != 0;
+            let writable = allowed & WRITABLE != 0;
+            let denied = if r.user {
+                !user_page || (r.write && !writable)
+            } else {
+                (r.write && !writable && r.wp) || (user_page && r.smap)
+            };
+            if denied {
+                return Err(r.fault(pf::PRESENT));
+            }
+        }
     }
+    Ok(walked)
 }
 
 /// Walks 64-bit entries from the table at `table` of `level` (4 = PML4,
-/// 2 = page directory).
+/// 2 = page directory), ANDing their U/S and R/W into `allowed`.
 fn walk_from(
     mut table: u64,
     level: u32,
     la: u64,
+    rights: Option<Rights>,
+    allowed: &mut u64,
     read: impl Fn(u64) -> Option<u64>,
-) -> Option<u64> {
+) -> Result<Walked, WalkError> {
+    let mut path = [(0u64, 0u64); 4];
     for lvl in (1..=level).rev() {
         let shift = 12 + 9 * (lvl - 1);
-        let e = read(table + ((la >> shift) & 0x1ff) * 8)?;
+        let pa = table + ((la >> shift) & 0x1ff) * 8;
+        let e = read(pa).ok_or(WalkError::Unbacked)?;
         if e & PRESENT == 0 {
-            return None;
+            return Err(rights.map_or(WalkError::Unbacked, |r| r.fault(0)));
         }
-        if (lvl == 2 || lvl == 3) && e & PS != 0 {
+        let large = (lvl == 2 || lvl == 3) && e & PS != 0;
+        if let Some(r) = rights {
+            if reserved(e, lvl, large, r) {
+                return Err(r.fault(pf::PRESENT | pf::RSVD));
+            }
+        }
+        *allowed &= e;
+        path[(level - lvl) as usize] = (pa, e);
+        let leaf = large || lvl == 1;
+        if leaf {
             let mask = (1u64 << shift) - 1;
-            return Some((e & ADDR & !mask) | (la & mask));
+            let mut w = Walked::new((e & ADDR & !mask) | (la & mask));
+            let n = (level - lvl + 1) as usize;
+            for (i, &(pa, e)) in path[..n].iter().enumerate() {
+                w.mark(pa, e, i + 1 == n, rights);
+            }
+            return Ok(w);
         }
         table = e & ADDR;
     }
-    Some(table | (la & 0xfff))
+    // Not reached: the loop returns at level 1 at the latest.
+    Err(WalkError::Unbacked)
+}
+
+/// Whether the present 64-bit entry `e` at `lvl` has a reserved bit set
+/// (SDM Vol. 3A Tables 4-14 to 4-19; KVM's `rsvd_bits_mask`): address bits
+/// at or above MAXPHYADDR, XD without EFER.NXE, PS in a PML4E, and the
+/// address bits below a large page's alignment.
+fn reserved(e: u64, lvl: u32, large: bool, r: Rights) -> bool {
+    let maxphy = u32::from(r.maxphyaddr).clamp(32, 52);
+    let high = ((1u64 << 52) - 1) & !((1u64 << maxphy) - 1);
+    if e & high != 0 || (!r.nxe && e & XD != 0) || (lvl == 4 && e & PS != 0) {
+        return true;
+    }
+    // A 2 MiB page: bits 20:13; a 1 GiB page: bits 29:13 (bit 12 is PAT).
+    large && e & (((1u64 << (12 + 9 * (lvl - 1))) - 1) & !0x1fff) != 0
 }
 
 #[cfg(test)]
@@ -160,5 +353,203 @@ mod tests {
             translate(PagingMode::FourLevel, 0x1000, 0x123_4567, &m),
             Some(0x4123_4567)
         );
+    }
+
+    fn rights(write: bool, user: bool) -> Rights {
+        Rights {
+            write,
+            user,
+            wp: true,
+            smap: false,
+            nxe: true,
+            maxphyaddr: 36,
+        }
+    }
+
+    /// PML4[0] -> 0x2000, PDPT[0] -> 0x3000, PD[0] -> 0x4000, PT[1] with
+    /// the flags `pte_flags` (plus P) -> 0x7000; upper levels with `upper`.
+    fn tables(upper: u64, pte_flags: u64) -> Vec<(u64, u64)> {
+        std::vec![
+            (0x1000, 0x2000 | upper),
+            (0x2000, 0x3000 | upper),
+            (0x3000, 0x4000 | upper),
+            (0x4000 + 8, 0x7000 | 1 | pte_flags),
+        ]
+    }
+
+    use std::vec::Vec;
+
+    #[test]
+    fn checked_walk_permissions() {
+        let m = tables(7, 2 | 4);
+        let w = walk(
+            PagingMode::FourLevel,
+            0x1000,
+            0x1008,
+            Some(rights(true, true)),
+            mem(&m),
+        );
+        let w = w.unwrap();
+        assert_eq!(w.gpa, 0x7008);
+        // A on the four levels, and D on the leaf for a write.
+        assert_eq!(
+            w.updates(),
+            &[
+                (0x1000, 0x20),
+                (0x2000, 0x20),
+                (0x3000, 0x20),
+                (0x4008, 0x60)
+            ]
+        );
+        // A read sets no D; flags already set are not set again.
+        let m = tables(7 | 0x20, 2 | 4 | 0x20);
+        let w = walk(
+            PagingMode::FourLevel,
+            0x1000,
+            0x1008,
+            Some(rights(false, true)),
+            mem(&m),
+        );
+        assert_eq!(w.unwrap().updates(), &[]);
+
+        // Read-only leaf: a user write faults P|W|U; a supervisor write
+        // faults with CR0.WP and succeeds without it.
+        let m = tables(7, 4);
+        let walk_r = |r| walk(PagingMode::FourLevel, 0x1000, 0x1008, Some(r), mem(&m));
+        assert_eq!(walk_r(rights(true, true)), Err(WalkError::Fault(7)));
+        assert_eq!(walk_r(rights(false, true)).map(|w| w.gpa), Ok(0x7008));
+        assert_eq!(walk_r(rights(true, false)), Err(WalkError::Fault(3)));
+        let no_wp = Rights {
+            wp: false,
+            ..rights(true, false)
+        };
+        assert_eq!(walk_r(no_wp).map(|w| w.gpa), Ok(0x7008));
+
+        // Read-only at an upper level only: still read-only.
+        let mut m = tables(7, 2 | 4);
+        m[1].1 &= !2;
+        let r = walk(
+            PagingMode::FourLevel,
+            0x1000,
+            0x1008,
+            Some(rights(true, true)),
+            mem(&m),
+        );
+        assert_eq!(r, Err(WalkError::Fault(7)));
+
+        // Supervisor page: a user read faults P|U; supervisor reads work.
+        let m = tables(3, 2);
+        let walk_r = |r| walk(PagingMode::FourLevel, 0x1000, 0x1008, Some(r), mem(&m));
+        assert_eq!(walk_r(rights(false, true)), Err(WalkError::Fault(5)));
+        assert!(walk_r(rights(false, false)).is_ok());
+
+        // SMAP: a supervisor access to a user page faults (P, W as asked).
+        let m = tables(7, 2 | 4);
+        let smap = Rights {
+            smap: true,
+            ..rights(true, false)
+        };
+        let r = walk(PagingMode::FourLevel, 0x1000, 0x1008, Some(smap), mem(&m));
+        assert_eq!(r, Err(WalkError::Fault(3)));
+    }
+
+    #[test]
+    fn checked_walk_faults() {
+        // Not present at the PT: P clear in the error code.
+        let m = tables(7, 0);
+        let mut m2 = m.clone();
+        m2[3].1 &= !1;
+        let r = walk(
+            PagingMode::FourLevel,
+            0x1000,
+            0x1008,
+            Some(rights(true, true)),
+            mem(&m2),
+        );
+        assert_eq!(r, Err(WalkError::Fault(6)));
+        // Reserved: an address bit above MAXPHYADDR, XD without NXE, PS in
+        // the PML4E, a 2 MiB page with bit 13 set.
+        let mut m3 = m.clone();
+        m3[2].1 |= 1 << 40;
+        let r = walk(
+            PagingMode::FourLevel,
+            0x1000,
+            0x1008,
+            Some(rights(false, false)),
+            mem(&m3),
+        );
+        assert_eq!(r, Err(WalkError::Fault(9)));
+        let mut m4 = m.clone();
+        m4[3].1 |= 1 << 63;
+        let no_nx = Rights {
+            nxe: false,
+            ..rights(false, false)
+        };
+        let r = walk(PagingMode::FourLevel, 0x1000, 0x1008, Some(no_nx), mem(&m4));
+        assert_eq!(r, Err(WalkError::Fault(9)));
+        let mut m5 = m.clone();
+        m5[0].1 |= 1 << 7;
+        let r = walk(
+            PagingMode::FourLevel,
+            0x1000,
+            0x1008,
+            Some(rights(false, false)),
+            mem(&m5),
+        );
+        assert_eq!(r, Err(WalkError::Fault(9)));
+        let m6 = [(0x1000, 0x2007), (0x2000, 0x3007), (0x3000, 0x20_2087)];
+        let r = walk(
+            PagingMode::FourLevel,
+            0x1000,
+            0x10,
+            Some(rights(false, false)),
+            mem(&m6),
+        );
+        assert_eq!(r, Err(WalkError::Fault(9)));
+        // Tables in memory no slot backs.
+        let r = walk(
+            PagingMode::FourLevel,
+            0x1000,
+            0,
+            Some(rights(false, false)),
+            |_| None,
+        );
+        assert_eq!(r, Err(WalkError::Unbacked));
+    }
+
+    #[test]
+    fn checked_walk_32bit_and_pae() {
+        // 32-bit paging: PDE 0 -> PT 0x3000 (user, read-only), PTE 1.
+        let m = mem(&[(0x1000, 0x3005), (0x3000 + 4, 0x9007)]);
+        let mode = PagingMode::Bits32 { pse: true };
+        let r = walk(mode, 0x1000, 0x1004, Some(rights(true, true)), &m);
+        assert_eq!(r, Err(WalkError::Fault(7)));
+        let w = walk(mode, 0x1000, 0x1004, Some(rights(false, true)), &m).unwrap();
+        assert_eq!(
+            (w.gpa, w.updates()),
+            (0x9004, &[(0x1000, 0x20), (0x3004, 0x20)][..])
+        );
+        // 4 MiB page with the reserved bit 21.
+        let m = mem(&[(0x1000, 0x0060_0087)]);
+        let r = walk(mode, 0x1000, 0x10, Some(rights(false, false)), &m);
+        assert_eq!(r, Err(WalkError::Fault(9)));
+        // PAE: a not-present PDPTE faults without reading memory.
+        let r = walk(
+            PagingMode::Pae([0; 4]),
+            0,
+            0x10,
+            Some(rights(true, false)),
+            |_| None,
+        );
+        assert_eq!(r, Err(WalkError::Fault(2)));
+        // Unpaged: no check, no update.
+        let w = walk(
+            PagingMode::None,
+            0,
+            0x1_0000_1234,
+            Some(rights(true, true)),
+            |_| None,
+        );
+        assert_eq!(w.map(|w| (w.gpa, w.len)), Ok((0x1234, 0)));
     }
 }

@@ -599,6 +599,8 @@ pub mod vector {
     pub const MC: u8 = 18;
     /// General protection.
     pub const GP: u8 = 13;
+    /// Stack-segment fault.
+    pub const SS: u8 = 12;
     /// NMI (reported through the exception-or-NMI exit).
     pub const NMI: u8 = 2;
 
