@@ -92,7 +92,7 @@ fn new_vm(kvm: &Kvm) -> Result<VmFd, String> {
 }
 
 /// Runs the timed loops with `n` iterations each; prints `key value`.
-pub fn run(device: &str, n: u32) -> Result<u8, String> {
+pub(crate) fn run(device: &str, n: u32) -> Result<u8, String> {
     let kvm = machine::open(device)?;
     let mut m = Machine::new(&kvm, 1 << 20, Mode::Protected, guest_code(), u64::from(n))?;
     let vcpu = &mut m.vcpu;

@@ -379,7 +379,7 @@ fn sleep_until(at: u64) {
 }
 
 /// Boots the kernel; returns the process exit status.
-pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
+pub(crate) fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
     let start = now_ns();
     let kernel = std::fs::read(&boot.kernel).map_err(|e| format!("{}: {e}", boot.kernel))?;
     let initrd = match &boot.initrd {
