@@ -92,7 +92,8 @@ pub(crate) fn batch(file: &str) -> Result<(), Failure> {
 fn ifindex(dev: &str) -> Result<i32, Failure> {
     let name = std::ffi::CString::new(dev)
         .map_err(|_| Failure::Usage(format!("bad device name {dev}")))?;
-    // SAFETY: valid C string.
+    // SAFETY: `name` is a NUL-terminated string that lives across the
+    // call, which only reads it.
     let i = unsafe { libc::if_nametoindex(name.as_ptr()) };
     if i == 0 {
         return Err(Failure::Kernel(io::Error::new(

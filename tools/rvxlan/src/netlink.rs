@@ -109,7 +109,8 @@ pub(crate) fn attrs(mut data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
 impl Socket {
     /// Opens the socket, asking for extended acks.
     pub(crate) fn open() -> io::Result<Self> {
-        // SAFETY: plain syscall.
+        // SAFETY: socket(2) takes no pointers; the descriptor it returns
+        // is checked below and owned by the `Socket` from then on.
         let fd = unsafe {
             libc::socket(
                 libc::AF_NETLINK,
@@ -230,7 +231,8 @@ fn kernel_error(errno: i32, flags: u16, payload: &[u8]) -> io::Error {
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        // SAFETY: our descriptor.
+        // SAFETY: `self.fd` is the descriptor `open` created, owned by this
+        // `Socket` alone and closed only here.
         unsafe { libc::close(self.fd) };
     }
 }
