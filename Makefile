@@ -6,7 +6,8 @@
 #   make check    set up, build, run every test (host, virtme-ng, Bochs)
 #   make bench    rvisor vs kvm_intel exit round trips, in one Bochs boot
 #   make          build the kernel (cached), the modules and the test programs
-#   make lint     rustfmt --check, clippy on the kernel and host crates
+#   make lint     rustfmt, clippy (kernel and host crates), rustdoc, W=1,
+#                 checkpatch, shellcheck, the Sphinx build of Documentation/
 #
 # The modules themselves are built by Kbuild: this file only drives it
 # (scripts/kmake) against the cached test kernel.

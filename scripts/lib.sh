@@ -11,6 +11,7 @@ export RVISOR_ROOT
 RVISOR_CACHE=${RVISOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rvisor}
 export RVISOR_CACHE
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
 KERNEL_SRC_PKG=linux-source-6.12
 
@@ -18,6 +19,7 @@ KERNEL_SRC_PKG=linux-source-6.12
 # source the kernel needs); rustup's rustc, first in PATH, does not.
 export PATH="$HOME/.cargo/bin:$PATH"
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+# shellcheck disable=SC2034 # used by the scripts that source this file
 KMAKE_ARGS=(
 	LLVM=-19
 	RUSTC=/usr/bin/rustc
@@ -40,7 +42,7 @@ log() {
 # (kconfig/rvisor.config plus kconfig/debug.config: KASAN, lockdep,
 # kmemleak, UBSAN), anything else or unset the test kernel.
 RVISOR_KERNEL=${RVISOR_KERNEL:-test}
-[ "$RVISOR_KERNEL" = debug ] || RVISOR_KERNEL=test
+[ "$RVISOR_KERNEL" = debug ] || RVISOR_KERNEL="test"
 export RVISOR_KERNEL
 
 # The config fragments of the selected kernel, in the order they apply.
@@ -55,7 +57,7 @@ kernel_fragments() {
 kernel_key() {
 	{
 		dpkg-query -W -f='${Version}\n' "$KERNEL_SRC_PKG"
-		# shellcheck disable=SC2046
+		# shellcheck disable=SC2046 # one path a line, none with a space
 		cat $(kernel_fragments)
 		/usr/bin/rustc --version
 		clang-19 --version | head -n1

@@ -59,7 +59,7 @@ for t in "$@"; do
 	*.sh)
 		# POSIX tests run under any sh (busybox in Bochs); a test whose
 		# first line asks for bash (virtme-ng only) gets it.
-		shell=sh
+		shell="sh"
 		read -r first <"$t"
 		case $first in *bash*) shell=bash ;; esac
 		timeout "${RVISOR_TEST_TIMEOUT:-300}" "$shell" "$t" >"$log" 2>&1 ;;

@@ -142,7 +142,8 @@ void rv_vmx_fault(void)
 	 * fixup has already made the instruction fail, so warn and let the
 	 * ioctl return EIO.
 	 */
-	if (WARN_ONCE(!READ_ONCE(rv_rebooting), "rvisor: a VMX instruction faulted outside reboot\n"))
+	if (WARN_ONCE(!READ_ONCE(rv_rebooting),
+		      "rvisor: a VMX instruction faulted outside reboot\n"))
 		return;
 	/* Expected, and worth one line: the power-off test looks for it. */
 	pr_info_once("rvisor: VMX is off for reboot; VMX work still in flight fails with EIO\n");
@@ -194,7 +195,8 @@ static ssize_t rv_attr_show(struct device *dev, struct device_attribute *attr, c
 	return rvisor_attr_show(attr->attr.name, buf);
 }
 
-#define RV_ATTR(_name) struct device_attribute dev_attr_##_name = __ATTR(_name, 0444, rv_attr_show, NULL)
+#define RV_ATTR(_name) \
+	struct device_attribute dev_attr_##_name = __ATTR(_name, 0444, rv_attr_show, NULL)
 static RV_ATTR(revision_id);
 static RV_ATTR(vmcs_size);
 static RV_ATTR(ept);

@@ -122,9 +122,17 @@ void rv_machine_check(void)
 #endif
 }
 
-/* Weak: see vmenter.S; FRED's KVM entry exists only with kvm_intel too. */
-extern void asm_exc_nmi_kvm_vmx(void) __weak;
-extern void asm_fred_entry_from_kvm(struct fred_ss) __weak;
+/*
+ * The two entries of the host's NMI handler that vmlinux has for KVM: the
+ * VMX one (asm_exc_nmi_kvm_vmx) is exported only when kvm_intel is a
+ * module (arch/x86/kernel/nmi.c), FRED's (asm_fred_entry_from_kvm) only
+ * when kvm_intel is configured at all (arch/x86/entry/entry_64_fred.S).
+ * rvisor is built against the kernel it loads into, so that kernel's
+ * configuration says which of them it can call: a branch on one that is
+ * not there is compiled out, and nothing is left for the loader to find.
+ */
+#define RV_KVM_VMX_NMI_ENTRY IS_MODULE(CONFIG_KVM_INTEL)
+#define RV_KVM_FRED_ENTRY IS_ENABLED(CONFIG_KVM_INTEL)
 
 /*
  * An NMI caused the VM exit (NMI exiting): the host's NMI handler must run
@@ -144,10 +152,12 @@ void rv_handle_nmi_irqoff(void)
 	int i;
 
 	if (cpu_feature_enabled(X86_FEATURE_FRED)) {
-		fred_entry_from_kvm(EVENT_TYPE_NMI, NMI_VECTOR);
+		/* Without the entry, rv_nmi_path_ok() refused the load. */
+		if (RV_KVM_FRED_ENTRY)
+			fred_entry_from_kvm(EVENT_TYPE_NMI, NMI_VECTOR);
 		return;
 	}
-	if (asm_exc_nmi_kvm_vmx) {
+	if (RV_KVM_VMX_NMI_ENTRY) {
 		rv_vmx_do_nmi_irqoff();
 		return;
 	}
@@ -161,7 +171,7 @@ void rv_handle_nmi_irqoff(void)
 /* Whether the host's NMIs can be handled (rvisor refuses to load if not). */
 bool rv_nmi_path_ok(void)
 {
-	return !cpu_feature_enabled(X86_FEATURE_FRED) || asm_fred_entry_from_kvm;
+	return !cpu_feature_enabled(X86_FEATURE_FRED) || RV_KVM_FRED_ENTRY;
 }
 
 /* Which of the three, for the module's load message. */
@@ -169,7 +179,7 @@ const char *rv_nmi_path(void)
 {
 	if (cpu_feature_enabled(X86_FEATURE_FRED))
 		return "FRED";
-	return asm_exc_nmi_kvm_vmx ? "KVM's VMX NMI entry" : "self-NMI after IRET";
+	return RV_KVM_VMX_NMI_ENTRY ? "KVM's VMX NMI entry" : "self-NMI after IRET";
 }
 
 void rv_wrmsr(u32 msr, u64 val)

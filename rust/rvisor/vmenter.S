@@ -198,18 +198,15 @@ SYM_INNER_LABEL_ALIGN(rv_vmx_vmexit, SYM_L_GLOBAL)
 SYM_FUNC_END(rv_vmx_run)
 
 /*
- * KVM's VMX NMI entry, exported only when kvm_intel is a module: weak, so
- * that rvisor.ko also loads on a kernel with KVM built in or absent (the
- * module loader resolves a missing weak symbol to 0), where
- * rv_handle_nmi_irqoff() does without it.
+ * KVM's VMX NMI entry is exported only when kvm_intel is a module
+ * (arch/x86/kernel/nmi.c): on a kernel with KVM built in or absent this
+ * function is left out, and rv_handle_nmi_irqoff() does without it.
  */
-.weak asm_exc_nmi_kvm_vmx
-
+#if IS_MODULE(CONFIG_KVM_INTEL)
 /**
  * rv_vmx_do_nmi_irqoff - run the host NMI handler for an NMI that caused
  * a VM exit, on an interrupt frame as if the NMI had arrived here (its
- * IRET unblocks NMIs). Interrupts must be disabled, and
- * asm_exc_nmi_kvm_vmx present.
+ * IRET unblocks NMIs). Interrupts must be disabled.
  */
 SYM_FUNC_START(rv_vmx_do_nmi_irqoff)
 	push %rbp
@@ -224,3 +221,4 @@ SYM_FUNC_START(rv_vmx_do_nmi_irqoff)
 	pop %rbp
 	RET
 SYM_FUNC_END(rv_vmx_do_nmi_irqoff)
+#endif

@@ -54,7 +54,8 @@ static void rvx_ndo_uninit(struct net_device *dev)
 		list_del_init(&rd->all);
 	/* Unhooks the VNI from the shared socket. In-flight receives may
 	 * still hold the device; the core's synchronize_net() after
-	 * ndo_uninit covers them before rvx_destructor frees the tunnel. */
+	 * ndo_uninit covers them before rvx_destructor frees the tunnel.
+	 */
 	rvxlan_tunnel_detach(rd->tunnel);
 	dst_cache_destroy(&rd->dst_cache);
 	gro_cells_destroy(&rd->gro);
@@ -65,7 +66,8 @@ static void rvx_destructor(struct net_device *dev)
 	struct rvx_dev *rd = netdev_priv(dev);
 
 	/* No receiver is left to schedule it again (a grace period passed
-	 * since the VNI was unpublished). */
+	 * since the VNI was unpublished).
+	 */
 	cancel_work_sync(&rd->fdb_grow);
 	if (rd->tunnel_live) {
 		rvxlan_tunnel_drop(rd->tunnel);
@@ -108,7 +110,8 @@ static netdev_tx_t rvx_ndo_start_xmit(struct sk_buff *skb, struct net_device *de
 }
 
 /* A refusal's message from the Rust side: a static string (the ack keeps
- * the pointer), so NL_SET_ERR_MSG's literal-only form is not needed. */
+ * the pointer), so NL_SET_ERR_MSG's literal-only form is not needed.
+ */
 static void rvx_set_msg(struct netlink_ext_ack *extack, const char *msg)
 {
 	if (extack)
@@ -118,13 +121,12 @@ static void rvx_set_msg(struct netlink_ext_ack *extack, const char *msg)
 static bool rvx_addr_from_nla(struct rvx_addr *a, const struct nlattr *nla)
 {
 	memset(a, 0, sizeof(*a));
-	if (nla_len(nla) == sizeof(struct in_addr)) {
+	if (nla_len(nla) == sizeof(struct in_addr))
 		a->family = AF_INET;
-	} else if (nla_len(nla) == sizeof(struct in6_addr)) {
+	else if (nla_len(nla) == sizeof(struct in6_addr))
 		a->family = AF_INET6;
-	} else {
+	else
 		return false;
-	}
 	memcpy(a->addr, nla_data(nla), nla_len(nla));
 	return true;
 }
@@ -135,7 +137,8 @@ static int rvx_put_addr(struct sk_buff *skb, int type, const struct rvx_addr *a)
 }
 
 /* FDB: `bridge fdb add MAC dev vx0 dst IP` (the all-zeros MAC adds a
- * flood-list remote, as with Linux vxlan). RTNL held. */
+ * flood-list remote, as with Linux vxlan). RTNL held.
+ */
 static int rvx_fdb_add(struct ndmsg *ndm, struct nlattr *tb[], struct net_device *dev,
 		       const unsigned char *addr, u16 vid, u16 flags,
 		       struct netlink_ext_ack *extack)
@@ -201,7 +204,8 @@ static int rvx_fdb_fill(struct sk_buff *skb, struct net_device *dev, u32 portid,
 	ndm->ndm_ifindex = dev->ifindex;
 	ndm->ndm_flags = NTF_SELF;
 	ndm->ndm_type = RTN_UNICAST;
-	ci.ndm_used = ci.ndm_updated = jiffies_to_clock_t(msecs_to_jiffies(e->idle_ms));
+	ci.ndm_used = jiffies_to_clock_t(msecs_to_jiffies(e->idle_ms));
+	ci.ndm_updated = ci.ndm_used;
 	if (!net_eq(dev_net(dev), rd->underlay) &&
 	    nla_put_s32(skb, NDA_LINK_NETNSID, peernet2id(dev_net(dev), rd->underlay)))
 		goto fail;
@@ -285,7 +289,8 @@ static void rvx_get_strings(struct net_device *dev, u32 sset, u8 *buf)
  * frames (unknown VNIs, VNIs of down devices): the underlay's business,
  * shown only on a device that lives there. A device moved into a tenant
  * namespace reports them as 0, whoever asks (link notifications carry
- * them to every listener of that namespace). */
+ * them to every listener of that namespace).
+ */
 static bool rvx_socket_counters_shown(const struct net_device *dev)
 {
 	return net_eq(dev_net(dev), ((struct rvx_dev *)netdev_priv(dev))->underlay);
@@ -306,7 +311,8 @@ static const struct ethtool_ops rvx_ethtool_ops = {
 
 /* Offloads as Linux vxlan: the stack hands over large TCP segments and
  * partial checksums, which udp_tunnel_xmit_skb() resolves (GSO with the
- * UDP tunnel type) at the underlay device. */
+ * UDP tunnel type) at the underlay device.
+ */
 #define RVX_FEATURES (NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_RXCSUM | NETIF_F_FRAGLIST | \
 		      NETIF_F_GSO_SOFTWARE)
 
@@ -337,7 +343,8 @@ static void rvx_setup(struct net_device *dev)
  * which say what is wrong (rust/vxlan/src/config.rs). rtnetlink parses
  * IFLA_INFO_DATA liberally (nla_parse_nested_deprecated), under which a
  * plain NLA_U32 of the wrong length only warns: exact-length policies are
- * enforced in any mode, so an 8-byte IPv4 address is an error. */
+ * enforced in any mode, so an 8-byte IPv4 address is an error.
+ */
 static const struct nla_policy rvx_policy[IFLA_RVXLAN_MAX + 1] = {
 	[IFLA_RVXLAN_VNI] = NLA_POLICY_EXACT_LEN(sizeof(u32)),
 	[IFLA_RVXLAN_LOCAL] = NLA_POLICY_EXACT_LEN(sizeof(struct in_addr)),
@@ -358,11 +365,13 @@ static int rvx_validate(struct nlattr *tb[], struct nlattr *data[],
 {
 	if (tb[IFLA_ADDRESS]) {
 		if (nla_len(tb[IFLA_ADDRESS]) != ETH_ALEN) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS], "MAC address must be 6 bytes");
+			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
+					    "MAC address must be 6 bytes");
 			return -EINVAL;
 		}
 		if (!is_valid_ether_addr(nla_data(tb[IFLA_ADDRESS]))) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS], "invalid unicast MAC address");
+			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
+					    "invalid unicast MAC address");
 			return -EADDRNOTAVAIL;
 		}
 	}
@@ -405,13 +414,22 @@ static int rvx_parse(struct nlattr *data[], struct rvx_config *cfg, struct netli
 		cfg->port_low = be16_to_cpu(r[0]);
 		cfg->port_high = be16_to_cpu(r[1]);
 	}
-#define RVX_U8(attr, field, bit) \
-	if (data[attr]) { cfg->set |= bit; cfg->field = nla_get_u8(data[attr]); }
-	RVX_U8(IFLA_RVXLAN_TTL, ttl, RVX_CFG_TTL)
-	RVX_U8(IFLA_RVXLAN_TOS, tos, RVX_CFG_TOS)
-	RVX_U8(IFLA_RVXLAN_DF, df, RVX_CFG_DF)
-	RVX_U8(IFLA_RVXLAN_LEARNING, learning, RVX_CFG_LEARNING)
-#undef RVX_U8
+	if (data[IFLA_RVXLAN_TTL]) {
+		cfg->set |= RVX_CFG_TTL;
+		cfg->ttl = nla_get_u8(data[IFLA_RVXLAN_TTL]);
+	}
+	if (data[IFLA_RVXLAN_TOS]) {
+		cfg->set |= RVX_CFG_TOS;
+		cfg->tos = nla_get_u8(data[IFLA_RVXLAN_TOS]);
+	}
+	if (data[IFLA_RVXLAN_DF]) {
+		cfg->set |= RVX_CFG_DF;
+		cfg->df = nla_get_u8(data[IFLA_RVXLAN_DF]);
+	}
+	if (data[IFLA_RVXLAN_LEARNING]) {
+		cfg->set |= RVX_CFG_LEARNING;
+		cfg->learning = nla_get_u8(data[IFLA_RVXLAN_LEARNING]);
+	}
 	if (data[IFLA_RVXLAN_AGEING]) {
 		cfg->set |= RVX_CFG_AGEING;
 		cfg->ageing = nla_get_u32(data[IFLA_RVXLAN_AGEING]);
@@ -427,7 +445,8 @@ static int rvx_parse(struct nlattr *data[], struct rvx_config *cfg, struct netli
 		cfg->set |= RVX_CFG_REMOTES;
 		nla_for_each_nested(nla, data[IFLA_RVXLAN_REMOTES], rem) {
 			if (nla_type(nla) != RVXLAN_REMOTE_ADDR) {
-				NL_SET_ERR_MSG_ATTR(extack, nla, "unknown attribute in the remote list");
+				NL_SET_ERR_MSG_ATTR(extack, nla,
+						    "unknown attribute in the remote list");
 				return -EINVAL;
 			}
 			if (cfg->n_remotes == RVXLAN_MAX_REMOTES) {
@@ -435,7 +454,8 @@ static int rvx_parse(struct nlattr *data[], struct rvx_config *cfg, struct netli
 				return -E2BIG;
 			}
 			if (!rvx_addr_from_nla(&cfg->remotes[cfg->n_remotes], nla)) {
-				NL_SET_ERR_MSG_ATTR(extack, nla, "remote address must be 4 or 16 bytes");
+				NL_SET_ERR_MSG_ATTR(extack, nla,
+						    "remote address must be 4 or 16 bytes");
 				return -EINVAL;
 			}
 			cfg->n_remotes++;
@@ -485,7 +505,8 @@ static int rvx_newlink(struct net *src_net, struct net_device *dev, struct nlatt
 		/* register_netdevice() runs ndo_uninit and the destructor on
 		 * its late failures (with no grace period between them);
 		 * otherwise undo here. Receive never reached the device: its
-		 * VNI is published only in ndo_open. */
+		 * VNI is published only in ndo_open.
+		 */
 		if (rd->tunnel_live) {
 			rvxlan_tunnel_detach(rd->tunnel);
 			synchronize_net();
@@ -597,7 +618,8 @@ static struct rtnl_link_ops rvx_link_ops __read_mostly = {
 /* An underlay namespace is going away: its sockets must go, so the devices
  * using it go too, wherever they live (as Linux vxlan does). A device that
  * lives in a dying namespace and has its underlay there is queued here
- * only; the core's own cleanup runs after and no longer sees it. */
+ * only; the core's own cleanup runs after and no longer sees it.
+ */
 static void __net_exit rvx_net_exit_rtnl(struct list_head *net_list, struct list_head *dev_to_kill)
 {
 	struct rvx_dev *rd, *next;

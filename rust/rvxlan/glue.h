@@ -13,6 +13,7 @@
 #ifndef RVXLAN_GLUE_H
 #define RVXLAN_GLUE_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
 #include "rvxlan_uapi.h"
@@ -23,7 +24,8 @@ struct sk_buff;
 struct socket;
 
 /* An underlay address: family 0 (none), AF_INET or AF_INET6; the address
- * in network byte order, IPv4 in the first four bytes. */
+ * in network byte order, IPv4 in the first four bytes.
+ */
 struct rvx_addr {
 	u16 family;
 	u8 addr[16];
@@ -45,7 +47,8 @@ enum {
 };
 
 /* A configuration change (netlink → Rust) or snapshot (Rust → netlink).
- * Ports in host byte order. */
+ * Ports in host byte order.
+ */
 struct rvx_config {
 	u32 set;
 	u32 vni;
@@ -111,7 +114,7 @@ enum {
 };
 
 /* rvxlan_rx_header() results beyond a plain VNI (bits 0-23). */
-#define RVX_RX_RESERVED_BITS (1L << 24)
+#define RVX_RX_RESERVED_BITS BIT(24)
 #define RVX_RX_NO_VNI_FLAG (-1L)
 
 /* Device counters the C receive path charges (enum Counter in uapi.rs). */
@@ -164,7 +167,8 @@ int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
 	       const struct rvx_tx_params *p);
 
 /* Implemented in Rust, called by the C glue. The tunnel pointer is the
- * Rust part of an rvxlan device's private area. */
+ * Rust part of an rvxlan device's private area.
+ */
 int rvxlan_tunnel_init(void *tunnel, struct net_device *dev);
 void rvxlan_tunnel_detach(void *tunnel);
 void rvxlan_tunnel_drop(void *tunnel);

@@ -20,16 +20,19 @@ struct rvx_dev {
 	/* The namespace of the tunnel socket: where the device was created.
 	 * It stays when the device moves to a tenant namespace; when it
 	 * dies, the device is deleted (rvx_net_exit_rtnl). Not refcounted,
-	 * as in Linux vxlan. */
+	 * as in Linux vxlan.
+	 */
 	struct net *underlay;
 	/* On rvx_devices, under RTNL, while registered. */
 	struct list_head all;
 	struct gro_cells gro;
 	/* The route to the first remote VTEP (the common point-to-point
-	 * case); reset on every configuration change. */
+	 * case); reset on every configuration change.
+	 */
 	struct dst_cache dst_cache;
 	/* Grows the FDB in process context when learning (softirq) found
-	 * it full below its limit; cancelled before the tunnel is freed. */
+	 * it full below its limit; cancelled before the tunnel is freed.
+	 */
 	struct work_struct fdb_grow;
 	/* Whether tunnel[] holds a live Tunnel. */
 	bool tunnel_live;

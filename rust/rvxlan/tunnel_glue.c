@@ -41,7 +41,8 @@ struct rvx_endpoint {
 	 * registered): the claim makes a second device with the VNI fail,
 	 * while receive reaches only devices between ndo_open and ndo_stop.
 	 * xa_load() is lock-free and its depth is at most four levels for
-	 * 24-bit keys, so demux cost does not grow with the number of VNIs. */
+	 * 24-bit keys, so demux cost does not grow with the number of VNIs.
+	 */
 	struct xarray vnis;
 	atomic64_t counters[RVX_EP_COUNTERS];
 };
@@ -107,7 +108,8 @@ void rvx_endpoint_close(struct rvx_endpoint *ep)
 /* A claim: RVX_CLAIMED until the device goes up. -EBUSY if the VNI is
  * taken. Not published yet, so a device whose register_netdevice() fails
  * after ndo_init (which then frees it without a grace period) was never
- * reachable. */
+ * reachable.
+ */
 int rvx_endpoint_claim(struct rvx_endpoint *ep, u32 vni, void *tunnel)
 {
 	return xa_insert(&ep->vnis, vni, RVX_CLAIMED, GFP_KERNEL);
@@ -125,7 +127,8 @@ void rvx_endpoint_publish(struct rvx_endpoint *ep, u32 vni, void *tunnel)
 }
 
 /* Receivers that loaded the device before this may still use it: it
- * lives until its destructor, after the core's synchronize_net(). */
+ * lives until its destructor, after the core's synchronize_net().
+ */
 void rvx_endpoint_unpublish(struct rvx_endpoint *ep, u32 vni)
 {
 	WARN_ON_ONCE(xa_is_err(xa_store(&ep->vnis, vni, RVX_CLAIMED, GFP_KERNEL)));
@@ -163,7 +166,8 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	unsigned int nh = skb_network_header(skb) - skb->head;
 	struct rvx_addr src;
 	/* Each drop has a counter (the accounting) and, for drop
-	 * monitors (skb:kfree_skb), the kernel's reason, as vxlan_rcv's. */
+	 * monitors (skb:kfree_skb), the kernel's reason, as vxlan_rcv's.
+	 */
 	enum skb_drop_reason reason = SKB_DROP_REASON_DEV_READY;
 	struct rvx_dev *rd;
 	int ecn = 0, rc;
@@ -200,7 +204,8 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	rvx_outer_source(skb, &src);
 	/* Pulls UDP + VXLAN, checks that an Ethernet header follows, and
-	 * scrubs the skb when it crosses into a tenant namespace. */
+	 * scrubs the skb when it crosses into a tenant namespace.
+	 */
 	if (__iptunnel_pull_header(skb, sizeof(struct udphdr) + RVX_VXLAN_HLEN, htons(ETH_P_TEB),
 				   false, !net_eq(rd->underlay, dev_net(rd->dev)))) {
 		rvxlan_count(rd->tunnel, RVX_CNT_RX_INNER_TOO_SHORT);
@@ -224,7 +229,8 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	skb_postpull_rcsum(skb, eth_hdr(skb), ETH_HLEN);
 	skb_reset_network_header(skb);
 	/* The inner IPv4/IPv6 header the ECN decision reads, as vxlan_rcv
-	 * pulls it; a frame too short for the header it announces. */
+	 * pulls it; a frame too short for the header it announces.
+	 */
 	if (!pskb_inet_may_pull(skb)) {
 		rvxlan_count(rd->tunnel, RVX_CNT_RX_INNER_TOO_SHORT);
 		reason = SKB_DROP_REASON_PKT_TOO_SMALL;
@@ -232,11 +238,13 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	/* RFC 6040 section 4.2, as vxlan_ecn_decapsulate: CE outside
 	 * marks an ECN-capable inner packet CE; over a Not-ECT one, the
-	 * signal cannot be passed on and the packet is dropped. */
+	 * signal cannot be passed on and the packet is dropped.
+	 */
 	/* Only on an untagged inner IPv4/IPv6 packet, whose header
 	 * pskb_inet_may_pull made linear: the decapsulate helpers look past
 	 * VLAN tags with the outer mac_len and would read (and mark) payload
-	 * bytes. Marking CE writes the inner header: unshare it first. */
+	 * bytes. Marking CE writes the inner header: unshare it first.
+	 */
 	if (skb->protocol == htons(ETH_P_IP) || skb->protocol == htons(ETH_P_IPV6)) {
 		u8 outer = sk->sk_family == AF_INET ?
 			   ((struct iphdr *)(skb->head + nh))->tos :
@@ -268,7 +276,8 @@ static int rvx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	return 0;
 drop_dev:
 	/* Every drop charged to a device shows in its standard statistics
-	 * too (ip -s link: rx_dropped), besides its reason's counter. */
+	 * too (ip -s link: rx_dropped), besides its reason's counter.
+	 */
 	dev_core_stats_rx_dropped_inc(rd->dev);
 drop:
 	kfree_skb_reason(skb, reason);
@@ -286,10 +295,12 @@ struct sk_buff *rvx_skb_clone(struct sk_buff *skb)
 }
 
 /* The inner IPv4 or IPv6 header of a frame to send (skb->data at its
- * Ethernet header), made linear; NULL if the frame carries none. */
+ * Ethernet header), made linear; NULL if the frame carries none.
+ */
 static const struct iphdr *rvx_inner_ip4(struct sk_buff *skb)
 {
-	if (skb->protocol != htons(ETH_P_IP) || !pskb_may_pull(skb, ETH_HLEN + sizeof(struct iphdr)))
+	if (skb->protocol != htons(ETH_P_IP) ||
+	    !pskb_may_pull(skb, ETH_HLEN + sizeof(struct iphdr)))
 		return NULL;
 	return (const struct iphdr *)(skb->data + ETH_HLEN);
 }
@@ -322,7 +333,8 @@ static int rvx_push_header(struct sk_buff *skb, struct dst_entry *dst, int iphdr
 }
 
 /* rvx_tx_v4/v6: too big, and the skb was turned into the ICMP reply
- * (consumed): charged as RVX_TX_TOO_BIG. */
+ * (consumed): charged as RVX_TX_TOO_BIG.
+ */
 #define RVX_TX_TOO_BIG_REPLIED (-1)
 
 /*
@@ -370,7 +382,8 @@ static int rvx_tx_v4(struct sk_buff *skb, struct rvx_dev *rd, struct socket *soc
 	if (p->saddr.family)
 		memcpy(&key.u.ipv4.src, p->saddr.addr, 4);
 	/* A marked packet may route elsewhere than the cached route says
-	 * (as ip_tunnel_dst_cache_usable). */
+	 * (as ip_tunnel_dst_cache_usable).
+	 */
 	rt = udp_tunnel_dst_lookup(skb, rd->dev, rd->underlay, 0, &saddr, &key, htons(p->sport),
 				   htons(p->dport), tos,
 				   p->use_dst_cache && !skb->mark ? &rd->dst_cache : NULL);
@@ -399,8 +412,8 @@ static int rvx_tx_v4(struct sk_buff *skb, struct rvx_dev *rd, struct socket *soc
 		return RVX_TX_NO_BUFFER;
 	}
 	udp_tunnel_xmit_skb(rt, sock->sk, skb, saddr, key.u.ipv4.dst, tos, ttl, df,
-			    htons(p->sport), htons(p->dport), !net_eq(rd->underlay, dev_net(rd->dev)),
-			    true);
+			    htons(p->sport), htons(p->dport),
+			    !net_eq(rd->underlay, dev_net(rd->dev)), true);
 	return RVX_TX_OK;
 }
 
@@ -433,10 +446,12 @@ static int rvx_tx_v6(struct sk_buff *skb, struct rvx_dev *rd, struct socket *soc
 	ttl = p->ttl ?: ip6_dst_hoplimit(dst);
 	/* udp_tunnel6_xmit_skb(), unlike the IPv4 path's iptunnel_xmit(),
 	 * does not scrub: the tenant's conntrack, mark, timestamp and dst
-	 * must not cross into the underlay (as vxlan_xmit_one does). */
+	 * must not cross into the underlay (as vxlan_xmit_one does).
+	 */
 	skb_scrub_packet(skb, !net_eq(rd->underlay, dev_net(rd->dev)));
 	/* IPv6 underlay: UDP checksum computed (RFC 8200 allows zero only
-	 * by exception; Linux vxlan computes it by default too). */
+	 * by exception; Linux vxlan computes it by default too).
+	 */
 	if (rvx_push_header(skb, dst, sizeof(struct ipv6hdr), p, true)) {
 		dst_release(dst);
 		return RVX_TX_NO_BUFFER;
@@ -459,7 +474,8 @@ int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
 	if (unlikely(!sock))
 		goto drop;
 	/* A tenant's mark is its namespace's: it must not choose underlay
-	 * policy routes (the scrub after routing would be too late). */
+	 * policy routes (the scrub after routing would be too late).
+	 */
 	if (!net_eq(rd->underlay, dev_net(rd->dev)))
 		skb->mark = 0;
 	skb_reset_mac_header(skb);
@@ -470,7 +486,8 @@ int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
 
 		/* "tos inherit" copies the inner DSCP/ECN, as Linux vxlan's;
 		 * then the outer ECN field follows the inner one (RFC 6040
-		 * section 4.1; CE goes out as ECT(0)), as ip_tunnel_ecn_encap. */
+		 * section 4.1; CE goes out as ECT(0)), as ip_tunnel_ecn_encap.
+		 */
 		if (tos == 1)
 			tos = inner;
 		tos = INET_ECN_encapsulate(tos, inner);
@@ -479,7 +496,8 @@ int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
 	 * the other family must never reach the other family's routing
 	 * (an IPv6 destination through an IPv4 socket's path once oopsed in
 	 * ip6_route_output_flags). Rust's rules keep every destination of
-	 * the tunnel's family; this is the last check. */
+	 * the tunnel's family; this is the last check.
+	 */
 	if (unlikely(p->daddr.family != sock->sk->sk_family ||
 		     (p->saddr.family && p->saddr.family != sock->sk->sk_family))) {
 		rc = RVX_TX_WRONG_FAMILY;

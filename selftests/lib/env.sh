@@ -44,6 +44,7 @@ count_text() {
 
 # first_line FILE PREFIX: sets LINE to the first line of FILE that starts
 # with PREFIX (empty if none).
+# shellcheck disable=SC2034 # LINE: the result, for the caller
 first_line() {
 	LINE=
 	[ -r "$1" ] || return 0
@@ -73,6 +74,7 @@ centi() {
 # The Linux guest's command line in linux_boot.sh and qemu_boot.sh: the
 # serial console, a PC with PIC and PIT only (no local or I/O APIC, ACPI
 # or PCI), few boot messages to carry through the serial port.
+# shellcheck disable=SC2034 # used by the tests that source this file
 LINUX_GUEST_CMDLINE="console=ttyS0 nolapic noapic acpi=off pci=off nokaslr mce=off io_delay=none panic=-1 loglevel=4"
 
 # run_typing OUT PROMPT LINE CMD...: runs CMD with its stdin a fifo and its
@@ -91,6 +93,7 @@ run_typing() {
 		echo "$_line" >&3
 	fi
 	wait "$_pid"
+	# shellcheck disable=SC2034 # the result, for the caller
 	RC=$?
 	exec 3>&-
 	rm -f "$_out.in"
@@ -102,6 +105,7 @@ run_typing() {
 # looked like a leak. Read by the shell itself (see above).
 pins() {
 	echo 1 >/proc/sys/vm/stat_refresh
+	# shellcheck disable=SC2034 # ACQ and REL: the results, for the caller
 	while read -r k v; do
 		case $k in
 		nr_foll_pin_acquired) ACQ=$v ;;

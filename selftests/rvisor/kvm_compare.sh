@@ -29,7 +29,7 @@ rvisor_run vm_exits /tmp/cmp.rvisor
 ktap_expect "vm_exits passes on /dev/rvisor" 0 "$?"
 rvisor_run vm_attack /tmp/cmp.attack.rvisor
 for g in $cli_guests; do
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046 # NAME:FILE:... fields, no spaces
 	set -- $(echo "$g" | tr : " ")
 	[ -x "$RVISOR_BIN/rvisor" ] &&
 		"$RVISOR_BIN/rvisor" run "$RVISOR_BIN/$1.bin" --mode "$2" --mem "$3" >"/tmp/cmp.cli.$1" 2>/dev/null
@@ -91,7 +91,7 @@ fi
 # The CLI (kvm-ioctls) gives the same output on both devices.
 same=yes
 for g in $cli_guests; do
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046 # NAME:FILE:... fields, no spaces
 	set -- $(echo "$g" | tr : " ")
 	if [ -x "$RVISOR_BIN/rvisor" ]; then
 		k=$("$RVISOR_BIN/rvisor" run "$RVISOR_BIN/$1.bin" --mode "$2" --mem "$3" --device /dev/kvm 2>/dev/null)

@@ -42,7 +42,7 @@ judge() {
 	first_line "$out" "@@guest: sleep 1 returned"
 	ktap_diag "$who: ${LINE#@@guest: }"
 	# "... uptime U0 -> U1, timer interrupts T0 -> T1"
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # the words of the line
 	set -- $LINE
 	ok=no
 	if [ $# -eq 13 ]; then

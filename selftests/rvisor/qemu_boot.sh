@@ -43,7 +43,7 @@ judge() {
 		"$(has_text "$out" "@@guest: userspace reached" && echo yes || echo no)"
 	first_line "$out" "@@guest: sleep 1 returned"
 	ktap_diag "$who: ${LINE#@@guest: }"
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # the words of the guest's line
 	set -- $LINE
 	# QEMU's user-space PIT coalesces ticks the vCPU could not take in
 	# time: on kvm_intel in Bochs one run counted 62 in the second (186 ->

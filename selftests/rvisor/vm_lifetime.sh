@@ -16,10 +16,10 @@ require_vmx
 unload_quietly rvisor
 ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
 
-# slab_kb VAR: sets VAR to the Slab: line of /proc/meminfo, in kB.
+# slab_kb: prints the Slab: line of /proc/meminfo, in kB.
 slab_kb() {
 	while read -r k v _; do
-		[ "$k" = Slab: ] && eval "$1=\$v"
+		[ "$k" = Slab: ] && echo "$v"
 	done </proc/meminfo
 }
 
@@ -48,7 +48,7 @@ wait "$pid" 2>/dev/null
 echo 3 >/proc/sys/vm/drop_caches
 pins
 acq0=$ACQ rel0=$REL
-slab_kb slab0
+slab0=$(slab_kb)
 "$RVISOR_BIN/vm_smp" /dev/rvisor spin 32 >/tmp/spin.out 2>&1 &
 pid=$!
 wait_text /tmp/spin.out touched 600
@@ -68,7 +68,7 @@ ktap_diag "pins acquired $((acq2 - acq0)), released $((rel2 - rel0)) since the s
 ktap_expect "killed mid-KVM_RUN: every pinned page released" yes \
 	"$([ $((acq2 - rel2)) -le $((acq0 - rel0)) ] && echo yes || echo no)"
 echo 3 >/proc/sys/vm/drop_caches
-slab_kb slab2
+slab2=$(slab_kb)
 ktap_diag "slab before $slab0 kB, after $slab2 kB"
 if kmemleak_available; then
 	# The debug kernel: KASAN's quarantine keeps freed objects counted as

@@ -61,7 +61,7 @@ tconfig() {
 	local k l line links re
 	links=$(nsenter -t "$TENANT" -n -- ip -d -o link show 2>/dev/null)
 	for k in 0 1 2 3; do
-		re="(^|"$'\n'")[0-9]+: tz$k[:@][^"$'\n'"]* link-netns "
+		re="(^|"$'\n'")[0-9]+: tz${k}[:@][^"$'\n'"]* link-netns "
 		[[ $links =~ $re ]] || continue
 		line="tz$k"
 		while IFS= read -r l; do
@@ -98,11 +98,11 @@ ktap_check "tenant: its changes reached rvxlan and were refused (EPERM among the
 # Four lines, each with its VNI: a device whose show failed would leave
 # a bare name, the same before and after.
 views=0
-while read -r dev rest; do
+while read -r _ rest; do
 	[[ " $rest " == *" vni "* ]] && views=$((views + 1))
 done <<<"$before"
-ktap_check "tenant: the host's view of its 4 devices' tunnels is unchanged" eval \
-	'[ "$views" = 4 ] && [ "$before" = "$after" ]'
+ktap_check "tenant: the host's view of its 4 devices' tunnels is unchanged" sh -c \
+	'[ "$1" = 4 ] && [ "$2" = "$3" ]' _ "$views" "$before" "$after"
 ktap_expect "tenant: the underlay's sockets are the host's only (one, on 4789)" \
 	"1 1" "$(udp_socks za) $(udp_socks za 4789)"
 kill -INT $CAPTURE_PID 2>/dev/null

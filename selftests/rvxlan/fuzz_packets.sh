@@ -100,6 +100,7 @@ sum() {
 # every drop counter of the devices, and the socket counters once: the
 # first device's view of its endpoint), lost, the devices' drops, their
 # rx_dropped.
+# shellcheck disable=SC2086 # the counter lists: one word a counter
 sums() {
 	accounted=$(($(sum "$@" -- rx_packets $DEV_DROPS) + $(sum "$1" -- $SOCK_DROPS)))
 	lost=$(sum - -- $LOST)

@@ -19,12 +19,14 @@ done
 
 # tenant HV DEV VNI REMOTE MAC TENANT_NS ADDR: a device created in the
 # underlay namespace HV, moved into TENANT_NS, addressed and up.
+# shellcheck disable=SC2317 # called through ktap_check
 tenant() {
 	rvx "$1" add "$2" vni "$3" remote "$4" &&
 		ip -n "$1" link set "$2" address "$5" netns "$6" &&
 		overlay "$6" "$2" "$7"
 }
 # tenants: one tenant on both hosts.
+# shellcheck disable=SC2317 # called through ktap_check
 tenants() {
 	tenant hv1 "$1" "$2" 10.4.0.2 02:aa:00:00:00:01 "${3}1" 192.168.10.1/24 &&
 		tenant hv2 "$1" "$2" 10.4.0.1 02:aa:00:00:00:02 "${3}2" 192.168.10.2/24

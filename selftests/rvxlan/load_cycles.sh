@@ -10,7 +10,10 @@ unload_quietly rvxlan
 bad=0
 for i in $(seq $CYCLES); do
 	insmod "$RVISOR_MODULES/rvxlan.ko" || { ktap_diag "cycle $i: insmod failed"; bad=$((bad + 1)); continue; }
-	ip link add rvxcycle type rvxlan && ip link set rvxcycle up || { ktap_diag "cycle $i: device set-up failed"; bad=$((bad + 1)); }
+	if ! { ip link add rvxcycle type rvxlan && ip link set rvxcycle up; }; then
+		ktap_diag "cycle $i: device set-up failed"
+		bad=$((bad + 1))
+	fi
 	rmmod rvxlan || { ktap_diag "cycle $i: rmmod failed"; bad=$((bad + 1)); }
 	ip link show rvxcycle >/dev/null 2>&1 && { ktap_diag "cycle $i: device left behind"; bad=$((bad + 1)); ip link del rvxcycle; }
 done

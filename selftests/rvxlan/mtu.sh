@@ -11,11 +11,13 @@
 ktap_plan 15
 
 # dfping NS ADDR SIZE: one ping of SIZE payload bytes, never fragmented.
+# shellcheck disable=SC2317 # called through ktap_check
 dfping() {
-	ip netns exec "$1" ping -q -c 2 -i 0.3 -W 2 -M do -s "$3" "$2" >/dev/null 2>&1
+	ip netns exec "$1" ping -q -c 2 -i 0.3 -W 2 -M "do" -s "$3" "$2" >/dev/null 2>&1
 }
 
 # fails COMMAND...: succeeds when the command fails.
+# shellcheck disable=SC2317 # called through ktap_check
 fails() {
 	! "$@"
 }
@@ -74,7 +76,7 @@ ktap_check "IPv6: a 1430-byte packet crosses" dfping m6a 192.168.66.2 1402
 ip -n m6a link set rx0 mtu 1500
 ip -n m6b link set rx0 mtu 1500
 before=$(counter m6a rx0 tx_too_big)
-ip netns exec m6a ping -q -c 2 -i 0.3 -W 1 -M do -s 1472 192.168.66.2 >/dev/null 2>&1
+ip netns exec m6a ping -q -c 2 -i 0.3 -W 1 -M "do" -s 1472 192.168.66.2 >/dev/null 2>&1
 ktap_expect "IPv6, tunnel MTU 1500 over a 1500 underlay: a full frame dropped, counted tx_too_big" \
 	$((before + 1)) "$(counter m6a rx0 tx_too_big)"
 ktap_check "... and the sender learned the path MTU 1430 from the tunnel's ICMP" sh -c \

@@ -89,10 +89,10 @@ udp_socks() {
 }
 # tcp_listening NS PORT: a TCP socket listens on PORT in NS.
 tcp_listening() {
-	local out hex sl addr peer st rest
+	local out hex sl addr st rest
 	printf -v hex '%04X' "$2"
 	out=$(nsenter --net="/run/netns/$1" cat /proc/net/tcp /proc/net/tcp6) || return 1
-	while read -r sl addr peer st rest; do
+	while read -r sl addr _ st rest; do
 		# State 0A is TCP_LISTEN.
 		[[ $sl == *: && ${addr##*:} == "$hex" && $st == 0A ]] && return 0
 	done <<<"$out"
@@ -180,6 +180,7 @@ pings() {
 capture() {
 	rm -f "$3" "$3.log"
 	ip netns exec "$1" dumpcap -q -i "$2" -w "$3" -a "duration:$4" >/dev/null 2>"$3.log" &
+	# shellcheck disable=SC2034 # for the caller
 	CAPTURE_PID=$!
 	for _ in $(seq 300); do
 		grep -q "Capturing on" "$3.log" 2>/dev/null && { sleep 0.3; return 0; }

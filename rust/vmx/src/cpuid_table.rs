@@ -23,7 +23,7 @@ pub fn has_feature(table: &[KvmCpuidEntry2], function: u32, reg: usize, bit: u32
         .is_some_and(|e| [e.eax, e.ebx, e.ecx, e.edx][reg] & (1 << bit) != 0)
 }
 
-/// The guest's MAXPHYADDR: CPUID.80000008H:EAX[7:0], or 36 where the table
+/// The guest's MAXPHYADDR: `CPUID.80000008H:EAX[7:0]`, or 36 where the table
 /// has no such leaf (KVM's `cpuid_query_maxphyaddr()`).
 pub fn maxphyaddr(table: &[KvmCpuidEntry2]) -> u8 {
     let max_ext = find(table, 0x8000_0000, None).map_or(0, |e| e.eax);
@@ -34,7 +34,7 @@ pub fn maxphyaddr(table: &[KvmCpuidEntry2]) -> u8 {
 }
 
 /// EFER bits that need a guest CPUID feature: LME/LMA need long mode
-/// (CPUID.80000001H:EDX.LM[29]), NXE needs NX (EDX[20]); KVM refuses such
+/// (`CPUID.80000001H:EDX.LM[29]`), NXE needs NX (`EDX[20]`); KVM refuses such
 /// values without the feature.
 pub fn efer_allowed(table: &[KvmCpuidEntry2], efer: u64) -> bool {
     const LME_LMA: u64 = (1 << 8) | (1 << 10);
@@ -65,7 +65,7 @@ pub struct Runtime {
 }
 
 /// Entry `i` of `table` as the guest reads it: in the first entry of leaf
-/// 1, ECX.OSXSAVE[27] is CR4.OSXSAVE and EDX.APIC[9] is APIC_BASE.EN, and
+/// 1, `ECX.OSXSAVE[27]` is CR4.OSXSAVE and `EDX.APIC[9]` is APIC_BASE.EN, and
 /// in that of leaf 0DH sub-leaf 0, EBX is the XSAVE size for the guest's
 /// XCR0, whatever the table says. KVM's `kvm_update_cpuid_runtime()` rewrites
 /// that entry (the first with function 1, `kvm_find_cpuid_entry()`) on

@@ -277,11 +277,11 @@ pub mod internal {
     /// simulated (data: IDT-vectoring information, exit interruption
     /// information, its error code, the CPU).
     pub const SIMUL_EX: u32 = 2;
-    /// An exit during event delivery that cannot be handled (data[0] the
-    /// IDT-vectoring information, data[1] the exit reason, data[2] the
+    /// An exit during event delivery that cannot be handled (`data[0]` the
+    /// IDT-vectoring information, `data[1]` the exit reason, `data[2]` the
     /// exit qualification, then the GPA for an MMIO access, then the CPU).
     pub const DELIVERY_EV: u32 = 3;
-    /// An exit reason rvisor does not handle; data[0] is the reason.
+    /// An exit reason rvisor does not handle; `data[0]` is the reason.
     pub const UNEXPECTED_EXIT_REASON: u32 = 4;
 }
 

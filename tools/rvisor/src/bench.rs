@@ -92,7 +92,7 @@ fn new_vm(kvm: &Kvm) -> Result<VmFd, String> {
 }
 
 /// Runs the timed loops with `n` iterations each; prints `key value`.
-pub fn run(device: &str, n: u32) -> Result<u8, String> {
+pub(crate) fn run(device: &str, n: u32) -> Result<u8, String> {
     let kvm = machine::open(device)?;
     let mut m = Machine::new(&kvm, 1 << 20, Mode::Protected, guest_code(), u64::from(n))?;
     let vcpu = &mut m.vcpu;
@@ -129,9 +129,10 @@ pub fn run(device: &str, n: u32) -> Result<u8, String> {
     drop(m);
 
     // 1 GiB slot plus the first entry into a guest that uses it.
-    let vm = new_vm(&kvm)?;
+    // The memory before the VM, which is dropped first (reverse order).
     let gib = 1u64 << 30;
     let mut big = GuestMemory::new(gib)?;
+    let vm = new_vm(&kvm)?;
     big.as_mut_slice()[LOAD_ADDR as usize] = 0xf4; // HLT
     let mut vcpu = vm.create_vcpu(0).map_err(|e| e.to_string())?;
     let mut s = vcpu.get_sregs().map_err(|e| e.to_string())?;
@@ -149,7 +150,8 @@ pub fn run(device: &str, n: u32) -> Result<u8, String> {
         userspace_addr: big.addr(),
     };
     let t0 = Instant::now();
-    // SAFETY: our allocation, alive until after the VM.
+    // SAFETY: `big` is a live allocation of `gib` bytes at
+    // `userspace_addr`; declared before `vm`, it is dropped after it.
     unsafe { vm.set_user_memory_region(region) }.map_err(|e| format!("1 GiB slot: {e}"))?;
     let t1 = Instant::now();
     match vcpu.run().map_err(|e| format!("KVM_RUN: {e}"))? {

@@ -138,7 +138,8 @@ impl KickTimer {
 
 impl Drop for KickTimer {
     fn drop(&mut self) {
-        // SAFETY: created by `new`.
+        // SAFETY: `self.0` is the timer `new` created; `KickTimer` owns it
+        // and only this drop deletes it.
         unsafe { libc::timer_delete(self.0) };
     }
 }
@@ -379,7 +380,7 @@ fn sleep_until(at: u64) {
 }
 
 /// Boots the kernel; returns the process exit status.
-pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
+pub(crate) fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
     let start = now_ns();
     let kernel = std::fs::read(&boot.kernel).map_err(|e| format!("{}: {e}", boot.kernel))?;
     let initrd = match &boot.initrd {
@@ -387,12 +388,14 @@ pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
         None => None,
     };
     let kvm = machine::open(&opts.device)?;
-    let vm = kvm.create_vm().map_err(|e| format!("KVM_CREATE_VM: {e}"))?;
+    // The memory before the VM, so that on every return, early or not,
+    // the VM is dropped first (locals drop in reverse order).
     let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), opts.mem as usize)])
         .map_err(|e| format!("guest memory: {e}"))?;
     let host = mem
         .get_host_address(GuestAddress(0))
         .map_err(|e| format!("guest memory: {e}"))?;
+    let vm = kvm.create_vm().map_err(|e| format!("KVM_CREATE_VM: {e}"))?;
     let region = kvm_userspace_memory_region {
         slot: 0,
         flags: 0,
@@ -400,8 +403,9 @@ pub fn run(opts: &Options, boot: &Boot) -> Result<u8, String> {
         memory_size: opts.mem,
         userspace_addr: host as u64,
     };
-    // SAFETY: `mem` is one mapping of `opts.mem` bytes that outlives the VM
-    // (dropped after it, at the end of this function).
+    // SAFETY: `host` is the start of `mem`, one mapping of `opts.mem`
+    // bytes, which outlives the VM: declared before `vm`, it is dropped
+    // after it on every return (explicitly so at the end).
     unsafe { vm.set_user_memory_region(region) }
         .map_err(|e| format!("KVM_SET_USER_MEMORY_REGION: {e}"))?;
     // The VM's TSS (unused with unrestricted guest, required by the ABI

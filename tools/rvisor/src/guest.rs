@@ -8,7 +8,7 @@ use kvm_bindings::{kvm_regs, kvm_segment, kvm_sregs};
 use std::str::FromStr;
 
 /// Where the guest binary is loaded and entered.
-pub const LOAD_ADDR: u64 = 0x1000;
+pub(crate) const LOAD_ADDR: u64 = 0x1000;
 /// GDT: null, 32-bit code (0x08), data (0x10), 64-bit code (0x18).
 const GDT_ADDR: u64 = 0x500;
 /// Page tables (below the 64 KiB the guest image may not reach).
@@ -16,7 +16,7 @@ const PT_ADDR: u64 = 0x10000;
 /// Initial stack pointer.
 const STACK_TOP: u64 = 0x8000;
 /// Largest guest image: from 0x1000 to the stack area.
-pub const MAX_IMAGE: usize = (0x8000 - LOAD_ADDR) as usize - 0x1000;
+pub(crate) const MAX_IMAGE: usize = (0x8000 - LOAD_ADDR) as usize - 0x1000;
 
 const CR0_PE: u64 = 1;
 const CR0_ET: u64 = 1 << 4;
@@ -28,7 +28,7 @@ const EFER_LMA: u64 = 1 << 10;
 
 /// CPU mode at entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Real mode, CS:IP = 0:0x1000.
     Real,
     /// 32-bit protected mode, flat segments, no paging.
@@ -92,7 +92,7 @@ pub(crate) fn descriptor(seg: &kvm_segment) -> u64 {
 
 /// Writes the GDT and page tables `mode` needs into `mem` and fills in
 /// the special and general registers.
-pub fn setup(mode: Mode, mem: &mut [u8], sregs: &mut kvm_sregs, regs: &mut kvm_regs) {
+pub(crate) fn setup(mode: Mode, mem: &mut [u8], sregs: &mut kvm_sregs, regs: &mut kvm_regs) {
     let size = mem.len() as u64;
     *regs = kvm_regs {
         rip: LOAD_ADDR,

@@ -40,7 +40,7 @@ const CR0_ET: u64 = 1 << 4;
 
 /// Where things were put, for the report.
 #[derive(Debug)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// The 32-bit entry point.
     pub entry: u64,
     /// Boot protocol version of the image.
@@ -51,7 +51,7 @@ pub struct Loaded {
 
 /// Loads `kernel` (and `initrd`) into `mem` of `mem_size` bytes and sets
 /// `sregs`/`regs` for the 32-bit entry.
-pub fn load(
+pub(crate) fn load(
     mem: &GuestMemoryMmap,
     mem_size: u64,
     kernel: &[u8],

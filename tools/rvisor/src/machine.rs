@@ -10,20 +10,20 @@ use kvm_ioctls::{Kvm, VcpuFd, VmFd};
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 
 /// Opens a KVM-compatible device (`/dev/rvisor`, `/dev/kvm`).
-pub fn open(device: &str) -> Result<Kvm, String> {
+pub(crate) fn open(device: &str) -> Result<Kvm, String> {
     let path = std::ffi::CString::new(device).map_err(|_| "bad device path".to_string())?;
     Kvm::new_with_path(&path).map_err(|e| format!("{device}: {e}"))
 }
 
 /// Page-aligned, zeroed guest memory.
-pub struct GuestMemory {
+pub(crate) struct GuestMemory {
     ptr: *mut u8,
     layout: Layout,
 }
 
 impl GuestMemory {
     /// Allocates `size` bytes, zeroed and page-aligned.
-    pub fn new(size: u64) -> Result<Self, String> {
+    pub(crate) fn new(size: u64) -> Result<Self, String> {
         let layout = Layout::from_size_align(size as usize, 4096).map_err(|e| e.to_string())?;
         // SAFETY: the layout has a non-zero size (checked by the options).
         let ptr = unsafe { alloc_zeroed(layout) };
@@ -34,12 +34,12 @@ impl GuestMemory {
     }
 
     /// The user address, for `userspace_addr`.
-    pub fn addr(&self) -> u64 {
+    pub(crate) fn addr(&self) -> u64 {
         self.ptr as u64
     }
 
     /// The memory as bytes.
-    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: `ptr` is a live allocation of `layout.size()` bytes.
         unsafe { std::slice::from_raw_parts_mut(self.ptr, self.layout.size()) }
     }
@@ -53,7 +53,7 @@ impl Drop for GuestMemory {
 }
 
 /// A VM with one vCPU, ready to run.
-pub struct Machine {
+pub(crate) struct Machine {
     // Dropped in this order: the vCPU and the VM before their memory.
     /// The vCPU.
     pub vcpu: VcpuFd,
@@ -67,7 +67,7 @@ impl Machine {
     /// Creates the VM with `mem_size` bytes, loads `image` at
     /// [`LOAD_ADDR`] and sets the vCPU up to enter it in `mode`, with RBX
     /// set to `rbx`.
-    pub fn new(
+    pub(crate) fn new(
         kvm: &Kvm,
         mem_size: u64,
         mode: Mode,

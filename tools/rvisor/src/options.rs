@@ -5,7 +5,8 @@
 use crate::guest::Mode;
 
 /// Usage text.
-pub const USAGE: &str = "usage: rvisor run GUEST [--mode real|protected|paged|long] [--mem SIZE]
+pub(crate) const USAGE: &str =
+    "usage: rvisor run GUEST [--mode real|protected|paged|long] [--mem SIZE]
                   [--device PATH] [--verbose]
        rvisor boot --kernel BZIMAGE [--initrd FILE] [--cmdline ARGS] [--mem SIZE]
                    [--device PATH] [--timeout SECONDS] [--mark TEXT] [--verbose]
@@ -26,7 +27,7 @@ pub const USAGE: &str = "usage: rvisor run GUEST [--mode real|protected|paged|lo
 
 /// The subcommand.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run a guest.
     Run,
     /// Boot Linux.
@@ -40,7 +41,7 @@ pub enum Command {
 
 /// What `rvisor boot` boots.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Boot {
+pub(crate) struct Boot {
     /// The bzImage.
     pub kernel: String,
     /// The initramfs, if any.
@@ -56,12 +57,12 @@ pub struct Boot {
 /// The command line `rvisor boot` gives a kernel when none is given: the
 /// serial console, and a PC without local APIC, I/O APIC, ACPI or PCI
 /// (the VMM has a PIC and a PIT only).
-pub const DEFAULT_CMDLINE: &str =
+pub(crate) const DEFAULT_CMDLINE: &str =
     "console=ttyS0 earlyprintk=serial,ttyS0 nolapic noapic acpi=off pci=off nokaslr mce=off io_delay=none panic=-1";
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
+pub(crate) struct Options {
     /// What to do.
     pub command: Command,
     /// Path of the guest binary.
@@ -77,7 +78,7 @@ pub struct Options {
 }
 
 /// Parses a size such as `4096`, `64K`, `16M`, `1G`.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let (num, mult) = match s.as_bytes().last() {
         Some(b'K' | b'k') => (&s[..s.len() - 1], 1 << 10),
         Some(b'M' | b'm') => (&s[..s.len() - 1], 1 << 20),
@@ -90,7 +91,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// Parses `run GUEST [options]`.
-pub fn parse(args: &[String]) -> Result<Options, String> {
+pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
     let mut it = args.iter();
     let command = match it.next().map(String::as_str) {
         Some("run") => Command::Run,

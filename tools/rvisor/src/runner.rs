@@ -15,7 +15,7 @@ struct Counts {
 }
 
 /// Runs the guest; returns the process exit status.
-pub fn run(opts: &Options) -> Result<u8, String> {
+pub(crate) fn run(opts: &Options) -> Result<u8, String> {
     let image = std::fs::read(&opts.guest).map_err(|e| format!("{}: {e}", opts.guest))?;
     let kvm = machine::open(&opts.device)?;
     let mut m = Machine::new(&kvm, opts.mem, opts.mode, &image, 0)?;

@@ -31,7 +31,7 @@ const AF_BRIDGE: u8 = 7;
 const KIND: &[u8] = b"rvxlan\0";
 
 /// Why a command failed.
-pub enum Failure {
+pub(crate) enum Failure {
     /// Bad command line.
     Usage(String),
     /// The kernel refused (with its message when it gave one).
@@ -49,7 +49,7 @@ fn usage<T>(msg: impl Into<String>) -> Result<T, Failure> {
 }
 
 /// Runs the command in `args`.
-pub fn run(args: &[&str]) -> Result<(), Failure> {
+pub(crate) fn run(args: &[&str]) -> Result<(), Failure> {
     match args {
         ["add", dev, rest @ ..] => link_change(dev, rest, true),
         ["set", dev, rest @ ..] if !rest.is_empty() => link_change(dev, rest, false),
@@ -68,7 +68,7 @@ pub fn run(args: &[&str]) -> Result<(), Failure> {
 
 /// Runs one command per line of `file` (`-`: stdin), stopping at the
 /// first failure, which names the line.
-pub fn batch(file: &str) -> Result<(), Failure> {
+pub(crate) fn batch(file: &str) -> Result<(), Failure> {
     let text = if file == "-" {
         io::read_to_string(io::stdin())?
     } else {
@@ -92,7 +92,8 @@ pub fn batch(file: &str) -> Result<(), Failure> {
 fn ifindex(dev: &str) -> Result<i32, Failure> {
     let name = std::ffi::CString::new(dev)
         .map_err(|_| Failure::Usage(format!("bad device name {dev}")))?;
-    // SAFETY: valid C string.
+    // SAFETY: `name` is a NUL-terminated string that lives across the
+    // call, which only reads it.
     let i = unsafe { libc::if_nametoindex(name.as_ptr()) };
     if i == 0 {
         return Err(Failure::Kernel(io::Error::new(

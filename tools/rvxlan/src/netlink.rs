@@ -12,12 +12,12 @@ const NLMSGERR_ATTR_MSG: u16 = 1;
 const NLM_F_ACK_TLVS: u16 = 0x200;
 
 /// Rounds up to netlink's 4-byte alignment.
-pub fn align(n: usize) -> usize {
+pub(crate) fn align(n: usize) -> usize {
     (n + 3) & !3
 }
 
 /// A request being built: header, fixed part, attributes.
-pub struct Message {
+pub(crate) struct Message {
     buf: Vec<u8>,
     nests: Vec<usize>,
 }
@@ -25,7 +25,7 @@ pub struct Message {
 impl Message {
     /// A request of type `ty` with `flags` (NLM_F_REQUEST is added) and
     /// the fixed part `fixed` (e.g. `struct ifinfomsg`).
-    pub fn new(ty: u16, flags: u16, fixed: &[u8]) -> Self {
+    pub(crate) fn new(ty: u16, flags: u16, fixed: &[u8]) -> Self {
         let mut buf = vec![0; NLMSG_HDRLEN];
         buf[4..6].copy_from_slice(&ty.to_ne_bytes());
         buf[6..8].copy_from_slice(&(flags | libc::NLM_F_REQUEST as u16).to_ne_bytes());
@@ -38,7 +38,7 @@ impl Message {
     }
 
     /// Appends an attribute.
-    pub fn attr(&mut self, ty: u16, data: &[u8]) -> &mut Self {
+    pub(crate) fn attr(&mut self, ty: u16, data: &[u8]) -> &mut Self {
         let len = 4 + data.len();
         self.buf.extend_from_slice(&(len as u16).to_ne_bytes());
         self.buf.extend_from_slice(&ty.to_ne_bytes());
@@ -48,13 +48,13 @@ impl Message {
     }
 
     /// Opens a nested attribute; close it with [`Message::end`].
-    pub fn begin(&mut self, ty: u16) -> &mut Self {
+    pub(crate) fn begin(&mut self, ty: u16) -> &mut Self {
         self.nests.push(self.buf.len());
         self.attr(ty | libc::NLA_F_NESTED as u16, &[])
     }
 
     /// Closes the innermost nested attribute.
-    pub fn end(&mut self) -> &mut Self {
+    pub(crate) fn end(&mut self) -> &mut Self {
         let start = self.nests.pop().expect("end without begin");
         let len = (self.buf.len() - start) as u16;
         self.buf[start..start + 2].copy_from_slice(&len.to_ne_bytes());
@@ -63,7 +63,7 @@ impl Message {
 
     /// The bytes so far (tests).
     #[cfg(test)]
-    pub fn bytes_for_test(&mut self) -> &[u8] {
+    pub(crate) fn bytes_for_test(&mut self) -> &[u8] {
         self.finish(0)
     }
 
@@ -76,7 +76,7 @@ impl Message {
 }
 
 /// One reply message: type and payload (after the header).
-pub struct Reply {
+pub(crate) struct Reply {
     /// `nlmsg_type`.
     pub ty: u16,
     /// Everything after `struct nlmsghdr`.
@@ -84,13 +84,13 @@ pub struct Reply {
 }
 
 /// An `NETLINK_ROUTE` socket.
-pub struct Socket {
+pub(crate) struct Socket {
     fd: libc::c_int,
     seq: u32,
 }
 
 /// Attributes in `data`, as (type without flags, payload).
-pub fn attrs(mut data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+pub(crate) fn attrs(mut data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     std::iter::from_fn(move || {
         if data.len() < 4 {
             return None;
@@ -108,8 +108,9 @@ pub fn attrs(mut data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
 
 impl Socket {
     /// Opens the socket, asking for extended acks.
-    pub fn open() -> io::Result<Self> {
-        // SAFETY: plain syscall.
+    pub(crate) fn open() -> io::Result<Self> {
+        // SAFETY: socket(2) takes no pointers; the descriptor it returns
+        // is checked below and owned by the `Socket` from then on.
         let fd = unsafe {
             libc::socket(
                 libc::AF_NETLINK,
@@ -138,7 +139,7 @@ impl Socket {
     /// Sends `msg` and collects the replies until the ack (or the end of
     /// a dump). A kernel error becomes an `io::Error` carrying the
     /// kernel's message when there is one.
-    pub fn request(&mut self, msg: &mut Message) -> io::Result<Vec<Reply>> {
+    pub(crate) fn request(&mut self, msg: &mut Message) -> io::Result<Vec<Reply>> {
         self.seq += 1;
         let seq = self.seq;
         let buf = msg.finish(seq);
@@ -230,7 +231,8 @@ fn kernel_error(errno: i32, flags: u16, payload: &[u8]) -> io::Error {
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        // SAFETY: our descriptor.
+        // SAFETY: `self.fd` is the descriptor `open` created, owned by this
+        // `Socket` alone and closed only here.
         unsafe { libc::close(self.fd) };
     }
 }

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use vxlan::uapi::{attr, df, REMOTE_ADDR};
 
 /// Parses `words` and appends the attributes to `msg`.
-pub fn encode(words: &[&str], msg: &mut Message) -> Result<(), String> {
+pub(crate) fn encode(words: &[&str], msg: &mut Message) -> Result<(), String> {
     let mut remotes: Option<Vec<IpAddr>> = None;
     let mut it = words.iter().copied();
     while let Some(key) = it.next() {
@@ -92,7 +92,7 @@ fn number<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
 }
 
 /// An address as netlink carries it: 4 or 16 bytes, network order.
-pub fn octets(ip: &IpAddr) -> Vec<u8> {
+pub(crate) fn octets(ip: &IpAddr) -> Vec<u8> {
     match ip {
         IpAddr::V4(a) => a.octets().to_vec(),
         IpAddr::V6(a) => a.octets().to_vec(),
@@ -100,7 +100,7 @@ pub fn octets(ip: &IpAddr) -> Vec<u8> {
 }
 
 /// Parses an IP address.
-pub fn ip(key: &str, v: &str) -> Result<IpAddr, String> {
+pub(crate) fn ip(key: &str, v: &str) -> Result<IpAddr, String> {
     v.parse()
         .map_err(|_| format!("{key}: {v}: not an IP address"))
 }
