@@ -6,7 +6,11 @@
  *  - static inline functions and macros (CR4 shadow, MSR accessors,
  *    cpuhp_setup_state(), page_to_phys());
  *  - VMXON/VMXOFF, which need an exception-table fixup so that a fault
- *    becomes an error code instead of an oops (only C has _ASM_EXTABLE);
+ *    becomes an error code instead of an oops (asm goto with _ASM_EXTABLE;
+ *    the VMCS instructions in vmx_insn.rs write their __ex_table entries
+ *    by hand, since Rust has no _ASM_EXTABLE);
+ *  - the reboot notifier and the fault report of those fixups
+ *    (rv_vmx_fault());
  *  - the misc device and its sysfs attributes, whose C types bindgen does
  *    not generate in 6.12.
  *
