@@ -124,7 +124,8 @@ void rv_cpuhp_remove(int state)
  * the next kernel cannot start the other CPUs. rvisor leaves through a
  * reboot notifier. It does not take the x86 emergency-virtualization hook
  * (cpu_emergency_register_virt_callback): that hook has a single slot, and
- * kvm_intel WARNs at load when it finds the slot taken, which would make
+ * kvm_intel WARNs when it finds the slot taken as it enables virtualization
+ * (at load by default: kvm_arch_enable_virtualization()), which would make
  * "kvm_intel refuses while rvisor holds VMX" noisy. The cost: a crash
  * kernel started by panic finds VMX still on (kdump usually runs on one
  * CPU, so it is rarely affected).
