@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A module-wide object that C callbacks without a context argument (CPU
-//! hotplug, sysfs `show`, the emergency hook) can reach.
+//! hotplug, the reboot notifier, sysfs `show`) can reach.
 
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering};

@@ -39,7 +39,8 @@ const LEAF1_ECX: u32 = (1 << 0)
     | (1 << 29)
     | (1 << 30);
 // CPUID.1:EDX: FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA
-// CMOV PAT PSE36 CLFSH MMX FXSR SSE SSE2 (not DS, ACPI, TM, PBE, HTT).
+// CMOV PAT CLFSH MMX FXSR SSE SSE2 (not PSE36, which KVM offers; not DS,
+// ACPI, TM, PBE, HTT).
 const LEAF1_EDX: u32 = 0x0789_fbff;
 // CPUID.7.0:EBX: FSGSBASE? no (CR4 bit not offered); BMI1, AVX2, SMEP? no,
 // BMI2, ERMS, ADX, SMAP? no, CLFLUSHOPT.

@@ -6,7 +6,11 @@
  *  - static inline functions and macros (CR4 shadow, MSR accessors,
  *    cpuhp_setup_state(), page_to_phys());
  *  - VMXON/VMXOFF, which need an exception-table fixup so that a fault
- *    becomes an error code instead of an oops (only C has _ASM_EXTABLE);
+ *    becomes an error code instead of an oops (asm goto with _ASM_EXTABLE;
+ *    the VMCS instructions in vmx_insn.rs write their __ex_table entries
+ *    by hand, since Rust has no _ASM_EXTABLE);
+ *  - the reboot notifier and the fault report of those fixups
+ *    (rv_vmx_fault());
  *  - the misc device and its sysfs attributes, whose C types bindgen does
  *    not generate in 6.12.
  *
@@ -120,7 +124,8 @@ void rv_cpuhp_remove(int state)
  * the next kernel cannot start the other CPUs. rvisor leaves through a
  * reboot notifier. It does not take the x86 emergency-virtualization hook
  * (cpu_emergency_register_virt_callback): that hook has a single slot, and
- * kvm_intel WARNs at load when it finds the slot taken, which would make
+ * kvm_intel WARNs when it finds the slot taken as it enables virtualization
+ * (at load by default: kvm_arch_enable_virtualization()), which would make
  * "kvm_intel refuses while rvisor holds VMX" noisy. The cost: a crash
  * kernel started by panic finds VMX still on (kdump usually runs on one
  * CPU, so it is rarely affected).

@@ -3,7 +3,9 @@
 //! Declarations of the C glue (`glue.c`, `host_glue.c`, `fd_glue.c`,
 //! `vmenter.S`; see `glue.h` for the C side).
 //!
-//! Only the safe wrappers in the other modules call these.
+//! The modules that need them call them directly, each call in an `unsafe`
+//! block with its `SAFETY` argument (`Documentation/design.rst`, "Rust and
+//! C glue").
 
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};

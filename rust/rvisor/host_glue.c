@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host state around a VM entry: what VM exit leaves behind and what the
- * VMCS host-state area must hold. Static inline kernel helpers only, with
- * no policy; rust/rvisor/host_state.rs decides when each is called.
+ * The host side of a VM entry: the host state VM exit leaves behind and
+ * the VMCS host-state area must hold; the host's #MC and NMI handling
+ * after an exit; the speculative-execution mitigations around entry; and
+ * the static inline kernel helpers the run loop needs (interrupts,
+ * preemption, FPU, XCR0, signals and task work, the vCPU mutex).
+ * rust/rvisor/run.rs (each section) and vcpu_setup.rs (the VMCS
+ * host-state fields that never change) decide when each is called. The
+ * one choice made here, the L1D flush mode, follows the host's own
+ * mitigation settings as KVM's vmx_setup_l1d_flush() does (below).
  */
 #include <linux/gfp.h>
 #include <linux/hw_breakpoint.h>

@@ -67,7 +67,7 @@ pub(crate) fn init_vmcs(v: &mut LoadedVmcs<'_>, vm: &Vm, vpid: Option<u16>) -> R
     }
 
     // Host state that is the same on every CPU and for every task; the
-    // rest is written per section by `host_state`.
+    // rest is written per section by `run::write_host_state`.
     let mut hs = crate::glue::HostStateRaw::default();
     // SAFETY: fills the constant part of `hs` from this CPU's registers.
     unsafe { glue::rv_host_cpu_state_save(&mut hs) };

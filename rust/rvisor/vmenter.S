@@ -17,7 +17,10 @@
 
 #define VMCS_HOST_RSP	0x6c14
 
-/* Offsets in struct rv_guest_regs, in the processor's register order. */
+/*
+ * Offsets in the u64 regs[16] array @regs points to (Guest::regs in
+ * vcpu.rs), indexed by the processor's register number; RSP (4) is unused.
+ */
 #define G_RAX	0*8
 #define G_RCX	1*8
 #define G_RDX	2*8
@@ -38,7 +41,8 @@
 
 /**
  * rv_vmx_run - enter the guest of the current VMCS until the next VM exit
- * @regs:	struct rv_guest_regs *, loaded before and saved after
+ * @regs:	the guest's 16 general-purpose registers (u64 *), loaded before
+ *		and saved after
  * @resume:	nonzero for VMRESUME (the VMCS was launched), else VMLAUNCH
  *
  * Must be called with interrupts disabled and the VMCS current.

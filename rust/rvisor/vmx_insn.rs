@@ -122,7 +122,7 @@ pub(crate) unsafe fn vmread(field: u32) -> Result<u64> {
 ///
 /// A VMCS must be current on this CPU, and the value must not break the
 /// host: host-state fields and controls are only written by
-/// [`crate::vcpu_setup`] and [`crate::host_state`].
+/// [`crate::vcpu_setup`] and [`crate::run`].
 pub(crate) unsafe fn vmwrite(field: u32, value: u64) -> Result {
     let fail: u8;
     // SAFETY: guaranteed by the caller.

@@ -24,7 +24,8 @@ use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::{lock::spinlock::SpinLockBackend, lock::Guard, SpinLock};
 
-/// MTU of an underlay with a standard Ethernet MTU, less the overhead.
+/// The underlay MTU a device's default MTU assumes (standard Ethernet); the
+/// default is this less the encapsulation overhead (`configure`).
 const UNDERLAY_MTU: u32 = 1500;
 
 /// What the data path reads under the lock.

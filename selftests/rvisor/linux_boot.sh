@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# A Linux guest under `rvisor boot` (the project's VMM: 8259A, 8254,
+# A Linux guest under `rvisor boot` (the project's VMM: 8259A, 8254, CMOS,
 # 16550, no in-kernel irqchip), on rvisor and on kvm_intel in the same
 # boot with the same kernel, initramfs and VMM: it reaches userspace,
 # timer interrupts arrive (sleep 1 returns, the PIC's timer count grows),

@@ -2,17 +2,17 @@
 /*
  * Power-off with VMX work in flight. On each CPU, pinned there, one thread
  * keeps a vCPU in KVM_RUN with a guest that exits for ever without leaving
- * the kernel (CPUID with interrupts off), and another writes to a second
- * vCPU of the same VM without pause: KVM_SET_MSRS of a long list of EFER
- * writes (one VMCS load for the whole list, interrupts on; each write
- * checked against a CPUID table of 256 leaves) and KVM_GET_SREGS.
+ * the kernel (CPUID with interrupts off), and WRITERS others each write to
+ * another vCPU of the same VM without pause: KVM_SET_MSRS of a long list
+ * of EFER writes (one VMCS load for the whole list, interrupts on; each
+ * write checked against a CPUID table of 256 leaves) and KVM_GET_SREGS.
  * Power-off runs rvisor's reboot notifier, which executes VMXOFF on every
- * CPU by IPI (as KVM's kvm_reboot()): an IPI that lands while the writer
+ * CPU by IPI (as KVM's kvm_shutdown()): an IPI that lands while a writer
  * has its VMCS loaded makes its next VMWRITE, VMREAD or VMCLEAR fault,
  * which must end in an error the caller sees, not an oops (KVM's
  * kvm_spurious_fault() fixups); KVM_RUN finds VMX gone at its next
  * section. The vCPU in KVM_RUN runs at nice 19, so that its CPU is the
- * writer's nearly all the time. The judge is the runner, which reads the
+ * writers' nearly all the time. The judge is the runner, which reads the
  * console after the power-off (scripts/check, job_poweroff).
  *
  * Each thread prints what its calls returned once they start failing;

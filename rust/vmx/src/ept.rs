@@ -4,7 +4,7 @@
 //!
 //! rvisor maps guest memory with 4-level tables and 4 KiB leaves, every
 //! leaf write-back (the memory type rvisor requires), so that a slot's
-//! pages can be pinned and unpinned one at a time.
+//! pages are mapped, and unmapped by the MMU notifier, one at a time.
 
 /// Levels of the EPT walk rvisor uses.
 pub const LEVELS: u32 = 4;

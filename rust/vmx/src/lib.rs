@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Pure VMX logic of rvisor: decoding of the VMX capability MSRs and the
-//! rules for choosing VM-execution controls from them.
+//! Pure logic of rvisor: the VMX encodings (capability MSRs, VMCS fields
+//! and exit qualifications, EPT, the MSR bitmap) and the rules of the KVM
+//! ABI it implements (memory slots, CPUID, MSRs, control registers,
+//! events, FPU state, segments, the MMIO instruction decoder and guest
+//! page walks, the uAPI structures).
 //!
 //! Nothing here touches hardware or the kernel: `rvisor.ko` reads the MSRs
-//! and includes these files with `#[path]`; on the host they are built as
+//! and the VMCS and includes these files (all but this one) with `#[path]`; on the host they are built as
 //! this crate and unit-tested with `cargo test`.
 
 #![no_std]

@@ -483,7 +483,8 @@ mod tests {
 
     #[test]
     fn linux_periodic_tick_mode_2_at_100_hz() {
-        // Linux's init_pit_timer() for HZ=100: mode 2 (0x34), LATCH =
+        // Linux's pit_set_periodic() (drivers/clocksource/i8253.c) for
+        // HZ=100: mode 2 (0x34), LATCH =
         // (PIT_HZ + 50) / 100 = 11932.
         let mut pit = Pit::new();
         let t0 = 1_000_000;

@@ -3,10 +3,10 @@
 //! `rvisor boot`: a one-vCPU PC for a Linux guest on a KVM-compatible
 //! device without in-kernel irqchip, in the way QEMU drives KVM with
 //! `kernel-irqchip=off` (`kvm_arch_pre_run()`/`kvm_arch_post_run()`):
-//! the VMM owns the 8259A pair, the 8254 and the 16550, and before every
-//! `KVM_RUN` it either injects the PIC's vector with `KVM_INTERRUPT`
-//! (when `kvm_run.ready_for_interrupt_injection` says the guest can take
-//! it) or asks for `request_interrupt_window`.
+//! the VMM owns the 8259A pair, the 8254, the CMOS clock and the 16550,
+//! and before every `KVM_RUN` it either injects the PIC's vector with
+//! `KVM_INTERRUPT` (when `kvm_run.ready_for_interrupt_injection` says the
+//! guest can take it) or asks for `request_interrupt_window`.
 //!
 //! Time: the PIT model is given `CLOCK_MONOTONIC`; a POSIX timer aimed at
 //! this thread fires at the PIT's next IRQ 0 edge (or the `--timeout`),

@@ -11,7 +11,7 @@
 //! rvisor bench [--device PATH] [--iterations N]
 //! ```
 //!
-//! The guest is loaded at guest-physical 0x1000 and entered there in the
+//! `run` loads the guest at guest-physical 0x1000 and enters it in the
 //! chosen mode, set up through `KVM_SET_SREGS`/`KVM_SET_REGS` the way KVM
 //! clients do. Bytes written to port 0xe9 or 0x3f8 go to stdout; every
 //! other exit is reported on stderr (with `--verbose`) and counted. The run
