@@ -63,7 +63,7 @@ kmemleak_report() {
 	echo scan >$KMEMLEAK
 	awk -v since="$(cat $KMEMLEAK_SINCE 2>/dev/null || echo 0)" '
 		# An object is left out only when the line after its header is
-		# exactly print_unreferenced()'s (mm/kmemleak.c)
+		# exactly what print_unreferenced() prints (mm/kmemleak.c)
 		#   comm "NAME", pid N, jiffies J
 		# and J is before the mark; anything else (an unexpected format,
 		# a task name with a newline in it) is printed.

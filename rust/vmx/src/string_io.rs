@@ -138,7 +138,7 @@ impl StringIo {
 }
 
 /// Writes `new` into a register holding `old` at `size` bytes (KVM's
-/// `assign_register()`).
+/// `insn_assign_reg()`).
 fn assign(old: u64, new: u64, size: u8) -> u64 {
     match size {
         2 => (old & !0xffff) | (new & 0xffff),
