@@ -106,6 +106,16 @@ pub(crate) fn skip(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
 /// after it if RFLAGS.TF was set (KVM's kvm_skip_emulated_instruction()
 /// and kvm_vcpu_do_singlestep()).
 pub(crate) fn move_to(v: &mut LoadedVmcs<'_>, g: &mut Guest, next_rip: u64) -> Result<Next> {
+    set_rip(v, next_rip)?;
+    if v.read(field::GUEST_RFLAGS) & RFLAGS_TF != 0 {
+        return inject_db(v, g, cr::DR6_BS);
+    }
+    Ok(Next::Resume)
+}
+
+/// Sets RIP to `next_rip` and ends an STI or MOV SS interrupt shadow: an
+/// instruction completed for the guest, without its single-step trap.
+pub(crate) fn set_rip(v: &mut LoadedVmcs<'_>, next_rip: u64) -> Result {
     v.write(field::GUEST_RIP, next_rip)?;
     let shadow = v.read32(field::GUEST_INTERRUPTIBILITY_INFO);
     let ends = interruptibility::STI | interruptibility::MOV_SS;
@@ -115,10 +125,7 @@ pub(crate) fn move_to(v: &mut LoadedVmcs<'_>, g: &mut Guest, next_rip: u64) -> R
             u64::from(shadow & !ends),
         )?;
     }
-    if v.read(field::GUEST_RFLAGS) & RFLAGS_TF != 0 {
-        return inject_db(v, g, cr::DR6_BS);
-    }
-    Ok(Next::Resume)
+    Ok(())
 }
 
 /// Injects a #DB caused by `cause` (DR6.BD or DR6.BS) with DR6 updated and
@@ -440,6 +447,16 @@ fn handle_cpuid(
 
 fn handle_io(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
     let q = IoQualification(v.read(field::EXIT_QUALIFICATION));
+    let size = q.size();
+    if !matches!(size, 1 | 2 | 4) {
+        // Encodings the SDM leaves undefined (Table 28-5): never reported
+        // by a processor, and no more than 4 bytes may be copied below.
+        return Ok(internal_error(
+            vcpu,
+            internal::UNEXPECTED_EXIT_REASON,
+            &[u64::from(reason::IO_INSTRUCTION), q.0],
+        ));
+    }
     if q.is_string() {
         let ctl = *vcpu.vm.controls();
         return Ok(crate::ins_outs::Exit::capture(
@@ -452,7 +469,6 @@ fn handle_io(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
         ));
     }
     let run = vcpu.run_struct();
-    let size = q.size();
     let next = next_rip(v);
     if q.is_in() {
         // Zeros where user space writes nothing, as KVM.

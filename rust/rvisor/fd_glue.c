@@ -246,6 +246,38 @@ unsigned long rv_copy_to_user(u64 to, const void *from, unsigned long n)
 	return copy_to_user((void __user *)(unsigned long)to, from, n);
 }
 
+/*
+ * Atomically replaces the 4- or 8-byte value at user address @to with
+ * @new if it still holds @old: 0 if replaced, 1 if it held something
+ * else, -EFAULT if it cannot be accessed. A guest page-table entry's
+ * accessed/dirty update, as KVM's update_accessed_dirty_bits() does it
+ * with __try_cmpxchg_user(), so that a racing change of the entry by
+ * another vCPU is never overwritten.
+ */
+/* __try_cmpxchg_user() opens and closes the user access window itself. */
+static int rv_cmpxchg_user_u64(u64 __user *p, u64 old, u64 new)
+{
+	if (!access_ok(p, sizeof(*p)))
+		return -EFAULT;
+	return __try_cmpxchg_user(p, &old, new, efault);
+}
+
+static int rv_cmpxchg_user_u32(u32 __user *p, u32 old, u32 new)
+{
+	if (!access_ok(p, sizeof(*p)))
+		return -EFAULT;
+	return __try_cmpxchg_user(p, &old, new, efault);
+}
+
+int rv_cmpxchg_user(u64 to, u64 old, u64 new, int width)
+{
+	if (width == 8 && IS_ALIGNED(to, 8))
+		return rv_cmpxchg_user_u64((u64 __user *)(unsigned long)to, old, new);
+	if (width == 4 && IS_ALIGNED(to, 4))
+		return rv_cmpxchg_user_u32((u32 __user *)(unsigned long)to, old, new);
+	return -EFAULT;
+}
+
 static void rv_invept_all_on_cpu(void *info)
 {
 	rvisor_invept_all_this_cpu();

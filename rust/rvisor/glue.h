@@ -100,6 +100,7 @@ void *rv_phys_to_virt(u64 phys);
 void rv_kick_cpu(int cpu);
 unsigned long rv_copy_from_user(void *to, u64 from, unsigned long n);
 unsigned long rv_copy_to_user(u64 to, const void *from, unsigned long n);
+int rv_cmpxchg_user(u64 to, u64 old, u64 new, int width);
 void rv_on_each_cpu_invept_all(void);
 void *rv_mm_grab_current(void);
 void rv_mm_drop(void *mm);

@@ -125,6 +125,7 @@ extern "C" {
     pub(crate) fn rv_kick_cpu(cpu: c_int);
     pub(crate) fn rv_copy_from_user(to: *mut c_void, from: u64, n: c_ulong) -> c_ulong;
     pub(crate) fn rv_copy_to_user(to: u64, from: *const c_void, n: c_ulong) -> c_ulong;
+    pub(crate) fn rv_cmpxchg_user(to: u64, old: u64, new: u64, width: c_int) -> c_int;
     pub(crate) fn rv_on_each_cpu_invept_all();
     pub(crate) fn rv_mm_grab_current() -> *mut c_void;
     pub(crate) fn rv_mm_drop(mm: *mut c_void);

@@ -19,13 +19,17 @@ use crate::paging::{self, PagingMode, Rights, WalkError};
 use crate::run::{set_exit_reason, Outcome};
 use crate::string_io::{self, IoInsnInfo, SegmentCache, SegmentFault, StringIo};
 use crate::uapi::{exit, internal, io_dir, PIO_DATA_OFFSET};
-use crate::vcpu::{gpr, read_cr0, read_cr4, Guest, Pending, Vcpu};
+use crate::vcpu::{gpr, read_cr0, read_cr4, Guest, Pending, Vcpu, VcpuState};
 use crate::vmcs::{field, vector, IoQualification, Segment};
-use crate::vmcs_region::LoadedVmcs;
+use crate::vmcs_region::{LoadedVmcs, NoPreempt};
 use kernel::prelude::*;
 
 /// The most bytes one INS exit transfers (KVM's read-ahead buffer).
 const READ_AHEAD_BYTES: usize = 1024;
+
+/// Walks of one access that may find their entry changed under their
+/// accessed/dirty update before the access goes ahead without it.
+const MAX_WALKS: u32 = 4;
 
 /// A string I/O exit: what the instruction is and the guest state its
 /// memory operand is reached through, captured while the VMCS is current.
@@ -109,6 +113,8 @@ impl Exit {
                 smap: read_cr4(v, ctl) & CR4_SMAP != 0 && rflags & RFLAGS_AC == 0,
                 nxe: v.read(field::GUEST_IA32_EFER) & EFER_NXE != 0,
                 maxphyaddr: crate::cpuid_table::maxphyaddr(&g.cpuid),
+                // CPUID.80000001H:EDX.Page1GB[26].
+                gbpages: crate::cpuid_table::has_feature(&g.cpuid, 0x8000_0001, 3, 26),
             },
             rip: v.read(field::GUEST_RIP),
             next_rip,
@@ -142,11 +148,7 @@ impl Exit {
                 }));
             }
         };
-        let read = |pa: u64| -> Option<u64> {
-            let mut b = [0u8; 8];
-            vcpu.vm.read_guest(pa, &mut b).ok()?;
-            Some(u64::from_le_bytes(b))
-        };
+        let read = |pa, width| vcpu.vm.read_entry(pa, width);
         let mut done = 0;
         while done < buf.len() {
             // Outside 64-bit mode the linear address space is 32-bit and
@@ -158,32 +160,43 @@ impl Exit {
                 at & 0xffff_ffff
             };
             let chunk = core::cmp::min(buf.len() - done, (4096 - (at & 0xfff)) as usize);
-            let walked = match paging::walk(self.paging, self.cr3, at, Some(self.rights), read) {
-                Ok(w) => w,
-                // A paging-structure entry no RAM slot backs is a not-present
-                // fault for KVM's walker (`FNAME(walk_addr_generic)`).
-                Err(e) => {
-                    let error_code = match e {
-                        WalkError::Fault(code) => code,
-                        WalkError::Unbacked => self.rights.error_code(0),
-                    };
-                    return Ok(Access::Fault(Pending::Exception {
-                        vector: vector::PF,
-                        error_code,
-                        cr2: Some(at),
-                    }));
+            let mut tries = 0;
+            let walked = loop {
+                let walked = match paging::walk(self.paging, self.cr3, at, Some(self.rights), read)
+                {
+                    Ok(w) => w,
+                    // A paging-structure entry no RAM slot backs is a
+                    // not-present fault for KVM's walker
+                    // (`FNAME(walk_addr_generic)`).
+                    Err(e) => {
+                        let error_code = match e {
+                            WalkError::Fault(code) => code,
+                            WalkError::Unbacked => self.rights.error_code(0),
+                        };
+                        return Ok(Access::Fault(Pending::Exception {
+                            vector: vector::PF,
+                            error_code,
+                            cr2: Some(at),
+                        }));
+                    }
+                };
+                // The accessed/dirty flags, each with a compare-and-exchange
+                // of the entry as read: if another vCPU changed it since,
+                // walk again (KVM's update_accessed_dirty_bits()), so its
+                // change is never undone. A guest that keeps changing its
+                // own entry gets the access without the flags after a few
+                // tries rather than holding this thread in the kernel.
+                let raced = walked.updates().iter().any(|u| {
+                    matches!(
+                        vcpu.vm.cmpxchg_guest(u.pa, u.old, u.new, u.width),
+                        Ok(false)
+                    )
+                });
+                tries += 1;
+                if !raced || tries == MAX_WALKS {
+                    break walked;
                 }
             };
-            for &(pa, flags) in walked.updates() {
-                // Plain read-modify-write of the entry's low byte: another
-                // vCPU of the same guest racing on that entry can lose only
-                // its own flag change, the guest's business (KVM uses a
-                // cmpxchg).
-                let mut b = [0u8];
-                if vcpu.vm.read_guest(pa, &mut b).is_ok() {
-                    let _ = vcpu.vm.write_guest(pa, &[b[0] | flags]);
-                }
-            }
             let part = &mut buf[done..done + chunk];
             let copied = if write {
                 vcpu.vm.write_guest(walked.gpa, part)
@@ -205,27 +218,31 @@ impl Exit {
         Ok(Access::Done)
     }
 
-    /// What follows an element done with RCX at `rcx`: the next
-    /// instruction, unless a REP instruction has elements left (then the
-    /// same instruction again, which exits again).
-    fn after(&self, rcx: u64) -> Pending {
-        if !self.op.rep || self.op.count(rcx) == 0 {
+    /// What follows a batch of elements done: the next instruction after a
+    /// plain INS/OUTS; a REP one runs again, even with RCX now 0, and then
+    /// completes through the zero-count path with no I/O, as in KVM's
+    /// emulator (x86_emulate_insn() checks RCX only when it starts an
+    /// instruction, so the last batch leaves RIP at it).
+    fn after(&self) -> Pending {
+        if self.op.rep {
+            Pending::None
+        } else {
             Pending::Skip {
                 next_rip: self.next_rip,
             }
-        } else {
-            Pending::None
         }
     }
 }
 
 /// Starts the string I/O instruction of exit `x`: returns `true` if
 /// `kvm_run` now holds an exit for user space, `false` to re-enter.
-pub(crate) fn start(vcpu: &Vcpu, g: &mut Guest, x: &Exit) -> Result<bool> {
+pub(crate) fn start(vcpu: &Vcpu, st: &mut VcpuState, x: &Exit) -> Result<bool> {
+    let g = &mut st.g;
     let rcx = g.regs[gpr::RCX];
     if x.op.count(rcx) == 0 {
         // REP with a zero count: no I/O, only RCX's quirk (x86_emulate_insn()).
-        g.regs[gpr::RCX] = x.op.rcx_when_empty(rcx);
+        let intel = crate::cpuid_table::vendor_is_intel(&g.cpuid);
+        g.regs[gpr::RCX] = x.op.rcx_when_empty(rcx, intel);
         g.pending = Pending::Skip {
             next_rip: x.next_rip,
         };
@@ -253,14 +270,19 @@ pub(crate) fn start(vcpu: &Vcpu, g: &mut Guest, x: &Exit) -> Result<bool> {
         }
         // SAFETY: the I/O data page is ours; `size` <= 4.
         unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), vcpu.pio_data(), size) };
-        // The element is out: RSI and RCX move now, as in KVM's writeback
-        // before it returns the exit.
+        // The element is out: RSI and RCX move now, and RIP too after a
+        // plain OUTS, as in KVM's writeback before it returns the exit
+        // (without the single-step trap: KVM's emulator skips it there).
         g.regs[gpr::RSI] = x.op.advance(rsi, 1);
-        let rcx = if x.op.rep { x.op.rcx_after(rcx, 1) } else { 0 };
         if x.op.rep {
-            g.regs[gpr::RCX] = rcx;
+            g.regs[gpr::RCX] = x.op.rcx_after(rcx, 1);
         }
-        g.pending = x.after(rcx);
+        g.pending = Pending::None;
+        if let Pending::Skip { next_rip } = x.after() {
+            let np = NoPreempt::new();
+            let mut v = st.vmcs.load(&np)?;
+            crate::exits::set_rip(&mut v, next_rip)?;
+        }
         1
     };
     let run = vcpu.run_struct();
@@ -314,6 +336,6 @@ pub(crate) fn complete_in(vcpu: &Vcpu, g: &mut Guest) -> Result<bool> {
         }
         done += per_access;
     }
-    g.pending = if x.op.rep { x.after(rcx) } else { x.after(0) };
+    g.pending = x.after();
     Ok(false)
 }

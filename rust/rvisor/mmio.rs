@@ -226,11 +226,7 @@ fn fetch(vcpu: &Vcpu, a: &Access, linear: u64, out: &mut [u8; insn::MAX_LEN]) ->
         // The guest chose `linear`: an instruction at the top of the
         // address space continues at 0, as on the processor.
         let la = linear.wrapping_add(n as u64);
-        let read = |pa: u64| -> Option<u64> {
-            let mut b = [0u8; 8];
-            vcpu.vm.read_guest(pa, &mut b).ok()?;
-            Some(u64::from_le_bytes(b))
-        };
+        let read = |pa, width| vcpu.vm.read_entry(pa, width);
         let Some(pa) = paging::translate(mode, a.cr3, la, read) else {
             break;
         };

@@ -193,7 +193,7 @@ fn run_locked(vcpu: &Vcpu, st: &mut VcpuState) -> Result<isize> {
                 };
             }
             Outcome::StringIo(x) => {
-                if crate::ins_outs::start(vcpu, &mut st.g, &x)? {
+                if crate::ins_outs::start(vcpu, st, &x)? {
                     return Ok(0);
                 }
             }

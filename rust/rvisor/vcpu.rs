@@ -338,8 +338,12 @@ impl Vcpu {
             v.write(field::GUEST_RIP, regs.rip)?;
             // Bit 1 is fixed to 1; reserved bits are cleared (as KVM).
             v.write(field::GUEST_RFLAGS, (regs.rflags & 0x3f_7fd7) | 2)?;
-            // New registers supersede a pending completion.
-            st.pending = Pending::None;
+            // New registers supersede a pending completion, but not an
+            // INS's data: KVM keeps its completion (complete_userspace_io)
+            // across KVM_SET_REGS and writes it with the new registers.
+            if !matches!(st.pending, Pending::StringIn { .. }) {
+                st.pending = Pending::None;
+            }
             Ok(0)
         })
     }

@@ -340,6 +340,15 @@ impl Vm {
         })
     }
 
+    /// The `width`-byte (4 or 8) little-endian value at `gpa`, for page
+    /// walks; `None` if no slot backs it.
+    pub(crate) fn read_entry(&self, gpa: u64, width: u32) -> Option<u64> {
+        let mut b = [0u8; 8];
+        self.read_guest(gpa, &mut b[..core::cmp::min(width as usize, 8)])
+            .ok()?;
+        Some(u64::from_le_bytes(b))
+    }
+
     /// Writes `buf` into guest memory at `gpa` through the VMM's mapping
     /// (so the guest sees it as the VMM does, as KVM's
     /// `kvm_vcpu_write_guest()`): `EFAULT` where no writable slot backs it;
@@ -349,6 +358,28 @@ impl Vm {
             // SAFETY: `buf[at..at + n]` is readable kernel memory.
             unsafe { glue::rv_copy_to_user(hva, buf[at..].as_ptr().cast(), n as _) }
         })
+    }
+
+    /// Replaces the `width`-byte (4 or 8) guest value at `gpa` with `new`
+    /// if it still holds `old`, atomically, through the VMM's mapping:
+    /// `Ok(false)` if it held something else, `EFAULT` where no writable
+    /// slot backs it. May sleep.
+    pub(crate) fn cmpxchg_guest(&self, gpa: u64, old: u64, new: u64, width: u32) -> Result<bool> {
+        let (hva, n) = self
+            .inner
+            .lock()
+            .memory
+            .backing(gpa, width as usize, true)?;
+        if n != width as usize {
+            return Err(EFAULT);
+        }
+        // SAFETY: a user address of the VMM's; the C side checks it with
+        // access_ok() and handles faults.
+        match unsafe { glue::rv_cmpxchg_user(hva, old, new, width as _) } {
+            0 => Ok(true),
+            1 => Ok(false),
+            _ => Err(EFAULT),
+        }
     }
 
     /// Calls `copy(hva, offset, n)` for each run of the `len` bytes at

@@ -7,15 +7,18 @@
 # firmware, kernel and initramfs. The machine: -M pc with the irqchip in
 # user space on both (kernel_irqchip=off) and a CPU without
 # local APIC (-cpu qemu64,-apic), so that QEMU's own PIC and PIT serve the
-# guest through KVM_INTERRUPT, and qboot as firmware (it loads the kernel
-# through fw_cfg DMA: no string I/O). Checks on each: the guest reaches
-# userspace, timer interrupts arrive, a line on QEMU's stdin (the serial
-# port) reaches the guest's shell, and the guest's reboot ends QEMU
-# (-no-reboot) with status 0. QEMU and its libraries are staged by
-# scripts/stage-qemu in RVISOR_BIN/qemu.
+# guest through KVM_INTERRUPT; each with two firmwares: qboot (it loads
+# the kernel through fw_cfg DMA) and SeaBIOS, QEMU's default, which
+# starts by reading fw_cfg with rep insb (string I/O) and prints its
+# banner on the debug console (port 0x402, captured: the control that it
+# ran). Checks on each: the guest reaches userspace, timer interrupts
+# arrive, a line on QEMU's stdin (the serial port) reaches the guest's
+# shell, and the guest's reboot ends QEMU (-no-reboot) with status 0.
+# QEMU and its libraries are staged by scripts/stage-qemu in
+# RVISOR_BIN/qemu.
 . "$(dirname "$0")/../lib/env.sh"
 
-ktap_plan 12
+ktap_plan 22
 require_vmx
 q=$RVISOR_BIN/qemu
 kernel=$RVISOR_BIN/bzImage
@@ -27,14 +30,27 @@ if [ ! -x "$q/qemu-system-x86_64" ] || [ ! -r "$kernel" ] || [ ! -r "$initrd" ];
 fi
 cmdline=$LINUX_GUEST_CMDLINE
 
-# qemu NAME: boots the guest, types a line when it asks; console and
-# QEMU's messages in /tmp/qb.NAME, its status in RC.
+# qemu NAME FIRMWARE: boots the guest, types a line when it asks;
+# console and QEMU's messages in /tmp/qb.NAME, the firmware's debug
+# console in /tmp/qb.NAME.fw, QEMU's status in RC.
 qemu() {
+	rm -f "/tmp/qb.$1.fw"
 	run_typing "/tmp/qb.$1" "@@guest: ready for input" "typed-on-the-host 42" \
 		"$q/lib/ld-linux-x86-64.so.2" --library-path "$q/lib" "$q/qemu-system-x86_64" \
-		-accel kvm -M pc,kernel_irqchip=off -cpu qemu64,-apic -bios "$q/share/qboot.rom" -L "$q/share" \
+		-accel kvm -M pc,kernel_irqchip=off -cpu qemu64,-apic -bios "$q/share/$2" -L "$q/share" \
 		-m 96 -display none -monitor none -serial stdio -nodefaults -no-reboot \
+		-chardev "file,id=fw,path=/tmp/qb.$1.fw" -device isa-debugcon,iobase=0x402,chardev=fw \
 		-kernel "$kernel" -initrd "$initrd" -append "$cmdline rvisor.input"
+}
+
+# boot_both HV WHO: the guest under qboot, then under SeaBIOS.
+boot_both() {
+	qemu "$1" qboot.rom
+	judge "$1" "$2"
+	qemu "$1-seabios" bios-256k.bin
+	ktap_expect "$2: SeaBIOS ran (its banner on the debug console)" yes \
+		"$(has_text "/tmp/qb.$1-seabios.fw" "SeaBIOS (version" && echo yes || echo no)"
+	judge "$1-seabios" "$2, SeaBIOS"
 }
 
 judge() {
@@ -70,16 +86,14 @@ ktap_check "insmod rvisor.ko" insmod "$RVISOR_MODULES/rvisor.ko"
 rm -f /dev/kvm
 IFS=: read -r major minor </sys/class/misc/rvisor/dev
 ktap_check "rvisor's device node as /dev/kvm (QEMU opens that path)" mknod /dev/kvm c "$major" "$minor"
-qemu rvisor
-judge rvisor rvisor
+boot_both rvisor rvisor
 rm -f /dev/kvm
 ktap_check "rmmod rvisor afterwards (nothing holds a reference)" rmmod rvisor
 
 require_kvm
 if load_kvm; then
 	ktap_pass "kvm_intel loads"
-	qemu kvm
-	judge kvm kvm_intel
+	boot_both kvm kvm_intel
 	unload_kvm
 else
 	ktap_fail "kvm_intel loads"

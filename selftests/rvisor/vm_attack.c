@@ -931,6 +931,13 @@ static void test_string_io_cpl3(void)
 	memcpy(mem + 0x31000, "EVIL", 4);
 	exit = user_strio(&v, g_ustr_outs, 0x31000, 0, 4, &n, "OUTS from a user page");
 	vt_result(exit == KVM_EXIT_IO && n == 4, "control: CPL3 REP OUTSB from a user page sends it");
+	/* The walk set the accessed and dirty flags, as the processor would. */
+	printf("# guest: PTEs after INS and OUTS: %#llx %#llx\n",
+	       (unsigned long long)((uint64_t *)(mem + 0x13000))[0x30],
+	       (unsigned long long)((uint64_t *)(mem + 0x13000))[0x31]);
+	vt_result((((uint64_t *)(mem + 0x13000))[0x30] & 0x60) == 0x60 &&
+		  (((uint64_t *)(mem + 0x13000))[0x31] & 0x60) == 0x20,
+		  "INS set the written page's A and D flags, OUTS only A");
 	exit = user_strio(&v, g_ustr_a32, 0, 0xffffffff00032000ull, 2, &n, "addr32 INS");
 	vt_result(exit == KVM_EXIT_IO && mem[0x32000] == 0xee && mem[0x32001] == 0xee &&
 		  vt_regs(&v).rdi == 0x32002, "addr32 REP INSB uses EDI and zero-extends it");
@@ -1661,7 +1668,7 @@ int main(int argc, char **argv)
 	}
 	dev = argc > 1 ? argv[1] : "/dev/rvisor";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..51\n");
+	printf("KTAP version 1\n1..52\n");
 	printf("# device %s\n", dev);
 	test_rip_wrap_32();
 	test_syscall_reset_lstar();

@@ -632,11 +632,19 @@ static void test_string_io(void)
 	vt_real_mode(&v, CODE);
 	ok = expect_string_io(&v, KVM_EXIT_IO_IN, 0x60, 1, 5, "ABCDE", "rep insb of 5");
 	vt_result(ok, "REP INSB: one exit for all 5 bytes");
+	/* A VMM putting its registers back before the next KVM_RUN (QEMU
+	 * does, when they are dirty) must not lose the INS data. */
+	r = vt_regs(&v);
+	if (ioctl(v.fd, KVM_SET_REGS, &r))
+		vt_die("KVM_SET_REGS");
 	ok = 1;
 	for (i = 0; i < 3 && ok; i++) {
 		ok = expect_string_io(&v, KVM_EXIT_IO_OUT, 0x61, 2, 1, NULL, "rep outsw");
 		memcpy(&out[i], (uint8_t *)v.run + v.run->io.data_offset, 2);
 	}
+	r = vt_regs(&v);
+	printf("# guest: at the last OUTSW exit: rip %#llx rsi %#llx rcx %#llx\n",
+	       (unsigned long long)r.rip, (unsigned long long)r.rsi, (unsigned long long)r.rcx);
 	printf("# guest: rep outsw sent %#x %#x %#x\n", out[0], out[1], out[2]);
 	vt_result(ok && out[0] == 0x4241 && out[1] == 0x4443 && out[2] == 0x0045,
 		  "REP OUTSW: one exit a word, the bytes REP INSB wrote");

@@ -23,6 +23,14 @@ pub fn has_feature(table: &[KvmCpuidEntry2], function: u32, reg: usize, bit: u32
         .is_some_and(|e| [e.eax, e.ebx, e.ecx, e.edx][reg] & (1 << bit) != 0)
 }
 
+/// Whether the guest's CPUID leaf 0 says "GenuineIntel" (KVM's
+/// `is_guest_vendor_intel()`); a table without leaf 0 is not Intel's.
+pub fn vendor_is_intel(table: &[KvmCpuidEntry2]) -> bool {
+    // "Genu" "ineI" "ntel" in EBX, EDX, ECX.
+    find(table, 0, None)
+        .is_some_and(|e| (e.ebx, e.edx, e.ecx) == (0x756e_6547, 0x4965_6e69, 0x6c65_746e))
+}
+
 /// The guest's MAXPHYADDR: `CPUID.80000008H:EAX[7:0]`, or 36 where the table
 /// has no such leaf (KVM's `cpuid_query_maxphyaddr()`).
 pub fn maxphyaddr(table: &[KvmCpuidEntry2]) -> u8 {

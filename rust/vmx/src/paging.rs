@@ -62,6 +62,9 @@ pub struct Rights {
     pub nxe: bool,
     /// The guest's MAXPHYADDR: address bits at and above it are reserved.
     pub maxphyaddr: u8,
+    /// CPUID.80000001H:EDX.Page1GB: without it PS in a PDPTE is reserved
+    /// (KVM's `rsvd_bits_mask`).
+    pub gbpages: bool,
 }
 
 impl Rights {
@@ -92,14 +95,31 @@ pub enum WalkError {
     Unbacked,
 }
 
+/// An accessed/dirty flag update a successful walk asks for: the entry at
+/// `pa` (`width` bytes) read as `old`, to become `new`. The caller makes
+/// it with a compare-and-exchange, and walks again if the entry changed
+/// (KVM's `update_accessed_dirty_bits()`), so that a racing change of the
+/// entry by another vCPU is never undone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Update {
+    /// Guest-physical address of the entry.
+    pub pa: u64,
+    /// The entry as the walk read it.
+    pub old: u64,
+    /// The entry with the flags set.
+    pub new: u64,
+    /// 4 (32-bit paging) or 8 bytes.
+    pub width: u32,
+}
+
 /// A successful checked walk: the guest-physical address, and the entries
 /// whose accessed (and, for a write, the leaf's dirty) flag the access
-/// sets, as `(address of the entry's low byte, flags to set)`.
+/// sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Walked {
     /// The guest-physical address.
     pub gpa: u64,
-    updates: [(u64, u8); 4],
+    updates: [Update; 4],
     len: usize,
 }
 
@@ -107,39 +127,49 @@ impl Walked {
     fn new(gpa: u64) -> Self {
         Self {
             gpa,
-            updates: [(0, 0); 4],
+            updates: [Update {
+                pa: 0,
+                old: 0,
+                new: 0,
+                width: 0,
+            }; 4],
             len: 0,
         }
     }
 
     /// The flag updates, outermost entry first.
-    pub fn updates(&self) -> &[(u64, u8)] {
+    pub fn updates(&self) -> &[Update] {
         &self.updates[..self.len]
     }
 
-    fn mark(&mut self, entry_pa: u64, entry: u64, leaf: bool, rights: Option<Rights>) {
+    fn mark(&mut self, (pa, entry, width): (u64, u64, u32), leaf: bool, rights: Option<Rights>) {
         let Some(r) = rights else { return };
         let want = if leaf && r.write {
             ACCESSED | DIRTY
         } else {
             ACCESSED
         };
-        let missing = want & !(entry as u8);
+        let missing = u64::from(want) & !entry;
         if missing != 0 && self.len < self.updates.len() {
-            self.updates[self.len] = (entry_pa, missing);
+            self.updates[self.len] = Update {
+                pa,
+                old: entry,
+                new: entry | missing,
+                width,
+            };
             self.len += 1;
         }
     }
 }
 
-/// Translates `linear` with page tables rooted at `cr3`; `read(pa)` reads
-/// 8 bytes of guest-physical memory. `None` if an entry is not present or
+/// Translates `linear` with page tables rooted at `cr3`; `read(pa, width)`
+/// reads a `width`-byte (4 or 8) entry of guest-physical memory. `None` if an entry is not present or
 /// unreadable. Permissions are not checked (see [`walk`] for that).
 pub fn translate(
     mode: PagingMode,
     cr3: u64,
     linear: u64,
-    read: impl Fn(u64) -> Option<u64>,
+    read: impl Fn(u64, u32) -> Option<u64>,
 ) -> Option<u64> {
     walk(mode, cr3, linear, None, read).ok().map(|w| w.gpa)
 }
@@ -156,7 +186,7 @@ pub fn walk(
     cr3: u64,
     linear: u64,
     rights: Option<Rights>,
-    read: impl Fn(u64) -> Option<u64>,
+    read: impl Fn(u64, u32) -> Option<u64>,
 ) -> Result<Walked, WalkError> {
     // U/S and R/W of every level, ANDed (SDM Vol. 3A 4.6.1).
     let mut allowed = WRITABLE | USER;
@@ -165,33 +195,37 @@ pub fn walk(
         PagingMode::Bits32 { pse } => {
             let la = linear & 0xffff_ffff;
             let pde_pa = (cr3 & 0xffff_f000) + ((la >> 22) << 2);
-            let pde = read(pde_pa).ok_or(WalkError::Unbacked)? & 0xffff_ffff;
+            let pde = read(pde_pa, 4).ok_or(WalkError::Unbacked)? & 0xffff_ffff;
             if pde & PRESENT == 0 {
                 return Err(rights.map_or(WalkError::Unbacked, |r| r.fault(0)));
             }
             allowed &= pde;
             if pse && pde & PS != 0 {
-                // Bit 21 of a 4 MiB page's PDE is reserved (Table 4-4).
+                // A 4 MiB page's PDE: bit 21 and the PSE-36 address bits
+                // 20:13 at or above MAXPHYADDR are reserved (Table 4-4;
+                // KVM's rsvd_bits(17, 21) for MAXPHYADDR 36).
                 if let Some(r) = rights {
-                    if pde & (1 << 21) != 0 {
+                    let maxphy = u32::from(r.maxphyaddr).clamp(32, 40);
+                    let rsvd = ((1u64 << 22) - 1) & !((1u64 << (13 + maxphy - 32)) - 1);
+                    if pde & rsvd != 0 {
                         return Err(r.fault(pf::PRESENT | pf::RSVD));
                     }
                 }
                 // Bits 20:13 hold physical address bits 39:32.
                 let high = ((pde >> 13) & 0xff) << 32;
                 let mut w = Walked::new(high | (pde & 0xffc0_0000) | (la & 0x3f_ffff));
-                w.mark(pde_pa, pde, true, rights);
+                w.mark((pde_pa, pde, 4), true, rights);
                 w
             } else {
                 let pte_pa = (pde & 0xffff_f000) + (((la >> 12) & 0x3ff) << 2);
-                let pte = read(pte_pa).ok_or(WalkError::Unbacked)? & 0xffff_ffff;
+                let pte = read(pte_pa, 4).ok_or(WalkError::Unbacked)? & 0xffff_ffff;
                 if pte & PRESENT == 0 {
                     return Err(rights.map_or(WalkError::Unbacked, |r| r.fault(0)));
                 }
                 allowed &= pte;
                 let mut w = Walked::new((pte & 0xffff_f000) | (la & 0xfff));
-                w.mark(pde_pa, pde, false, rights);
-                w.mark(pte_pa, pte, true, rights);
+                w.mark((pde_pa, pde, 4), false, rights);
+                w.mark((pte_pa, pte, 4), true, rights);
                 w
             }
         }
@@ -232,19 +266,20 @@ fn walk_from(
     la: u64,
     rights: Option<Rights>,
     allowed: &mut u64,
-    read: impl Fn(u64) -> Option<u64>,
+    read: impl Fn(u64, u32) -> Option<u64>,
 ) -> Result<Walked, WalkError> {
     let mut path = [(0u64, 0u64); 4];
     for lvl in (1..=level).rev() {
         let shift = 12 + 9 * (lvl - 1);
         let pa = table + ((la >> shift) & 0x1ff) * 8;
-        let e = read(pa).ok_or(WalkError::Unbacked)?;
+        let e = read(pa, 8).ok_or(WalkError::Unbacked)?;
         if e & PRESENT == 0 {
             return Err(rights.map_or(WalkError::Unbacked, |r| r.fault(0)));
         }
         let large = (lvl == 2 || lvl == 3) && e & PS != 0;
         if let Some(r) = rights {
-            if reserved(e, lvl, large, r) {
+            // PAE paging (at most 2 levels here) reserves bits 62:52 too.
+            if reserved(e, lvl, large, level == 2, r) {
                 return Err(r.fault(pf::PRESENT | pf::RSVD));
             }
         }
@@ -256,7 +291,7 @@ fn walk_from(
             let mut w = Walked::new((e & ADDR & !mask) | (la & mask));
             let n = (level - lvl + 1) as usize;
             for (i, &(pa, e)) in path[..n].iter().enumerate() {
-                w.mark(pa, e, i + 1 == n, rights);
+                w.mark((pa, e, 8), i + 1 == n, rights);
             }
             return Ok(w);
         }
@@ -267,13 +302,20 @@ fn walk_from(
 }
 
 /// Whether the present 64-bit entry `e` at `lvl` has a reserved bit set
-/// (SDM Vol. 3A Tables 4-14 to 4-19; KVM's `rsvd_bits_mask`): address bits
-/// at or above MAXPHYADDR, XD without EFER.NXE, PS in a PML4E, and the
-/// address bits below a large page's alignment.
-fn reserved(e: u64, lvl: u32, large: bool, r: Rights) -> bool {
+/// (SDM Vol. 3A Tables 4-8 to 4-10 and 4-14 to 4-19; KVM's
+/// `rsvd_bits_mask`): address bits at or above MAXPHYADDR (up to bit 51,
+/// or 62 in PAE paging), XD without EFER.NXE, PS in a PML4E, PS in a PDPTE
+/// without 1 GiB pages, and the address bits below a large page's
+/// alignment.
+fn reserved(e: u64, lvl: u32, large: bool, pae: bool, r: Rights) -> bool {
     let maxphy = u32::from(r.maxphyaddr).clamp(32, 52);
-    let high = ((1u64 << 52) - 1) & !((1u64 << maxphy) - 1);
-    if e & high != 0 || (!r.nxe && e & XD != 0) || (lvl == 4 && e & PS != 0) {
+    let top = if pae { 63 } else { 52 };
+    let high = ((1u64 << top) - 1) & !((1u64 << maxphy) - 1);
+    if e & high != 0
+        || (!r.nxe && e & XD != 0)
+        || (lvl == 4 && e & PS != 0)
+        || (lvl == 3 && large && !r.gbpages)
+    {
         return true;
     }
     // A 2 MiB page: bits 20:13; a 1 GiB page: bits 29:13 (bit 12 is PAT).
@@ -286,15 +328,15 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn mem(entries: &[(u64, u64)]) -> impl Fn(u64) -> Option<u64> + '_ {
+    fn mem(entries: &[(u64, u64)]) -> impl Fn(u64, u32) -> Option<u64> + '_ {
         let map: HashMap<u64, u64> = entries.iter().copied().collect();
-        move |pa| Some(*map.get(&pa).unwrap_or(&0))
+        move |pa, _| Some(*map.get(&pa).unwrap_or(&0))
     }
 
     #[test]
     fn no_paging() {
         assert_eq!(
-            translate(PagingMode::None, 0, 0x1234_5678, |_| None),
+            translate(PagingMode::None, 0, 0x1234_5678, |_, _| None),
             Some(0x1234_5678)
         );
     }
@@ -355,6 +397,14 @@ mod tests {
         );
     }
 
+    /// The updates as (entry address, flags added, width).
+    fn flags(w: &Walked) -> Vec<(u64, u64, u32)> {
+        w.updates()
+            .iter()
+            .map(|u| (u.pa, u.new & !u.old, u.width))
+            .collect()
+    }
+
     fn rights(write: bool, user: bool) -> Rights {
         Rights {
             write,
@@ -363,6 +413,7 @@ mod tests {
             smap: false,
             nxe: true,
             maxphyaddr: 36,
+            gbpages: true,
         }
     }
 
@@ -393,14 +444,17 @@ mod tests {
         assert_eq!(w.gpa, 0x7008);
         // A on the four levels, and D on the leaf for a write.
         assert_eq!(
-            w.updates(),
-            &[
-                (0x1000, 0x20),
-                (0x2000, 0x20),
-                (0x3000, 0x20),
-                (0x4008, 0x60)
+            flags(&w),
+            [
+                (0x1000, 0x20, 8),
+                (0x2000, 0x20, 8),
+                (0x3000, 0x20, 8),
+                (0x4008, 0x60, 8)
             ]
         );
+        // Each update is the entry as read, with the flags added.
+        assert_eq!(w.updates()[3].old, 0x7007);
+        assert_eq!(w.updates()[3].new, 0x7067);
         // A read sets no D; flags already set are not set again.
         let m = tables(7 | 0x20, 2 | 4 | 0x20);
         let w = walk(
@@ -410,7 +464,7 @@ mod tests {
             Some(rights(false, true)),
             mem(&m),
         );
-        assert_eq!(w.unwrap().updates(), &[]);
+        assert_eq!(flags(&w.unwrap()), []);
 
         // Read-only leaf: a user write faults P|W|U; a supervisor write
         // faults with CR0.WP and succeeds without it.
@@ -512,7 +566,7 @@ mod tests {
             0x1000,
             0,
             Some(rights(false, false)),
-            |_| None,
+            |_, _| None,
         );
         assert_eq!(r, Err(WalkError::Unbacked));
     }
@@ -526,8 +580,8 @@ mod tests {
         assert_eq!(r, Err(WalkError::Fault(7)));
         let w = walk(mode, 0x1000, 0x1004, Some(rights(false, true)), &m).unwrap();
         assert_eq!(
-            (w.gpa, w.updates()),
-            (0x9004, &[(0x1000, 0x20), (0x3004, 0x20)][..])
+            (w.gpa, flags(&w)),
+            (0x9004, std::vec![(0x1000, 0x20, 4), (0x3004, 0x20, 4)])
         );
         // 4 MiB page with the reserved bit 21.
         let m = mem(&[(0x1000, 0x0060_0087)]);
@@ -539,7 +593,7 @@ mod tests {
             0,
             0x10,
             Some(rights(true, false)),
-            |_| None,
+            |_, _| None,
         );
         assert_eq!(r, Err(WalkError::Fault(2)));
         // Unpaged: no check, no update.
@@ -548,8 +602,78 @@ mod tests {
             0,
             0x1_0000_1234,
             Some(rights(true, true)),
-            |_| None,
+            |_, _| None,
         );
         assert_eq!(w.map(|w| (w.gpa, w.len)), Ok((0x1234, 0)));
+    }
+
+    #[test]
+    fn review_reserved_bits() {
+        // PAE: bits 62:52 are reserved (KVM's high_bits_rsvd).
+        let m = mem(&[(0x2000, (1 << 55) | 0x4007), (0x4000, 0x5007)]);
+        let r = walk(
+            PagingMode::Pae([0x2001, 0, 0, 0]),
+            0,
+            0x10,
+            Some(rights(false, false)),
+            &m,
+        );
+        assert_eq!(r, Err(WalkError::Fault(9)));
+        // ...which 4-level paging ignores (software-available bits).
+        let m = tables(7, 2 | 4);
+        let mut m2 = m.clone();
+        m2[3].1 |= 1 << 55;
+        let r = walk(
+            PagingMode::FourLevel,
+            0x1000,
+            0x1008,
+            Some(rights(false, false)),
+            mem(&m2),
+        );
+        assert_eq!(r.map(|w| w.gpa), Ok(0x7008));
+        // 32-bit PSE: with MAXPHYADDR 36, bits 20:17 of a 4 MiB PDE are
+        // reserved; with 40, they are address bits 39:36.
+        let m = mem(&[(0x1000, (1 << 17) | 0x0040_0087)]);
+        let mode = PagingMode::Bits32 { pse: true };
+        let r = walk(mode, 0x1000, 0x10, Some(rights(false, false)), &m);
+        assert_eq!(r, Err(WalkError::Fault(9)));
+        let wide = Rights {
+            maxphyaddr: 40,
+            ..rights(false, false)
+        };
+        let r = walk(mode, 0x1000, 0x10, Some(wide), &m);
+        assert_eq!(r.map(|w| w.gpa), Ok(0x10_0040_0010));
+        // A 1 GiB page without CPUID's Page1GB.
+        let m = [(0x1000, 0x2007), (0x2000, 0x4000_0087)];
+        let no_gb = Rights {
+            gbpages: false,
+            ..rights(false, false)
+        };
+        let r = walk(PagingMode::FourLevel, 0x1000, 0x10, Some(no_gb), mem(&m));
+        assert_eq!(r, Err(WalkError::Fault(9)));
+        let r = walk(
+            PagingMode::FourLevel,
+            0x1000,
+            0x10,
+            Some(rights(false, false)),
+            mem(&m),
+        );
+        assert_eq!(r.map(|w| w.gpa), Ok(0x4000_0010));
+    }
+
+    #[test]
+    fn entry_width() {
+        // 32-bit paging reads 4-byte entries, so one at the end of a slot
+        // is readable; 64-bit ones are read as 8 bytes.
+        let seen = std::cell::RefCell::new(Vec::new());
+        let m = mem(&[(0x1ffc, 0x3007), (0x3000, 0x9007)]);
+        let read = |pa, width| {
+            seen.borrow_mut().push(width);
+            m(pa, width)
+        };
+        let mode = PagingMode::Bits32 { pse: false };
+        let r = walk(mode, 0x1000, 0xffc0_0000, Some(rights(false, false)), read);
+        assert_eq!(r.map(|w| w.gpa), Ok(0x9000));
+        assert_eq!(*seen.borrow(), [4, 4]);
     }
 }

@@ -101,9 +101,9 @@ impl StringIo {
         let offset = (rdi & 0xfff) as u32;
         let in_page = if self.df { offset } else { 4096 - offset };
         let limit = 1024 / u32::from(self.size);
-        // `count` is at most 2^64 - 1; only its minimum with the others
-        // matters.
-        let count = core::cmp::min(self.count(rcx), u64::from(limit)) as u32;
+        // KVM keeps the count in an `unsigned int`: RCX 2^32 at 64-bit
+        // addressing reads ahead as if it were 0 (so one element).
+        let count = self.count(rcx) as u32;
         core::cmp::max(1, in_page.min(limit).min(count))
     }
 
@@ -126,10 +126,10 @@ impl StringIo {
     }
 
     /// RCX when a REP instruction finds it 0 at its address size: on Intel
-    /// CPUs a 32-bit count is written back whole (KVM's
-    /// `string_registers_quirk()`), clearing bits 63:32.
-    pub fn rcx_when_empty(self, rcx: u64) -> u64 {
-        if self.addr_size == 4 {
+    /// CPUs (the guest's CPUID vendor, `intel`) a 32-bit count is written
+    /// back whole (KVM's `string_registers_quirk()`), clearing bits 63:32.
+    pub fn rcx_when_empty(self, rcx: u64, intel: bool) -> u64 {
+        if self.addr_size == 4 && intel {
             0
         } else {
             rcx
@@ -284,8 +284,10 @@ mod tests {
         assert_eq!(down.read_ahead(0x1000, 100), 1);
         // Without REP: one, whatever RCX.
         assert_eq!(op(true, false, 1, 8, false).read_ahead(0, 0), 1);
-        // Huge RCX does not overflow.
+        // Huge RCX does not overflow; KVM's count is 32-bit.
         assert_eq!(insb.read_ahead(0, u64::MAX), 1024);
+        assert_eq!(insb.read_ahead(0, 1 << 32), 1);
+        assert_eq!(insb.read_ahead(0, (1 << 32) + 5), 5);
     }
 
     #[test]
@@ -298,12 +300,13 @@ mod tests {
         let o32 = op(true, true, 4, 4, true);
         assert_eq!(o32.advance(0xffff_ffff_0000_0010, 2), 0x8);
         assert_eq!(o32.advance(0x4, 2), 0xffff_fffc);
-        assert_eq!(o32.rcx_when_empty(0x5_0000_0000), 0);
+        assert_eq!(o32.rcx_when_empty(0x5_0000_0000, true), 0);
+        assert_eq!(o32.rcx_when_empty(0x5_0000_0000, false), 0x5_0000_0000);
         // 64-bit: whole.
         let o64 = op(true, true, 1, 8, false);
         assert_eq!(o64.advance(u64::MAX, 1), 0);
         assert_eq!(o64.rcx_after(5, 5), 0);
-        assert_eq!(o64.rcx_when_empty(0x5_0000_0000), 0x5_0000_0000);
+        assert_eq!(o64.rcx_when_empty(0x5_0000_0000, true), 0x5_0000_0000);
         assert_eq!(o64.ea(u64::MAX), u64::MAX);
         assert_eq!(o16.ea(0x1_2345), 0x2345);
         assert_eq!(
