@@ -9,6 +9,7 @@
 //! [`crate::msrs`]. Any other MSR gets #GP, as in KVM without
 //! `ignore_msrs`.
 
+use crate::cpuid_table::feature;
 use crate::msrs::{self, Access, GuestCpu, SoftMsrs};
 use crate::uapi::KvmCpuidEntry2;
 use crate::vmcs::field;
@@ -74,8 +75,8 @@ pub(crate) use crate::cr::{EFER_LMA, EFER_LME};
 pub(crate) fn guest_cpu(cpuid: &[KvmCpuidEntry2]) -> GuestCpu {
     GuestCpu {
         maxphyaddr: crate::cpuid_table::maxphyaddr(cpuid),
-        x2apic: crate::cpuid_table::has_feature(cpuid, 1, 2, 21),
-        tsc_adjust: crate::cpuid_table::has_feature(cpuid, 7, 1, 1),
+        x2apic: crate::cpuid_table::has_feature(cpuid, feature::X2APIC),
+        tsc_adjust: crate::cpuid_table::has_feature(cpuid, feature::TSC_ADJUST),
     }
 }
 
