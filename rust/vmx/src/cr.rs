@@ -54,6 +54,9 @@ pub const CR4_PCIDE: u64 = 1 << 17;
 pub const CR4_OSXSAVE: u64 = 1 << 18;
 /// CR4.SMAP: supervisor accesses to user pages fault unless RFLAGS.AC.
 pub const CR4_SMAP: u64 = 1 << 21;
+/// CR8 bits 3:0, the task-priority class; the others are reserved (SDM
+/// Vol. 3A, 2.5).
+pub const CR8_TPR: u64 = 0xf;
 /// EFER.SCE: SYSCALL/SYSRET enabled.
 pub const EFER_SCE: u64 = 1 << 0;
 /// EFER.LME.
