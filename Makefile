@@ -34,7 +34,7 @@ modules: kernel
 selftests: $(SELFTEST_PROGS)
 
 # Static, so that they run in the busybox initramfs of the Bochs guest.
-$(BUILD)/selftests/%: selftests/rvisor/%.c selftests/rvisor/vmtest.h selftests/lib/fuzz_rng.h
+$(BUILD)/selftests/%: selftests/rvisor/%.c selftests/rvisor/vmtest.h selftests/rvisor/x86.h selftests/lib/fuzz_rng.h
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 

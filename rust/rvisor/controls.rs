@@ -5,7 +5,11 @@
 //! required (the VM cannot be created without it), bits the processor
 //! forces to 1 are kept (and their exits handled).
 
-use crate::caps::{ControlCaps, VmxCaps};
+use crate::caps::{ControlCaps, VmxCaps, MISC_TIMER_RATE};
+use crate::cr::{
+    CR0_CD, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR4_DE, CR4_MCE, CR4_OSFXSR, CR4_OSXMMEXCPT,
+    CR4_OSXSAVE, CR4_PAE, CR4_PCE, CR4_PGE, CR4_PSE, CR4_PVI, CR4_TSD, CR4_VME,
+};
 use crate::vmcs::{entry_ctl, exit_ctl, pin, proc, proc2};
 use crate::vmx_root::eopnotsupp;
 use kernel::prelude::*;
@@ -15,14 +19,20 @@ use kernel::prelude::*;
 /// exact; CD and NW are kept clear in the processor (the guest sees its
 /// own values through the read shadow).
 pub(crate) const CR0_HOST_OWNED: u64 = CR0_NE | CR0_PG | CR0_CD | CR0_NW;
-pub(crate) use crate::cr::{
-    CR0_CD, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR0_WP, CR4_OSXSAVE, CR4_PAE, CR4_PSE, CR4_SMAP,
-};
 
-/// CR4 bits a guest may set: VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR
-/// OSXMMEXCPT, and OSXSAVE where the host has XSAVE. Writes of any other
-/// bit exit and get #GP.
-const CR4_GUEST_BITS: u64 = 0x7ff;
+/// CR4 bits a guest may set, and OSXSAVE where the host has XSAVE. Writes
+/// of any other bit exit and get #GP.
+const CR4_GUEST_BITS: u64 = CR4_VME
+    | CR4_PVI
+    | CR4_TSD
+    | CR4_DE
+    | CR4_PSE
+    | CR4_PAE
+    | CR4_MCE
+    | CR4_PGE
+    | CR4_PCE
+    | CR4_OSFXSR
+    | CR4_OSXMMEXCPT;
 
 /// The chosen controls.
 #[derive(Debug, Clone, Copy)]
@@ -86,7 +96,7 @@ impl Controls {
         )?;
         // Timer ticks are TSC cycles >> IA32_VMX_MISC[4:0]; aim at about
         // 2^22 cycles (1-2 ms on current processors).
-        let timer_rate = (raw.misc & 0x1f) as u32;
+        let timer_rate = (raw.misc & MISC_TIMER_RATE) as u32;
         let preemption_timer =
             (pin & pin::PREEMPTION_TIMER != 0).then(|| (1u64 << 22) >> timer_rate);
         let proc = pick(

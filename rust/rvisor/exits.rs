@@ -4,18 +4,21 @@
 //! current) and either lets the guest resume or ends the section with an
 //! [`Outcome`].
 
-use crate::controls::{CR0_PG, CR4_OSXSAVE, CR4_PAE};
-use crate::cr::{self, RFLAGS_TF};
+use crate::cr::{
+    self, CR0_PE, CR0_PG, CR4_OSXSAVE, CR4_PAE, DR6_FIXED_1, DR6_VOLATILE, DR7_ENABLES,
+    DR7_FIXED_1, DR7_GD, DR7_VOLATILE, EFER_LMA, EFER_LME, RFLAGS_TF,
+};
 use crate::events::{event_is, reblock_nmi_after, EventState};
-use crate::guest_msrs::{msr, EFER_LMA, EFER_LME, EFER_VALID, SYSCALL_MSRS};
+use crate::guest_msrs::{msr, EFER_VALID, SYSCALL_MSRS};
 use crate::insn::CpuMode;
 use crate::msrs::Access;
 use crate::run::{read_gpr, set_exit_reason, write_gpr_sized, Outcome, PaeWrite};
+use crate::segment::ar;
 use crate::uapi::{exit, internal, io_dir, PIO_DATA_OFFSET};
 use crate::vcpu::{gpr, read_cr0, read_cr4, write_cr0, write_efer, Guest, Pending, Vcpu};
 use crate::vmcs::{
     field, handles_vectoring, interruptibility, intr_info, proc, reason, vector, CrAccess,
-    CrQualification, EptViolation, ExitReason, IoQualification, Redelivery,
+    CrQualification, DrQualification, EptViolation, ExitReason, IoQualification, Redelivery,
 };
 use crate::vmcs_region::LoadedVmcs;
 use crate::{cpuid_table, glue, mmio};
@@ -60,7 +63,7 @@ pub(crate) fn internal_error(vcpu: &Vcpu, suberror: u32, data: &[u64]) -> Next {
 
 /// The guest's current privilege level (SS.DPL, as KVM's vmx_get_cpl()).
 pub(crate) fn cpl(v: &LoadedVmcs<'_>) -> u8 {
-    ((v.read32(field::GUEST_SS_AR_BYTES) >> 5) & 3) as u8
+    ar::dpl(v.read32(field::GUEST_SS_AR_BYTES))
 }
 
 /// The guest's operating mode.
@@ -80,7 +83,7 @@ fn read_operand(v: &LoadedVmcs<'_>, g: &Guest, reg: u8) -> u64 {
     if cpu_mode(v) == CpuMode::Long {
         val
     } else {
-        val & 0xffff_ffff
+        u64::from(val as u32)
     }
 }
 
@@ -150,7 +153,7 @@ pub(crate) fn inject(v: &mut LoadedVmcs<'_>, vec: u8, error_code: Option<u32>) -
         let rflags = v.read(field::GUEST_RFLAGS);
         v.write(field::GUEST_RFLAGS, rflags | cr::RFLAGS_RF)?;
     }
-    let protected = read_cr0(v) & 1 != 0;
+    let protected = read_cr0(v) & CR0_PE != 0;
     let ec = protected && error_code.is_some();
     v.write(
         field::VM_ENTRY_INTR_INFO_FIELD,
@@ -382,7 +385,7 @@ pub(crate) fn handle(
         reason::MSR_READ => handle_rdmsr(v, g),
         reason::MSR_WRITE => handle_wrmsr(v, g),
         reason::XSETBV => {
-            let value = (g.regs[gpr::RDX] << 32) | (g.regs[gpr::RAX] & 0xffff_ffff);
+            let value = (g.regs[gpr::RDX] << 32) | u64::from(g.regs[gpr::RAX] as u32);
             if g.regs[gpr::RCX] as u32 != 0 || !g.fpu.set_xcr0(value) {
                 return gp(v);
             }
@@ -400,7 +403,12 @@ pub(crate) fn handle(
         // kvm_emulate_wbinvd() without non-coherent DMA).
         reason::INVD | reason::WBINVD => skip(v, g),
         // VMX instructions, GETSEC, MONITOR/MWAIT: not offered to guests.
-        11 | 19..=27 | 50 | 53 | reason::MWAIT | reason::MONITOR => ud(v),
+        reason::GETSEC
+        | reason::VMCLEAR..=reason::VMXON
+        | reason::INVEPT
+        | reason::INVVPID
+        | reason::MWAIT
+        | reason::MONITOR => ud(v),
         reason::RDPMC => gp(v),
         other => Ok(internal_error(
             vcpu,
@@ -503,7 +511,7 @@ fn handle_cr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
     match CrQualification(v.read(field::EXIT_QUALIFICATION)).access() {
         CrAccess::MovTo { cr: 0, gpr } => {
             let new = read_operand(v, g, gpr);
-            let cs_l = v.read32(field::GUEST_CS_AR_BYTES) & (1 << 13) != 0;
+            let cs_l = v.read32(field::GUEST_CS_AR_BYTES) & ar::L != 0;
             let efer = v.read(field::GUEST_IA32_EFER);
             let Some(w) = cr::mov_to_cr0(read_cr0(v), new, read_cr4(v, &ctl), efer, cs_l) else {
                 return gp(v);
@@ -523,9 +531,10 @@ fn handle_cr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
             if w.efer & EFER_LMA != 0 && efer & EFER_LMA == 0 {
                 // Long mode needs a 64-bit busy TSS; a 16-bit one is
                 // retyped, as by the processor (KVM's enter_lmode()).
-                let ar = v.read32(field::GUEST_TR_AR_BYTES);
-                if ar & 0xf != 11 {
-                    v.write(field::GUEST_TR_AR_BYTES, u64::from((ar & !0xf) | 11))?;
+                let tr_ar = v.read32(field::GUEST_TR_AR_BYTES);
+                if tr_ar & ar::TYPE != ar::TYPE_TSS_BUSY {
+                    let busy = (tr_ar & !ar::TYPE) | ar::TYPE_TSS_BUSY;
+                    v.write(field::GUEST_TR_AR_BYTES, u64::from(busy))?;
                 }
             }
             write_cr0(v, &ctl, new)?;
@@ -583,11 +592,11 @@ fn handle_cr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
 }
 
 fn handle_dr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
-    let q = v.read(field::EXIT_QUALIFICATION);
-    let from = q & (1 << 4) != 0;
-    let reg = ((q >> 8) & 0xf) as u8;
+    let q = DrQualification(v.read(field::EXIT_QUALIFICATION));
+    let from = q.is_from();
+    let reg = q.gpr();
     let cr4 = read_cr4(v, vcpu.vm.controls());
-    let Some(dr) = cr::debug_register((q & 7) as u8, cr4) else {
+    let Some(dr) = cr::debug_register(q.dr(), cr4) else {
         return ud(v);
     };
     let dr = usize::from(dr);
@@ -609,20 +618,15 @@ fn handle_dr(vcpu: &Vcpu, v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next>
         match dr {
             0..=3 => g.dr[dr] = val,
             _ if val >> 32 != 0 => return gp(v),
-            6 => g.dr6 = (val & 0x0001_e00f) | 0xffff_0ff0,
+            6 => g.dr6 = (val & DR6_VOLATILE) | DR6_FIXED_1,
             _ => {
-                g.dr7 = (val & 0xffff_2bff) | 0x400;
+                g.dr7 = (val & DR7_VOLATILE) | DR7_FIXED_1;
                 v.write(field::GUEST_DR7, guest_dr7_hw(g.dr7))?;
             }
         }
     }
     skip(v, g)
 }
-
-/// DR7.GD: general detect (SDM Vol. 3B, 18.2.4).
-const DR7_GD: u64 = 1 << 13;
-/// DR7's local and global enables of the four breakpoints.
-const DR7_ENABLES: u64 = 0xff;
 
 /// The DR7 the processor runs the guest with: the guest's, without its
 /// breakpoint enables. DR0-DR3 are not switched (the guest's stay in
@@ -640,14 +644,14 @@ fn handle_rdmsr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
     let Some(val) = g.msrs.get(v, index, Access::Guest) else {
         return gp(v);
     };
-    g.regs[gpr::RAX] = val & 0xffff_ffff;
+    g.regs[gpr::RAX] = u64::from(val as u32);
     g.regs[gpr::RDX] = val >> 32;
     skip(v, g)
 }
 
 fn handle_wrmsr(v: &mut LoadedVmcs<'_>, g: &mut Guest) -> Result<Next> {
     let index = g.regs[gpr::RCX] as u32;
-    let val = (g.regs[gpr::RDX] << 32) | (g.regs[gpr::RAX] & 0xffff_ffff);
+    let val = (g.regs[gpr::RDX] << 32) | u64::from(g.regs[gpr::RAX] as u32);
     let ok = if index == msr::EFER {
         let old = v.read(field::GUEST_IA32_EFER);
         let paging = read_cr0(v) & CR0_PG != 0;

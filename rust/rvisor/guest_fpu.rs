@@ -20,7 +20,8 @@ pub(crate) const XCR0_GUEST_MAX: u64 = 0x7;
 /// XCR0.X87, always set.
 pub(crate) const XCR0_X87: u64 = 1;
 const XCR0_SSE: u64 = 2;
-const XCR0_AVX: u64 = 4;
+/// XCR0.AVX: the upper halves of YMM0-15.
+pub(crate) const XCR0_AVX: u64 = 4;
 
 /// Saved FPU state of one vCPU.
 pub(crate) struct GuestFpu {

@@ -9,7 +9,9 @@
 //! [`crate::msrs`]. Any other MSR gets #GP, as in KVM without
 //! `ignore_msrs`.
 
-use crate::msrs::{self, Access, GuestCpu, SoftMsrs};
+use crate::cpuid_table::feature;
+use crate::cr::{EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE};
+use crate::msrs::{self, debugctl, Access, GuestCpu, SoftMsrs};
 use crate::uapi::KvmCpuidEntry2;
 use crate::vmcs::field;
 use crate::vmcs_region::LoadedVmcs;
@@ -63,26 +65,23 @@ pub(crate) const SUPPORTED: [u32; 16] = [
     msr::KERNEL_GS_BASE,
 ];
 
-/// EFER.SCE: SYSCALL/SYSRET enabled.
-pub(crate) const EFER_SCE: u64 = 1 << 0;
 /// EFER bits a guest may set: SCE, LME, LMA (read-only but written back by
 /// guests), NXE.
-pub(crate) const EFER_VALID: u64 = (1 << 0) | (1 << 8) | (1 << 10) | (1 << 11);
-pub(crate) use crate::cr::{EFER_LMA, EFER_LME};
+pub(crate) const EFER_VALID: u64 = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
 
 /// What of the guest's CPUID table the MSR rules need.
 pub(crate) fn guest_cpu(cpuid: &[KvmCpuidEntry2]) -> GuestCpu {
     GuestCpu {
         maxphyaddr: crate::cpuid_table::maxphyaddr(cpuid),
-        x2apic: crate::cpuid_table::has_feature(cpuid, 1, 2, 21),
-        tsc_adjust: crate::cpuid_table::has_feature(cpuid, 7, 1, 1),
+        x2apic: crate::cpuid_table::has_feature(cpuid, feature::X2APIC),
+        tsc_adjust: crate::cpuid_table::has_feature(cpuid, feature::TSC_ADJUST),
     }
 }
 
 /// DEBUGCTL bits a guest may write without #GP: LBR and BTF, which KVM
 /// drops when it cannot offer them (`vmx_set_msr()`); nothing else is
 /// offered.
-const DEBUGCTL_DROPPED: u64 = (1 << 0) | (1 << 1);
+const DEBUGCTL_DROPPED: u64 = debugctl::LBR | debugctl::BTF;
 
 /// Software-kept MSRs of one vCPU.
 pub(crate) struct GuestMsrs {
@@ -148,7 +147,7 @@ impl GuestMsrs {
                 vmcs.write(field::GUEST_IA32_DEBUGCTL, 0).is_ok()
             }
             msr::SYSENTER_CS => vmcs
-                .write(field::GUEST_SYSENTER_CS, value & 0xffff_ffff)
+                .write(field::GUEST_SYSENTER_CS, u64::from(value as u32))
                 .is_ok(),
             msr::SYSENTER_ESP if canonical => vmcs.write(field::GUEST_SYSENTER_ESP, value).is_ok(),
             msr::SYSENTER_EIP if canonical => vmcs.write(field::GUEST_SYSENTER_EIP, value).is_ok(),

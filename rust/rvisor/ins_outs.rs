@@ -11,10 +11,11 @@
 //! `KVM_RUN` is called again, faulting at the first that cannot be written
 //! with the elements before it done.
 
-use crate::controls::{Controls, CR0_WP, CR4_SMAP};
-use crate::cr::{EFER_NXE, RFLAGS_AC, RFLAGS_DF};
+use crate::controls::Controls;
+use crate::cr::{CR0_WP, CR4_SMAP, EFER_NXE, RFLAGS_AC, RFLAGS_DF};
 use crate::exits::{cpl, internal_error, Next};
 use crate::insn::CpuMode;
+use crate::memslot::PAGE_SIZE;
 use crate::paging::{self, PagingMode, Rights, WalkError};
 use crate::run::{set_exit_reason, Outcome};
 use crate::string_io::{self, IoInsnInfo, SegmentCache, SegmentFault, StringIo};
@@ -113,8 +114,10 @@ impl Exit {
                 smap: read_cr4(v, ctl) & CR4_SMAP != 0 && rflags & RFLAGS_AC == 0,
                 nxe: v.read(field::GUEST_IA32_EFER) & EFER_NXE != 0,
                 maxphyaddr: crate::cpuid_table::maxphyaddr(&g.cpuid),
-                // CPUID.80000001H:EDX.Page1GB[26].
-                gbpages: crate::cpuid_table::has_feature(&g.cpuid, 0x8000_0001, 3, 26),
+                gbpages: crate::cpuid_table::has_feature(
+                    &g.cpuid,
+                    crate::cpuid_table::feature::GBPAGES,
+                ),
             },
             rip: v.read(field::GUEST_RIP),
             next_rip,
@@ -157,9 +160,12 @@ impl Exit {
             let at = if self.mode == CpuMode::Long {
                 at
             } else {
-                at & 0xffff_ffff
+                u64::from(at as u32)
             };
-            let chunk = core::cmp::min(buf.len() - done, (4096 - (at & 0xfff)) as usize);
+            let chunk = core::cmp::min(
+                buf.len() - done,
+                (PAGE_SIZE - (at & (PAGE_SIZE - 1))) as usize,
+            );
             let mut tries = 0;
             let walked = loop {
                 let walked = match paging::walk(self.paging, self.cr3, at, Some(self.rights), read)

@@ -9,11 +9,11 @@
 //! `KVM_RUN` with the data user space supplied. Anything else becomes
 //! `KVM_EXIT_INTERNAL_ERROR` (emulation), with the instruction bytes.
 
-use crate::controls::{CR0_PG, CR4_PAE, CR4_PSE};
-use crate::cr::{EFER_LMA, EFER_NXE};
+use crate::cr::{CR0_PG, CR4_PAE, CR4_PSE, EFER_LMA, EFER_NXE};
 use crate::exits::{cpl, internal_error};
 use crate::insn::{self, CpuMode, MmioOp, Operand};
-use crate::paging::{self, PagingMode};
+use crate::memslot::PAGE_SIZE;
+use crate::paging::{self, pf, PagingMode};
 use crate::run::set_exit_reason;
 use crate::uapi::{exit, internal};
 use crate::vcpu::{gpr, read_cr0, Guest, Pending, Vcpu};
@@ -130,7 +130,7 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
     let linear = if mode == CpuMode::Long {
         a.rip
     } else {
-        a.cs_base.wrapping_add(a.rip) & 0xffff_ffff
+        u64::from(a.cs_base.wrapping_add(a.rip) as u32)
     };
     let mut bytes = [0u8; insn::MAX_LEN];
     // An instruction fetch from MMIO cannot be emulated.
@@ -151,9 +151,16 @@ pub(crate) fn emulate(vcpu: &Vcpu, g: &mut Guest, a: &Access) -> Result<bool> {
             None => (linear, false, true),
             Some(d) => (a.linear, matches!(d.op, MmioOp::Store(_)), false),
         };
-        let error_code = u32::from(write) << 1
-            | u32::from(a.user) << 2
-            | u32::from(fetch && a.efer & EFER_NXE != 0) << 4;
+        let mut error_code = 0;
+        if write {
+            error_code |= pf::WRITE;
+        }
+        if a.user {
+            error_code |= pf::USER;
+        }
+        if fetch && a.efer & EFER_NXE != 0 {
+            error_code |= pf::FETCH;
+        }
         g.pending = Pending::Exception {
             vector: vector::PF,
             error_code,
@@ -231,7 +238,7 @@ fn fetch(vcpu: &Vcpu, a: &Access, linear: u64, out: &mut [u8; insn::MAX_LEN]) ->
             break;
         };
         // Up to the end of this page.
-        let chunk = core::cmp::min(out.len() - n, (4096 - (la & 0xfff)) as usize);
+        let chunk = core::cmp::min(out.len() - n, (PAGE_SIZE - (la & (PAGE_SIZE - 1))) as usize);
         if vcpu.vm.read_guest(pa, &mut out[n..n + chunk]).is_err() {
             break;
         }

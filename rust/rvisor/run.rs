@@ -14,10 +14,11 @@
 //!   MMIO, rescheduling, and noticing signals. An external interrupt ends
 //!   the section so the host handles it as soon as interrupts are on.
 
+use crate::cr::EFER_SCE;
 use crate::exits::{self, Next};
 use crate::glue::{self, HostStateRaw};
 use crate::guest_memory::Fault;
-use crate::guest_msrs::{msr, EFER_SCE, SYSCALL_MSRS};
+use crate::guest_msrs::{msr, SYSCALL_MSRS};
 use crate::uapi::{exit, KvmRun};
 use crate::vcpu::{gpr, write_pdptes, Guest, Pending, Vcpu, VcpuState};
 use crate::vmcs::{field, ExitReason};

@@ -3,10 +3,13 @@
 //! A virtual CPU: its VMCS, registers, run page and the vCPU-fd ioctls
 //! that read and write its state. Running it is in [`crate::run`].
 
-use crate::controls::{Controls, CR0_CD, CR0_HOST_OWNED, CR0_NW, CR0_PE, CR0_PG, CR4_PAE};
-use crate::cr::valid_cr0;
+use crate::controls::{Controls, CR0_HOST_OWNED};
+use crate::cr::{
+    valid_cr0, CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR4_PAE, CR8_TPR, DR6_FIXED_1, DR7_FIXED_1,
+    EFER_LMA, EFER_LME, RFLAGS_DEFINED, RFLAGS_FIXED,
+};
 use crate::guest_fpu::GuestFpu;
-use crate::guest_msrs::{self, GuestMsrs, EFER_LMA, EFER_LME, EFER_VALID};
+use crate::guest_msrs::{self, GuestMsrs, EFER_VALID};
 use crate::msrs::{index::APIC_BASE, Access};
 use crate::segment::{from_access_rights, to_access_rights};
 use crate::uapi::{
@@ -252,8 +255,8 @@ impl Vcpu {
             cr2: 0,
             cr8: 0,
             dr: [0; 4],
-            dr6: 0xffff_0ff0,
-            dr7: 0x400,
+            dr6: DR6_FIXED_1,
+            dr7: DR7_FIXED_1,
             irq: None,
             irq_nr: 0,
             irq_window: false,
@@ -337,7 +340,10 @@ impl Vcpu {
             v.write(field::GUEST_RSP, regs.rsp)?;
             v.write(field::GUEST_RIP, regs.rip)?;
             // Bit 1 is fixed to 1; reserved bits are cleared (as KVM).
-            v.write(field::GUEST_RFLAGS, (regs.rflags & 0x3f_7fd7) | 2)?;
+            v.write(
+                field::GUEST_RFLAGS,
+                (regs.rflags & RFLAGS_DEFINED) | RFLAGS_FIXED,
+            )?;
             // New registers supersede a pending completion, but not an
             // INS's data: KVM keeps its completion (complete_userspace_io)
             // across KVM_SET_REGS and writes it with the new registers.
@@ -462,7 +468,7 @@ impl Vcpu {
                 write_pdptes(v, &p)?;
             }
             st.cr2 = s.cr2;
-            st.cr8 = s.cr8 & 0xf;
+            st.cr8 = s.cr8 & CR8_TPR;
             // As KVM's __set_sregs(): a set bit queues its vector; none
             // leaves what is queued.
             if let Some(vector) = crate::events::bitmap_vector(&s.interrupt_bitmap) {

@@ -5,7 +5,9 @@
 //! mode at F000:FFF0).
 
 use crate::controls::CR0_HOST_OWNED;
+use crate::cr::{CR0_RESET, DR7_FIXED_1, RFLAGS_FIXED};
 use crate::glue;
+use crate::segment::ar;
 use crate::vcpu::{write_cr0, write_cr4, write_efer};
 use crate::vm::Vm;
 use crate::vmcs::{field, vector, Segment};
@@ -14,8 +16,6 @@ use kernel::prelude::*;
 
 /// PAT value after reset.
 pub(crate) const PAT_RESET: u64 = 0x0007_0406_0007_0406;
-/// CR0 after reset: CD, NW, ET.
-const CR0_RESET: u64 = 0x6000_0010;
 
 /// Writes every field a VM entry checks, once, when the vCPU is created.
 pub(crate) fn init_vmcs(v: &mut LoadedVmcs<'_>, vm: &Vm, vpid: Option<u16>) -> Result {
@@ -94,16 +94,16 @@ pub(crate) fn init_vmcs(v: &mut LoadedVmcs<'_>, vm: &Vm, vpid: Option<u16>) -> R
     // Guest reset state.
     for seg in Segment::ALL {
         let f = seg.fields();
-        let (sel, base, ar) = match seg {
-            Segment::Cs => (0xf000, 0xffff_0000, 0x9b),
-            Segment::Tr => (0, 0, 0x8b),
-            Segment::Ldtr => (0, 0, 0x82),
-            _ => (0, 0, 0x93),
+        let (sel, base, rights) = match seg {
+            Segment::Cs => (0xf000, 0xffff_0000, ar::P | ar::S | ar::TYPE_CODE_XRA),
+            Segment::Tr => (0, 0, ar::P | ar::TYPE_TSS_BUSY),
+            Segment::Ldtr => (0, 0, ar::P | ar::TYPE_LDT),
+            _ => (0, 0, ar::P | ar::S | ar::TYPE_DATA_RWA),
         };
         v.write(f.selector, sel)?;
         v.write(f.base, base)?;
         v.write(f.limit, 0xffff)?;
-        v.write(f.ar, ar)?;
+        v.write(f.ar, u64::from(rights))?;
     }
     v.write(field::GUEST_GDTR_BASE, 0)?;
     v.write(field::GUEST_GDTR_LIMIT, 0xffff)?;
@@ -111,13 +111,13 @@ pub(crate) fn init_vmcs(v: &mut LoadedVmcs<'_>, vm: &Vm, vpid: Option<u16>) -> R
     v.write(field::GUEST_IDTR_LIMIT, 0xffff)?;
     v.write(field::GUEST_RIP, 0xfff0)?;
     v.write(field::GUEST_RSP, 0)?;
-    v.write(field::GUEST_RFLAGS, 0x2)?;
+    v.write(field::GUEST_RFLAGS, RFLAGS_FIXED)?;
     write_cr0(v, ctl, CR0_RESET)?;
     write_cr4(v, ctl, 0)?;
     v.write(field::GUEST_CR3, 0)?;
     write_efer(v, 0)?;
     v.write(field::GUEST_IA32_PAT, PAT_RESET)?;
-    v.write(field::GUEST_DR7, 0x400)?;
+    v.write(field::GUEST_DR7, DR7_FIXED_1)?;
     v.write(field::GUEST_IA32_DEBUGCTL, 0)?;
     v.write(field::GUEST_SYSENTER_CS, 0)?;
     v.write(field::GUEST_SYSENTER_ESP, 0)?;

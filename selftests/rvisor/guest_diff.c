@@ -593,7 +593,7 @@ static void t_flags(struct prog *p)
 	if (bits(p) == 16)
 		b(p, 0x66);
 	b(p, 0x9d);
-	p->tf_set = (f & 0x100) != 0;
+	p->tf_set = (f & X86_EFLAGS_TF) != 0;
 	say(p, "rflags |= %#x", f);
 }
 
@@ -651,10 +651,10 @@ static uint64_t msr_value(struct prog *p, uint32_t index)
 	case 0xc0000084: return rn(2) ? 0x100 : 0x200;
 	case 0xc0000080: {
 		static const uint64_t bitsv[] = { 1, 0x800, 0x100, 0x400, 0x2000 };
-		uint64_t cur = p->mode == M_LONG ? 0x501 : 0;
+		uint64_t cur = p->mode == M_LONG ? EFER_LME | EFER_LMA | EFER_SCE : 0;
 
 		if (p->nxe)
-			cur |= 0x800;
+			cur |= EFER_NX;
 		return cur ^ PICK(bitsv);
 	}
 	default: return rand_value(p);
@@ -1235,20 +1235,20 @@ static void setup(struct prog *p, uint8_t *mem, struct vt_vcpu *v)
 		uint64_t *pd = (uint64_t *)(mem + PD), *pt = (uint64_t *)(mem + PT);
 
 		if (p->mode == M_LONG) {
-			pml4[0] = PDPT | 3;
-			pdpt[0] = PD | 3;
+			pml4[0] = PDPT | PTE_PW;
+			pdpt[0] = PD | PTE_PW;
 		} else {
-			pml4[0] = PD | 1; /* the PAE PDPT: P only */
+			pml4[0] = PD | PTE_PRESENT; /* the PAE PDPT: P only */
 		}
-		pd[0] = PT | 3;
+		pd[0] = PT | PTE_PW;
 		for (int i = 0; i < 512; i++)
-			pt[i] = ((uint64_t)i << 12) | 3;
+			pt[i] = ((uint64_t)i << 12) | PTE_PW;
 	} else {
 		uint32_t *pd = (uint32_t *)(mem + PD), *pt = (uint32_t *)(mem + PT);
 
-		pd[0] = PT | 3;
+		pd[0] = PT | PTE_PW;
 		for (int i = 0; i < 1024; i++)
-			pt[i] = ((uint32_t)i << 12) | 3;
+			pt[i] = ((uint32_t)i << 12) | PTE_PW;
 	}
 
 	vt_set_fixed_cpuid(v);
@@ -1269,7 +1269,7 @@ static void setup(struct prog *p, uint8_t *mem, struct vt_vcpu *v)
 		s.cs = seg(0, 0, 0xffff, 11, 1, 0, 0, 0);
 		s.ds = s.es = s.gs = s.ss = seg(0, 0, 0xffff, 3, 1, 0, 0, 0);
 		s.fs = seg(0xffff, 0xffff0, 0xffff, 3, 1, 0, 0, 0);
-		s.cr0 = 0x10;
+		s.cr0 = X86_CR0_ET;
 		s.cr3 = PD;
 		s.cr4 = 0;
 		s.efer = 0;
@@ -1296,7 +1296,7 @@ static void setup(struct prog *p, uint8_t *mem, struct vt_vcpu *v)
 	r.r12 = p->regs[12], r.r13 = p->regs[13], r.r14 = p->regs[14], r.r15 = p->regs[15];
 	r.rsp = STACK_TOP;
 	r.rip = CODE;
-	r.rflags = 2;
+	r.rflags = X86_EFLAGS_FIXED;
 	if (ioctl(v->fd, KVM_SET_REGS, &r))
 		vt_die("KVM_SET_REGS");
 }

@@ -46,6 +46,7 @@
 #include <linux/kvm.h>
 
 #include "../lib/fuzz_rng.h"
+#include "x86.h"
 
 #define THREADS 4
 #define NVM 2
@@ -297,9 +298,9 @@ static void op_sregs(int fd, int set)
 	}
 	default: {
 		/* Long mode, consistently or not. */
-		s.cr0 |= 0x80000001;
-		s.cr4 |= 0x20;
-		s.efer |= 0x500;
+		s.cr0 |= X86_CR0_PG | X86_CR0_PE;
+		s.cr4 |= X86_CR4_PAE;
+		s.efer |= EFER_LME | EFER_LMA;
 		s.cs.l = 1;
 		s.cs.db = 0;
 		s.cr3 = below(2) ? 0x2000 : pick64();
@@ -841,7 +842,7 @@ static int control(void)
 	struct kvm_userspace_memory_region r = {
 		.memory_size = 0x10000, .userspace_addr = (uint64_t)(uintptr_t)ram,
 	};
-	struct kvm_regs regs = { .rip = 0x1000, .rflags = 2 };
+	struct kvm_regs regs = { .rip = 0x1000, .rflags = X86_EFLAGS_FIXED };
 	struct kvm_sregs sregs;
 	struct kvm_run *run;
 

@@ -331,25 +331,25 @@ static uint8_t *long_mode_vm(struct vt_vm *vm, struct vt_vcpu *v, uint64_t efer)
 	uint64_t *pd_top = (uint64_t *)(mem + 0x14000);
 	struct kvm_sregs s;
 
-	pml4[0] = 0x11000 | 3;
-	pdpt[0] = 0x12000 | 3;
-	pd[0] = 0x0 | 0x83;
-	pd[1] = 0x200000 | 0x83;
-	pd[2] = 0x400000 | 0x83; /* 4-6 MiB: no slot, so MMIO */
-	pml4[511] = 0x13000 | 3;
-	pdpt_top[511] = 0x14000 | 3;
-	pd_top[511] = 0x200000 | 0x83;
+	pml4[0] = 0x11000 | PTE_PW;
+	pdpt[0] = 0x12000 | PTE_PW;
+	pd[0] = 0x0 | PTE_PW | PTE_PSE;
+	pd[1] = 0x200000 | PTE_PW | PTE_PSE;
+	pd[2] = 0x400000 | PTE_PW | PTE_PSE; /* 4-6 MiB: no slot, so MMIO */
+	pml4[511] = 0x13000 | PTE_PW;
+	pdpt_top[511] = 0x14000 | PTE_PW;
+	pd_top[511] = 0x200000 | PTE_PW | PTE_PSE;
 	*v = vt_vcpu_create(vm, 0);
 	vt_set_supported_cpuid(vm, v);
 	if (ioctl(v->fd, KVM_GET_SREGS, &s))
 		vt_die("KVM_GET_SREGS");
-	s.cs = (struct kvm_segment){ .selector = 8, .type = 11, .present = 1, .s = 1, .l = 1, .g = 1,
+	s.cs = (struct kvm_segment){ .selector = 8, .type = SEG_TYPE_CODE_XRA, .present = 1, .s = 1, .l = 1, .g = 1,
 				     .limit = 0xffffffff };
-	s.ds = s.es = s.fs = s.gs = s.ss = (struct kvm_segment){ .selector = 16, .type = 3,
+	s.ds = s.es = s.fs = s.gs = s.ss = (struct kvm_segment){ .selector = 16, .type = SEG_TYPE_DATA_RWA,
 		.present = 1, .s = 1, .db = 1, .g = 1, .limit = 0xffffffff };
 	s.cr3 = 0x10000;
-	s.cr4 = 0x20;
-	s.cr0 = 0x80000011;
+	s.cr4 = X86_CR4_PAE;
+	s.cr0 = X86_CR0_PG | X86_CR0_ET | X86_CR0_PE;
 	s.efer = efer;
 	s.idt.base = 0;
 	s.idt.limit = 0;
@@ -501,7 +501,8 @@ static void test_syscall_guest_sets_sce(void)
 	enter(&v, CODE, 0x202, 0);
 	exit = vt_run(&v);
 	r = vt_regs(&v);
-	vt_result(exit == KVM_EXIT_HLT && r.rip == 0x5001 && r.r11 == 0x202 && !(r.rflags & 0x200),
+	vt_result(exit == KVM_EXIT_HLT && r.rip == 0x5001 && r.r11 == (X86_EFLAGS_IF | X86_EFLAGS_FIXED) &&
+		  !(r.rflags & X86_EFLAGS_IF),
 		  "WRMSR EFER.SCE then SYSCALL uses the VMM's STAR, LSTAR and SFMASK (exit %s, rip %#llx)",
 		  vt_exit_name(exit), (unsigned long long)r.rip);
 	report(&v, exit, "syscall, guest sets SCE");
@@ -614,7 +615,7 @@ static void test_avx_leak(void)
 	VT_LOAD(mem, CODE, g_avx);
 	if (ioctl(v.fd, KVM_GET_SREGS, &s))
 		vt_die("KVM_GET_SREGS");
-	s.cr4 |= (1 << 9) | (1 << 18); /* OSFXSR, OSXSAVE */
+	s.cr4 |= X86_CR4_OSFXSR | X86_CR4_OSXSAVE;
 	if (ioctl(v.fd, KVM_SET_SREGS, &s))
 		vt_die("KVM_SET_SREGS OSXSAVE");
 	enter(&v, CODE, 2, 0);
@@ -713,7 +714,7 @@ static uint8_t *idt_vm(struct vt_vm *vm, struct vt_vcpu *v)
 {
 	uint8_t *mem = long_mode_vm(vm, v, 0x500);
 	uint64_t *gdt = (uint64_t *)(mem + 0x4000);
-	struct kvm_regs r = { .rip = CODE, .rflags = 2,
+	struct kvm_regs r = { .rip = CODE, .rflags = X86_EFLAGS_FIXED,
 			      .rbx = 0x300000, .rcx = 0x340000, .rdx = 0x380000 };
 	struct kvm_sregs s;
 
@@ -781,7 +782,7 @@ static void test_vectoring_mmio(void)
 	struct vt_vm vm = vt_vm_create(dev);
 	struct vt_vcpu v;
 	uint8_t *mem = idt_vm(&vm, &v);
-	struct kvm_regs r = { .rip = CODE + 0x800, .rflags = 0x102, .rsp = 0x500000 };
+	struct kvm_regs r = { .rip = CODE + 0x800, .rflags = X86_EFLAGS_FIXED | X86_EFLAGS_TF, .rsp = 0x500000 };
 	int exit, kvm = strstr(dev, "kvm") != NULL;
 
 	VT_LOAD(mem, CODE + 0x800, g_vector_mmio);
@@ -826,27 +827,27 @@ static uint8_t *user_strio_vm(struct vt_vm *vm, struct vt_vcpu *v)
 	uint64_t *pt = (uint64_t *)(mem + 0x13000);
 	struct kvm_sregs s;
 
-	pml4[0] = 0x11000 | 7;
-	pdpt[0] = 0x12000 | 7;
-	pd[0] = 0x13000 | 7;
+	pml4[0] = 0x11000 | PTE_PW | PTE_USER;
+	pdpt[0] = 0x12000 | PTE_PW | PTE_USER;
+	pd[0] = 0x13000 | PTE_PW | PTE_USER;
 	for (int i = 0; i < 512; i++)
-		pt[i] = (uint64_t)i << 12 | 7;
-	pt[0x20] = 0x20000 | 5;
-	pt[0x21] = 0x21000 | 3;
+		pt[i] = (uint64_t)i << 12 | PTE_PW | PTE_USER;
+	pt[0x20] = 0x20000 | PTE_PRESENT | PTE_USER;
+	pt[0x21] = 0x21000 | PTE_PW;
 	pt[0x22] = 0;
 	VT_LOAD(mem, CODE, g_ustr);
 	*v = vt_vcpu_create(vm, 0);
 	vt_set_supported_cpuid(vm, v);
 	if (ioctl(v->fd, KVM_GET_SREGS, &s))
 		vt_die("KVM_GET_SREGS");
-	s.cs = (struct kvm_segment){ .selector = 0x2b, .type = 11, .present = 1, .s = 1, .l = 1,
+	s.cs = (struct kvm_segment){ .selector = 0x2b, .type = SEG_TYPE_CODE_XRA, .present = 1, .s = 1, .l = 1,
 				     .g = 1, .dpl = 3, .limit = 0xffffffff };
-	s.ds = s.es = s.fs = s.gs = s.ss = (struct kvm_segment){ .selector = 0x33, .type = 3,
+	s.ds = s.es = s.fs = s.gs = s.ss = (struct kvm_segment){ .selector = 0x33, .type = SEG_TYPE_DATA_RWA,
 		.present = 1, .s = 1, .db = 1, .g = 1, .dpl = 3, .limit = 0xffffffff };
 	s.cr3 = 0x10000;
-	s.cr4 = 0x20;
-	s.cr0 = 0x80010011; /* PG WP ET PE */
-	s.efer = 0x500;
+	s.cr4 = X86_CR4_PAE;
+	s.cr0 = X86_CR0_PG | X86_CR0_WP | X86_CR0_ET | X86_CR0_PE;
+	s.efer = EFER_LME | EFER_LMA;
 	s.idt.base = 0;
 	s.idt.limit = 0;
 	if (ioctl(v->fd, KVM_SET_SREGS, &s))
@@ -862,7 +863,7 @@ static uint8_t *user_strio_vm(struct vt_vm *vm, struct vt_vcpu *v)
 static int user_strio(struct vt_vcpu *v, const uint8_t *entry, uint64_t rsi, uint64_t rdi,
 		      uint64_t rcx, int *io_exits, const char *what)
 {
-	struct kvm_regs r = { .rip = CODE + (uint64_t)(entry - g_ustr_start), .rflags = 0x3002,
+	struct kvm_regs r = { .rip = CODE + (uint64_t)(entry - g_ustr_start), .rflags = X86_EFLAGS_IOPL | X86_EFLAGS_FIXED,
 			      .rsi = rsi, .rdi = rdi, .rcx = rcx };
 	struct kvm_sregs s;
 	int exit;
@@ -981,19 +982,19 @@ static void cpl3_am(struct vt_vcpu *v, uint64_t gdt, uint16_t gdt_limit, uint64_
 		    uint16_t idt_limit)
 {
 	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x1b, .type = 11,
+		.base = 0, .limit = 0xffffffff, .selector = 0x1b, .type = SEG_TYPE_CODE_XRA,
 		.present = 1, .dpl = 3, .db = 1, .s = 1, .g = 1,
 	};
 	struct kvm_segment data = code;
 	struct kvm_sregs s;
 
-	data.type = 3;
+	data.type = SEG_TYPE_DATA_RWA;
 	data.selector = 0x23;
 	if (ioctl(v->fd, KVM_GET_SREGS, &s))
 		vt_die("KVM_GET_SREGS");
 	s.cs = code;
 	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.cr0 |= 1 | (1u << 18); /* PE, AM */
+	s.cr0 |= X86_CR0_PE | X86_CR0_AM;
 	s.gdt.base = gdt;
 	s.gdt.limit = gdt_limit;
 	s.idt.base = idt;
@@ -1018,7 +1019,7 @@ static void test_ac_cpl3(void)
 
 	VT_LOAD(mem, CODE, g_ac);
 	cpl3_am(&v, 0, 0xffff, 0, 0); /* the reset GDTR; no IDT */
-	enter(&v, CODE, 2 | (1u << 18), 0); /* EFLAGS.AC */
+	enter(&v, CODE, X86_EFLAGS_FIXED | X86_EFLAGS_AC, 0);
 	exit = vt_run(&v);
 	r = vt_regs(&v);
 	printf("# guest: #AC at CPL3: exit %s rip %#llx rcx %#llx\n", vt_exit_name(exit),
@@ -1050,7 +1051,7 @@ static void test_ac_in_delivery(void)
 	struct vt_vcpu v = vt_vcpu_create(&vm, 0);
 	uint64_t *gdt = (uint64_t *)(mem + 0x3000);
 	uint32_t *idt = (uint32_t *)(mem + 0x4000);
-	struct kvm_regs r = { .rip = CODE, .rflags = 2 | (1u << 18), .rsp = 0x7003 };
+	struct kvm_regs r = { .rip = CODE, .rflags = X86_EFLAGS_FIXED | X86_EFLAGS_AC, .rsp = 0x7003 };
 	int exit;
 
 	VT_LOAD(mem, CODE, g_ac);
@@ -1345,10 +1346,11 @@ static int host_has_avx(void)
 	uint32_t eax, ebx, ecx, edx, lo, hi;
 
 	asm volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1), "c"(0));
-	if (!(ecx & (1u << 27))) /* OSXSAVE */
+	if (!(ecx & CPUID_1_ECX_OSXSAVE))
 		return 0;
 	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return (lo & 6) == 6;
+	return (lo & (XFEATURE_MASK_SSE | XFEATURE_MASK_YMM)) ==
+	       (XFEATURE_MASK_SSE | XFEATURE_MASK_YMM);
 }
 
 /*
@@ -1364,7 +1366,7 @@ static void test_fault_rf(void)
 	struct vt_vcpu v;
 	uint8_t *mem = idt_vm(&vm, &v);
 	uint64_t at = CODE + 0x800;
-	struct kvm_regs r = { .rip = at, .rflags = 2, .rbx = 0x300000 };
+	struct kvm_regs r = { .rip = at, .rflags = X86_EFLAGS_FIXED, .rbx = 0x300000 };
 	int exit;
 
 	VT_LOAD(mem, at, g_fault_rf);
@@ -1376,9 +1378,9 @@ static void test_fault_rf(void)
 	r = vt_regs(&v);
 	printf("# guest: pushed RFLAGS: exit %s #GP (injected) %#llx #UD %#llx\n",
 	       vt_exit_name(exit), (unsigned long long)r.r13, (unsigned long long)r.r14);
-	vt_result(exit == KVM_EXIT_HLT && (r.r14 & 0x10000),
+	vt_result(exit == KVM_EXIT_HLT && (r.r14 & X86_EFLAGS_RF),
 		  "control: the #UD pushed RFLAGS with RF set");
-	vt_result(exit == KVM_EXIT_HLT && (r.r13 & 0x10000),
+	vt_result(exit == KVM_EXIT_HLT && (r.r13 & X86_EFLAGS_RF),
 		  "the #GP the hypervisor injected pushed RFLAGS with RF set, as a fault");
 	vt_vcpu_destroy(&vm, &v);
 	vt_vm_destroy(&vm);
@@ -1402,11 +1404,11 @@ static void test_tss16_long(void)
 	VT_LOAD(mem, CODE, g_paging_on);
 	if (ioctl(v.fd, KVM_GET_SREGS, &s))
 		vt_die("KVM_GET_SREGS");
-	s.cr0 = 0x11;
-	s.efer = 0x100;
+	s.cr0 = X86_CR0_ET | X86_CR0_PE;
+	s.efer = EFER_LME;
 	s.cs.l = 0;
 	s.cs.db = 1;
-	s.tr = (struct kvm_segment){ .base = 0x30000, .limit = 0x67, .selector = 0x18, .type = 3,
+	s.tr = (struct kvm_segment){ .base = 0x30000, .limit = 0x67, .selector = 0x18, .type = SEG_TYPE_TSS16_BUSY,
 				     .present = 1 };
 	if (ioctl(v.fd, KVM_SET_SREGS, &s))
 		vt_die("KVM_SET_SREGS");
@@ -1424,7 +1426,7 @@ static void test_tss16_long(void)
 		vt_diag("  suberror %u data %#llx %#llx", v.run->internal.suberror,
 			(unsigned long long)v.run->internal.data[0],
 			(unsigned long long)v.run->internal.data[1]);
-	vt_result(exit == KVM_EXIT_HLT && (s.efer & 0x400) && s.tr.type == 11,
+	vt_result(exit == KVM_EXIT_HLT && (s.efer & EFER_LMA) && s.tr.type == SEG_TYPE_TSS_BUSY,
 		  "long mode from a 16-bit TSS: the guest runs on, its TSS retyped 64-bit busy");
 	vt_vcpu_destroy(&vm, &v);
 	vt_vm_destroy(&vm);
@@ -1446,14 +1448,14 @@ static struct vt_vcpu pae_vcpu(struct vt_vm *vm, uint64_t pdpte)
 	struct kvm_sregs s;
 
 	pdpt[0] = pdpte;
-	pd[0] = 0x83;
-	pd[1] = 0x200000 | 0x83;
+	pd[0] = PTE_PW | PTE_PSE;
+	pd[1] = 0x200000 | PTE_PW | PTE_PSE;
 	VT_LOAD(mem, CODE, g_paging_on);
 	vt_set_supported_cpuid(vm, &v);
 	vt_protected_mode(&v, CODE);
 	if (ioctl(v.fd, KVM_GET_SREGS, &s))
 		vt_die("KVM_GET_SREGS");
-	s.cr4 = 0x20;
+	s.cr4 = X86_CR4_PAE;
 	s.cr3 = 0x20000;
 	s.idt.limit = 0;
 	if (ioctl(v.fd, KVM_SET_SREGS, &s))
@@ -1474,8 +1476,8 @@ static void test_pae_reserved(void)
 		uint64_t pdpte;
 		const char *what;
 	} cases[] = {
-		{ 0x21000 | 1, "valid PDPTE" },
-		{ 0x21000 | 3, "PDPTE with R/W (reserved)" },
+		{ 0x21000 | PTE_PRESENT, "valid PDPTE" },
+		{ 0x21000 | PTE_PW, "PDPTE with R/W (reserved)" },
 	};
 
 	for (unsigned int i = 0; i < 2; i++) {
@@ -1515,9 +1517,9 @@ static void test_sregs_pae(void)
 		uint64_t pdpte, cr3;
 		const char *what;
 	} cases[] = {
-		{ 0x21000 | 1, 0x20000, "valid PDPTEs" },
-		{ 0x21000 | 3, 0x20000, "a reserved PDPTE bit" },
-		{ 0x21000 | 1, 0x7fff000, "CR3 in no slot" },
+		{ 0x21000 | PTE_PRESENT, 0x20000, "valid PDPTEs" },
+		{ 0x21000 | PTE_PW, 0x20000, "a reserved PDPTE bit" },
+		{ 0x21000 | PTE_PRESENT, 0x7fff000, "CR3 in no slot" },
 	};
 
 	for (unsigned int i = 0; i < 3; i++) {
@@ -1528,7 +1530,7 @@ static void test_sregs_pae(void)
 
 		if (ioctl(v.fd, KVM_GET_SREGS, &s))
 			vt_die("KVM_GET_SREGS");
-		s.cr0 |= 0x80000000;
+		s.cr0 |= X86_CR0_PG;
 		s.cr3 = cases[i].cr3;
 		set = ioctl(v.fd, KVM_SET_SREGS, &s) ? -errno : 0;
 		vt_set_entry(&v, CODE + 8 + 3);
@@ -1581,7 +1583,7 @@ static void test_pending_after_signal(void)
 {
 	struct sigaction sa = { .sa_handler = no_op };
 	struct vt_vm vm = vt_vm_create(dev);
-	struct vt_vcpu v = pae_vcpu(&vm, 0x21000 | 1);
+	struct vt_vcpu v = pae_vcpu(&vm, 0x21000 | PTE_PRESENT);
 	struct toggler t = { .vcpu_thread = pthread_self() };
 	struct kvm_regs r = vt_regs(&v);
 	int eintr = 0, fail = 0, other = 0, lme = 0;
@@ -1599,11 +1601,11 @@ static void test_pending_after_signal(void)
 	 * PML4 and PDPT: the walk sets a PML4E's accessed bit, which a PDPTE
 	 * has reserved.)
 	 */
-	pml4[0] = 0x21000 | 3;
-	pd[0] = 0x22000 | 3;
+	pml4[0] = 0x21000 | PTE_PW;
+	pd[0] = 0x22000 | PTE_PW;
 	pd[1] = 0;
-	pt[0] = 0x83;
-	pt[1] = 0x1000 | 3;
+	pt[0] = PTE_PW | PTE_PSE;
+	pt[1] = 0x1000 | PTE_PW;
 	VT_LOAD(pae_mem, CODE, g_pae_toggle);
 	r.rsi = 0x80000011;
 	r.rdi = 0x11;
@@ -1633,7 +1635,7 @@ static void test_pending_after_signal(void)
 		 * EFER.LME (or clear it) with paging off, a valid state. */
 		if (ioctl(v.fd, KVM_GET_SREGS, &s))
 			vt_die("KVM_GET_SREGS");
-		s.cr0 &= ~0x80000000ull;
+		s.cr0 &= ~X86_CR0_PG;
 		lme = !lme;
 		s.efer = lme ? 0x100 : 0;
 		s.cr3 = lme ? 0x23000 : 0x20000;

@@ -753,8 +753,8 @@ static void test_cpuid_apic(void)
 		for (unsigned int i = 0; i < cpuid.c.nent; i++)
 			if (cpuid.e[i].function == 1)
 				edx = cpuid.e[i].edx;
-	printf("# guest: KVM_GET_CPUID2 leaf 1 EDX.APIC %u\n", (edx >> 9) & 1);
-	vt_result(edx != ~0u && !(edx & 0x200), "KVM_GET_CPUID2 shows leaf 1 without APIC too");
+	printf("# guest: KVM_GET_CPUID2 leaf 1 EDX.APIC %u\n", !!(edx & CPUID_1_EDX_APIC));
+	vt_result(edx != ~0u && !(edx & CPUID_1_EDX_APIC), "KVM_GET_CPUID2 shows leaf 1 without APIC too");
 	vt_vcpu_destroy(&vm, &v);
 	vt_vm_destroy(&vm);
 }
@@ -805,7 +805,7 @@ static void test_cpuid_xsave_size(void)
 	vt_real_mode(&v, CODE);
 	if (ioctl(v.fd, KVM_GET_SREGS, &s))
 		vt_die("KVM_GET_SREGS");
-	s.cr4 |= 1u << 18;
+	s.cr4 |= X86_CR4_OSXSAVE;
 	if (!xsave) {
 		/* Nothing to size (the Skylake-X model: Linux runs without
 		 * XSAVE there): what can be checked is that CR4.OSXSAVE is
@@ -996,7 +996,7 @@ static void test_msr_cr(void)
 	VT_LOAD(mem, CODE, g_cr);
 	vt_protected_mode(&v, CODE);
 	ioctl(v.fd, KVM_GET_SREGS, &s);
-	s.cr0 &= ~0x20ull;
+	s.cr0 &= ~X86_CR0_NE;
 	ioctl(v.fd, KVM_SET_SREGS, &s);
 	expect_io(&v, KVM_EXIT_IO_OUT, 0x70, 4, 0, "the guest reads CR0.NE as it set it (0)");
 	expect_io(&v, KVM_EXIT_IO_OUT, 0x70, 4, 0x20, "MOV to CR0 setting NE is seen by the guest");
@@ -1011,7 +1011,8 @@ static void test_msr_cr(void)
 	}
 	ioctl(v.fd, KVM_GET_SREGS, &s);
 	printf("# guest: cr0 %#llx cr4 %#llx\n", (unsigned long long)s.cr0, (unsigned long long)s.cr4);
-	vt_result((s.cr0 & 0x21) == 0x21 && (s.cr4 & (1 << 13)) == 0,
+	vt_result((s.cr0 & (X86_CR0_NE | X86_CR0_PE)) == (X86_CR0_NE | X86_CR0_PE) &&
+		  (s.cr4 & X86_CR4_VMXE) == 0,
 		  "KVM_GET_SREGS: CR0 as the guest set it, CR4 without VMXE");
 	vt_vcpu_destroy(&vm, &v);
 	vt_vm_destroy(&vm);
@@ -1049,8 +1050,8 @@ static void test_fpu(void)
 	memcpy(mem + 0x3020, guest + 4, 16);
 	vt_protected_mode(&v, CODE);
 	ioctl(v.fd, KVM_GET_SREGS, &s);
-	s.cr0 = (s.cr0 & ~0x4ull) | 0x2; /* MP, not EM */
-	s.cr4 |= 0x600;                  /* OSFXSR, OSXMMEXCPT */
+	s.cr0 = (s.cr0 & ~X86_CR0_EM) | X86_CR0_MP;
+	s.cr4 |= X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
 	vt_result(ioctl(v.fd, KVM_SET_SREGS, &s) == 0, "SSE enabled through KVM_SET_SREGS");
 	r = vt_expect_exit(&v, KVM_EXIT_IO, "sse load") && v.run->io.port == 0xa0;
 	vt_result(r, "guest loaded XMM0 and exited to user space");
@@ -1106,8 +1107,8 @@ static void test_fpu_regs(void)
 	memcpy(mem + 0x3020, xmm2, 16);
 	vt_protected_mode(&v, CODE);
 	ioctl(v.fd, KVM_GET_SREGS, &s);
-	s.cr0 = (s.cr0 & ~0x4ull) | 0x2; /* MP, not EM */
-	s.cr4 |= 0x600;                  /* OSFXSR, OSXMMEXCPT */
+	s.cr0 = (s.cr0 & ~X86_CR0_EM) | X86_CR0_MP;
+	s.cr4 |= X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
 	ioctl(v.fd, KVM_SET_SREGS, &s);
 
 	memset(&f, 0xa5, sizeof(f));
@@ -1319,26 +1320,26 @@ static void test_long_mode(void)
 	int ok;
 
 	/* Identity map 0-4 MiB with 2 MiB pages. */
-	pml4[0] = 0x11000 | 3;
-	pdpt[0] = 0x12000 | 3;
-	pd[0] = 0x0 | 0x83;
-	pd[1] = 0x200000 | 0x83;
-	pd[2] = 0x400000 | 0x83; /* 4-6 MiB: no slot, so MMIO */
+	pml4[0] = 0x11000 | PTE_PW;
+	pdpt[0] = 0x12000 | PTE_PW;
+	pd[0] = 0x0 | PTE_PW | PTE_PSE;
+	pd[1] = 0x200000 | PTE_PW | PTE_PSE;
+	pd[2] = 0x400000 | PTE_PW | PTE_PSE; /* 4-6 MiB: no slot, so MMIO */
 	VT_LOAD(mem, CODE, g_long);
 	vt_set_supported_cpuid(&vm, &v); /* long mode needs CPUID.LM */
 	ioctl(v.fd, KVM_GET_SREGS, &s);
-	s.cs = (struct kvm_segment){ .selector = 8, .type = 11, .present = 1, .s = 1, .l = 1, .g = 1,
+	s.cs = (struct kvm_segment){ .selector = 8, .type = SEG_TYPE_CODE_XRA, .present = 1, .s = 1, .l = 1, .g = 1,
 				     .limit = 0xffffffff };
-	s.ds = s.es = s.fs = s.gs = s.ss = (struct kvm_segment){ .selector = 16, .type = 3,
+	s.ds = s.es = s.fs = s.gs = s.ss = (struct kvm_segment){ .selector = 16, .type = SEG_TYPE_DATA_RWA,
 		.present = 1, .s = 1, .db = 1, .g = 1, .limit = 0xffffffff };
 	s.cr3 = 0x10000;
-	s.cr4 = 0x20;          /* PAE */
-	s.cr0 = 0x80000011;    /* PG | ET | PE */
-	s.efer = 0x500;        /* LME | LMA */
+	s.cr4 = X86_CR4_PAE;
+	s.cr0 = X86_CR0_PG | X86_CR0_ET | X86_CR0_PE;
+	s.efer = EFER_LME | EFER_LMA;
 	vt_result(ioctl(v.fd, KVM_SET_SREGS, &s) == 0, "KVM_SET_SREGS into long mode");
 	memset(&r, 0, sizeof(r));
 	r.rip = CODE;
-	r.rflags = 2;
+	r.rflags = X86_EFLAGS_FIXED;
 	ioctl(v.fd, KVM_SET_REGS, &r);
 	expect_io(&v, KVM_EXIT_IO_OUT, 0x80, 4, 0x55667788, "long mode: 64-bit register, low half");
 	expect_io(&v, KVM_EXIT_IO_OUT, 0x80, 4, 0x11223344, "long mode: high half");
@@ -1650,7 +1651,7 @@ static void test_interrupts(void)
 		  "KVM_INTERRUPT against IF: KVM_EXIT_FAIL_ENTRY, invalid guest state (%d)", rc);
 	vt_result(irq_sregs_vector(&v) == 0x20, "the vector stays queued after the failed entry");
 	r = vt_regs(&v);
-	r.rflags |= 0x200;
+	r.rflags |= X86_EFLAGS_IF;
 	if (ioctl(v.fd, KVM_SET_REGS, &r))
 		vt_die("KVM_SET_REGS");
 	irq_expect_out(&v, 0x50, 0, 0, "irq K: with IF set by KVM_SET_REGS, vector 0x20 delivered");

@@ -115,10 +115,10 @@ int main(int argc, char **argv)
 	expect_err(ioctl(fd, KVM_SET_CPUID2, big), E2BIG, "KVM_SET_CPUID2 with 1000 entries");
 	free(big);
 	ioctl(fd, KVM_GET_SREGS, &s);
-	s.cr0 = 0x80000000; /* PG without PE */
+	s.cr0 = X86_CR0_PG; /* without PE */
 	expect_err(ioctl(fd, KVM_SET_SREGS, &s), EINVAL, "KVM_SET_SREGS with CR0.PG but not PE");
 	ioctl(fd, KVM_GET_SREGS, &s);
-	s.efer = 0x400; /* LMA without LME */
+	s.efer = EFER_LMA; /* without LME */
 	expect_err(ioctl(fd, KVM_SET_SREGS, &s), EINVAL, "KVM_SET_SREGS with EFER.LMA alone");
 	expect_err(ioctl(fd, KVM_RUN, 1), EINVAL, "KVM_RUN with an argument");
 	expect_err(ioctl(fd, _IO(KVMIO, 0xfd), 0), ENOTTY, "unknown vCPU ioctl");

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/kvm.h>
+#include "x86.h"
 
 static int vt_num, vt_failed;
 
@@ -117,7 +118,7 @@ static inline void vt_set_entry(struct vt_vcpu *v, uint64_t entry)
 
 	memset(&r, 0, sizeof(r));
 	r.rip = entry;
-	r.rflags = 2;
+	r.rflags = X86_EFLAGS_FIXED;
 	r.rsp = 0x8000;
 	if (ioctl(v->fd, KVM_SET_REGS, &r))
 		vt_die("KVM_SET_REGS");
@@ -142,18 +143,18 @@ static inline void vt_protected_mode(struct vt_vcpu *v, uint64_t entry)
 {
 	struct kvm_sregs s;
 	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 8, .type = 11,
+		.base = 0, .limit = 0xffffffff, .selector = 8, .type = SEG_TYPE_CODE_XRA,
 		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
 	};
 	struct kvm_segment data = code;
 
-	data.type = 3;
+	data.type = SEG_TYPE_DATA_RWA;
 	data.selector = 16;
 	if (ioctl(v->fd, KVM_GET_SREGS, &s))
 		vt_die("KVM_GET_SREGS");
 	s.cs = code;
 	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.cr0 |= 1;
+	s.cr0 |= X86_CR0_PE;
 	if (ioctl(v->fd, KVM_SET_SREGS, &s))
 		vt_die("KVM_SET_SREGS");
 	vt_set_entry(v, entry);

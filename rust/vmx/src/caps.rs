@@ -219,6 +219,10 @@ pub struct RawCaps {
     pub ept_vpid: u64,
 }
 
+/// IA32_VMX_MISC bits 4:0: the VMX-preemption timer counts down once
+/// every 2^X TSC cycles, X being this field (SDM Vol. 3D, A.6).
+pub const MISC_TIMER_RATE: u64 = 0x1f;
+
 /// What the processor offers, in the terms rvisor decides on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VmxCaps {

@@ -3,6 +3,7 @@
 //! Answering a guest's CPUID from the table user space set with
 //! `KVM_SET_CPUID2`, with KVM's rules for leaves the table lacks.
 
+use crate::cr::{EFER_LMA, EFER_LME, EFER_NXE};
 use crate::uapi::{KvmCpuidEntry2, KVM_CPUID_FLAG_SIGNIFCANT_INDEX};
 
 fn find(table: &[KvmCpuidEntry2], function: u32, index: Option<u32>) -> Option<&KvmCpuidEntry2> {
@@ -15,12 +16,177 @@ fn find(table: &[KvmCpuidEntry2], function: u32, index: Option<u32>) -> Option<&
     })
 }
 
-/// Whether the table's leaf `function` (sub-leaf 0) has bit `bit` of
-/// register `reg` (0 = EAX ... 3 = EDX) set: a guest CPUID feature, as
-/// KVM's `guest_cpuid_has()` (no out-of-range fallback).
-pub fn has_feature(table: &[KvmCpuidEntry2], function: u32, reg: usize, bit: u32) -> bool {
-    find(table, function, Some(0))
-        .is_some_and(|e| [e.eax, e.ebx, e.ecx, e.edx][reg] & (1 << bit) != 0)
+/// A CPUID feature flag: bit `bit` of register `reg` (an index into
+/// `[EAX, EBX, ECX, EDX]`, see [`reg`]) of leaf `function`, sub-leaf 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Feature {
+    /// The leaf (EAX input).
+    pub function: u32,
+    /// The output register: [`reg::EAX`] ... [`reg::EDX`].
+    pub reg: usize,
+    /// The bit in that register.
+    pub bit: u32,
+}
+
+impl Feature {
+    const fn new(function: u32, reg: usize, bit: u32) -> Self {
+        Self { function, reg, bit }
+    }
+
+    /// The feature's bit in its register.
+    pub const fn mask(self) -> u32 {
+        1 << self.bit
+    }
+
+    /// The bits of `features`, which must all be in register `reg` of leaf
+    /// `function` (checked: a mix-up fails the build where this is const).
+    pub const fn mask_of(function: u32, reg: usize, features: &[Feature]) -> u32 {
+        let mut m = 0;
+        let mut i = 0;
+        while i < features.len() {
+            assert!(features[i].function == function && features[i].reg == reg);
+            m |= features[i].mask();
+            i += 1;
+        }
+        m
+    }
+}
+
+/// Indices of the output registers in `[EAX, EBX, ECX, EDX]`.
+pub mod reg {
+    /// EAX.
+    pub const EAX: usize = 0;
+    /// EBX.
+    pub const EBX: usize = 1;
+    /// ECX.
+    pub const ECX: usize = 2;
+    /// EDX.
+    pub const EDX: usize = 3;
+}
+
+/// The CPUID feature flags rvisor offers, masks or tests (SDM Vol. 2A,
+/// CPUID, Tables 3-10, 3-11 and leaf 07H; AMD APM Vol. 3, E.4.2 for leaf
+/// 80000001H), with the Linux names (`arch/x86/include/asm/cpufeatures.h`).
+pub mod feature {
+    #![allow(missing_docs)]
+    use super::reg::{EBX, ECX, EDX};
+    use super::Feature;
+
+    // CPUID.01H:ECX.
+    pub const SSE3: Feature = Feature::new(1, ECX, 0);
+    pub const PCLMULQDQ: Feature = Feature::new(1, ECX, 1);
+    pub const SSSE3: Feature = Feature::new(1, ECX, 9);
+    pub const FMA: Feature = Feature::new(1, ECX, 12);
+    pub const CX16: Feature = Feature::new(1, ECX, 13);
+    pub const SSE4_1: Feature = Feature::new(1, ECX, 19);
+    pub const SSE4_2: Feature = Feature::new(1, ECX, 20);
+    pub const X2APIC: Feature = Feature::new(1, ECX, 21);
+    pub const MOVBE: Feature = Feature::new(1, ECX, 22);
+    pub const POPCNT: Feature = Feature::new(1, ECX, 23);
+    pub const AES: Feature = Feature::new(1, ECX, 25);
+    pub const XSAVE: Feature = Feature::new(1, ECX, 26);
+    pub const OSXSAVE: Feature = Feature::new(1, ECX, 27);
+    pub const AVX: Feature = Feature::new(1, ECX, 28);
+    pub const F16C: Feature = Feature::new(1, ECX, 29);
+    pub const RDRAND: Feature = Feature::new(1, ECX, 30);
+    // CPUID.01H:EDX.
+    pub const FPU: Feature = Feature::new(1, EDX, 0);
+    pub const VME: Feature = Feature::new(1, EDX, 1);
+    pub const DE: Feature = Feature::new(1, EDX, 2);
+    pub const PSE: Feature = Feature::new(1, EDX, 3);
+    pub const TSC: Feature = Feature::new(1, EDX, 4);
+    pub const MSR: Feature = Feature::new(1, EDX, 5);
+    pub const PAE: Feature = Feature::new(1, EDX, 6);
+    pub const MCE: Feature = Feature::new(1, EDX, 7);
+    pub const CX8: Feature = Feature::new(1, EDX, 8);
+    pub const APIC: Feature = Feature::new(1, EDX, 9);
+    pub const SEP: Feature = Feature::new(1, EDX, 11);
+    pub const MTRR: Feature = Feature::new(1, EDX, 12);
+    pub const PGE: Feature = Feature::new(1, EDX, 13);
+    pub const MCA: Feature = Feature::new(1, EDX, 14);
+    pub const CMOV: Feature = Feature::new(1, EDX, 15);
+    pub const PAT: Feature = Feature::new(1, EDX, 16);
+    pub const CLFSH: Feature = Feature::new(1, EDX, 19);
+    pub const MMX: Feature = Feature::new(1, EDX, 23);
+    pub const FXSR: Feature = Feature::new(1, EDX, 24);
+    pub const SSE: Feature = Feature::new(1, EDX, 25);
+    pub const SSE2: Feature = Feature::new(1, EDX, 26);
+    // CPUID.(07H, 0):EBX.
+    pub const TSC_ADJUST: Feature = Feature::new(7, EBX, 1);
+    pub const BMI1: Feature = Feature::new(7, EBX, 3);
+    pub const AVX2: Feature = Feature::new(7, EBX, 5);
+    pub const BMI2: Feature = Feature::new(7, EBX, 8);
+    pub const ERMS: Feature = Feature::new(7, EBX, 9);
+    pub const ADX: Feature = Feature::new(7, EBX, 19);
+    pub const CLFLUSHOPT: Feature = Feature::new(7, EBX, 23);
+    // CPUID.80000001H:ECX.
+    pub const LAHF_LM: Feature = Feature::new(0x8000_0001, ECX, 0);
+    pub const ABM: Feature = Feature::new(0x8000_0001, ECX, 5);
+    pub const PREFETCHW: Feature = Feature::new(0x8000_0001, ECX, 8);
+    // CPUID.80000001H:EDX.
+    pub const SYSCALL: Feature = Feature::new(0x8000_0001, EDX, 11);
+    pub const NX: Feature = Feature::new(0x8000_0001, EDX, 20);
+    pub const GBPAGES: Feature = Feature::new(0x8000_0001, EDX, 26);
+    pub const LM: Feature = Feature::new(0x8000_0001, EDX, 29);
+}
+
+/// The feature flags `KVM_GET_SUPPORTED_CPUID` may pass on from the host:
+/// what rvisor virtualizes (the host's bits are ANDed with these).
+pub mod offered {
+    use super::feature::*;
+    use super::reg::{EBX, ECX, EDX};
+    use super::Feature;
+
+    /// CPUID.01H:ECX. Not: VMX, SMX, x2APIC, TSC deadline, PCID, MONITOR,
+    /// PDCM, OSXSAVE (set per guest from its CR4).
+    pub const LEAF1_ECX: u32 = Feature::mask_of(
+        1,
+        ECX,
+        &[
+            SSE3, PCLMULQDQ, SSSE3, FMA, CX16, SSE4_1, SSE4_2, MOVBE, POPCNT, AES, XSAVE, AVX,
+            F16C, RDRAND,
+        ],
+    );
+    /// CPUID.01H:ECX features that need XSAVE enabled by the host.
+    pub const LEAF1_ECX_XSAVE: u32 = Feature::mask_of(1, ECX, &[XSAVE, AVX, FMA, F16C]);
+    /// CPUID.01H:ECX features that need AVX state in the host's XCR0.
+    pub const LEAF1_ECX_AVX: u32 = Feature::mask_of(1, ECX, &[AVX, FMA, F16C]);
+    /// CPUID.01H:EDX. Not PSE36, which KVM offers; not DS, ACPI, TM, PBE,
+    /// HTT.
+    pub const LEAF1_EDX: u32 = Feature::mask_of(
+        1,
+        EDX,
+        &[
+            FPU, VME, DE, PSE, TSC, MSR, PAE, MCE, CX8, APIC, SEP, MTRR, PGE, MCA, CMOV, PAT,
+            CLFSH, MMX, FXSR, SSE, SSE2,
+        ],
+    );
+    /// CPUID.(07H, 0):EBX. Not FSGSBASE (its CR4 bit is not offered), SMEP,
+    /// SMAP.
+    pub const LEAF7_EBX: u32 = Feature::mask_of(7, EBX, &[BMI1, AVX2, BMI2, ERMS, ADX, CLFLUSHOPT]);
+    /// CPUID.80000001H:ECX.
+    pub const EXT1_ECX: u32 = Feature::mask_of(0x8000_0001, ECX, &[LAHF_LM, ABM, PREFETCHW]);
+    /// CPUID.80000001H:EDX. Not RDTSCP.
+    pub const EXT1_EDX: u32 = Feature::mask_of(0x8000_0001, EDX, &[SYSCALL, NX, GBPAGES, LM]);
+}
+
+/// Fields of CPUID.01H:EBX (SDM Vol. 2A, CPUID, Table 3-8).
+pub mod leaf1_ebx {
+    /// Bits 23:16, the number of addressable logical processor IDs.
+    pub const LOGICAL_COUNT: u32 = 0xff << 16;
+    /// Bits 31:24, the initial APIC ID.
+    pub const APIC_ID: u32 = 0xff << 24;
+}
+
+/// CPUID.80000008H:EAX bits 15:0, the physical (7:0) and linear (15:8)
+/// address sizes.
+pub const ADDRESS_SIZES: u32 = 0xffff;
+
+/// Whether the table has feature `f` set: a guest CPUID feature, as KVM's
+/// `guest_cpuid_has()` (no out-of-range fallback).
+pub fn has_feature(table: &[KvmCpuidEntry2], f: Feature) -> bool {
+    find(table, f.function, Some(0))
+        .is_some_and(|e| [e.eax, e.ebx, e.ecx, e.edx][f.reg] & f.mask() != 0)
 }
 
 /// Whether the guest's CPUID leaf 0 says "GenuineIntel" (KVM's
@@ -45,10 +211,8 @@ pub fn maxphyaddr(table: &[KvmCpuidEntry2]) -> u8 {
 /// (`CPUID.80000001H:EDX.LM[29]`), NXE needs NX (`EDX[20]`); KVM refuses such
 /// values without the feature.
 pub fn efer_allowed(table: &[KvmCpuidEntry2], efer: u64) -> bool {
-    const LME_LMA: u64 = (1 << 8) | (1 << 10);
-    const NXE: u64 = 1 << 11;
-    (efer & LME_LMA == 0 || has_feature(table, 0x8000_0001, 3, 29))
-        && (efer & NXE == 0 || has_feature(table, 0x8000_0001, 3, 20))
+    (efer & (EFER_LME | EFER_LMA) == 0 || has_feature(table, feature::LM))
+        && (efer & EFER_NXE == 0 || has_feature(table, feature::NX))
 }
 
 fn is_amd_like(basic: &KvmCpuidEntry2) -> bool {
@@ -89,11 +253,20 @@ pub fn with_runtime(table: &[KvmCpuidEntry2], i: usize, rt: Runtime) -> KvmCpuid
     }
     if e.function == 1 && table.iter().position(|x| x.function == 1) == Some(i) {
         if let Some(osxsave) = rt.osxsave {
-            e.ecx = (e.ecx & !(1 << 27)) | (u32::from(osxsave) << 27);
+            e.ecx = with_bit(e.ecx, feature::OSXSAVE, osxsave);
         }
-        e.edx = (e.edx & !(1 << 9)) | (u32::from(rt.apic) << 9);
+        e.edx = with_bit(e.edx, feature::APIC, rt.apic);
     }
     e
+}
+
+/// `r` with feature `f`'s bit set to `on`.
+fn with_bit(r: u32, f: Feature, on: bool) -> u32 {
+    if on {
+        r | f.mask()
+    } else {
+        r & !f.mask()
+    }
 }
 
 fn position(table: &[KvmCpuidEntry2], function: u32, index: Option<u32>) -> Option<usize> {
@@ -141,6 +314,19 @@ pub fn lookup(table: &[KvmCpuidEntry2], function: u32, index: u32, rt: Runtime) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offered_masks() {
+        // The values these masks had as literals, checked bit by bit
+        // against SDM Vol. 2A Tables 3-10 and 3-11.
+        assert_eq!(offered::LEAF1_ECX, 0x76d8_3203);
+        assert_eq!(offered::LEAF1_EDX, 0x0789_fbff);
+        assert_eq!(offered::LEAF7_EBX, 0x0088_0328);
+        assert_eq!(offered::EXT1_ECX, 0x0000_0121);
+        assert_eq!(offered::EXT1_EDX, 0x2410_0800);
+        assert_eq!(offered::LEAF1_ECX_XSAVE, 0x3400_1000);
+        assert_eq!(offered::LEAF1_ECX_AVX, 0x3000_1000);
+    }
 
     /// Reset state: CR4.OSXSAVE clear, the APIC enabled.
     const RT: Runtime = Runtime {

@@ -5,8 +5,15 @@
 //! trap after an emulated instruction, and `VMCALL`'s answer. The kernel
 //! crate reads and writes the VMCS; what the result is is decided here.
 
+// Control-register, EFER and RFLAGS bits: SDM Vol. 3A, 2.5 (CR0, CR4),
+// 2.2.1 (EFER) and Vol. 1, 3.4.3 (RFLAGS); KVM's names.
+
 /// CR0.PE.
 pub const CR0_PE: u64 = 1 << 0;
+/// CR0.ET: 387 coprocessor type, hardwired to 1 since the i486.
+pub const CR0_ET: u64 = 1 << 4;
+/// CR0 after reset and INIT: CD, NW, ET (SDM Vol. 3A, 10.1.1, Table 10-1).
+pub const CR0_RESET: u64 = CR0_CD | CR0_NW | CR0_ET;
 /// CR0.NE.
 pub const CR0_NE: u64 = 1 << 5;
 /// CR0.WP: supervisor writes honour read-only pages.
@@ -17,24 +24,53 @@ pub const CR0_NW: u64 = 1 << 29;
 pub const CR0_CD: u64 = 1 << 30;
 /// CR0.PG.
 pub const CR0_PG: u64 = 1 << 31;
+/// CR4.VME.
+pub const CR4_VME: u64 = 1 << 0;
+/// CR4.PVI.
+pub const CR4_PVI: u64 = 1 << 1;
+/// CR4.TSD.
+pub const CR4_TSD: u64 = 1 << 2;
 /// CR4.DE: DR4/DR5 are reserved instead of aliases of DR6/DR7.
 pub const CR4_DE: u64 = 1 << 3;
 /// CR4.PSE: 4 MiB pages in 32-bit paging.
 pub const CR4_PSE: u64 = 1 << 4;
 /// CR4.PAE.
 pub const CR4_PAE: u64 = 1 << 5;
+/// CR4.MCE.
+pub const CR4_MCE: u64 = 1 << 6;
+/// CR4.PGE.
+pub const CR4_PGE: u64 = 1 << 7;
+/// CR4.PCE.
+pub const CR4_PCE: u64 = 1 << 8;
+/// CR4.OSFXSR.
+pub const CR4_OSFXSR: u64 = 1 << 9;
+/// CR4.OSXMMEXCPT.
+pub const CR4_OSXMMEXCPT: u64 = 1 << 10;
+/// CR4.VMXE.
+pub const CR4_VMXE: u64 = 1 << 13;
 /// CR4.PCIDE.
 pub const CR4_PCIDE: u64 = 1 << 17;
 /// CR4.OSXSAVE.
 pub const CR4_OSXSAVE: u64 = 1 << 18;
 /// CR4.SMAP: supervisor accesses to user pages fault unless RFLAGS.AC.
 pub const CR4_SMAP: u64 = 1 << 21;
+/// CR8 bits 3:0, the task-priority class; the others are reserved (SDM
+/// Vol. 3A, 2.5).
+pub const CR8_TPR: u64 = 0xf;
+/// EFER.SCE: SYSCALL/SYSRET enabled.
+pub const EFER_SCE: u64 = 1 << 0;
 /// EFER.LME.
 pub const EFER_LME: u64 = 1 << 8;
 /// EFER.LMA.
 pub const EFER_LMA: u64 = 1 << 10;
 /// EFER.NXE.
 pub const EFER_NXE: u64 = 1 << 11;
+/// RFLAGS bit 1, reserved and always 1.
+pub const RFLAGS_FIXED: u64 = 1 << 1;
+/// The RFLAGS bits that are defined (CF, bit 1, PF, AF, ZF, SF, TF, IF,
+/// DF, OF, IOPL, NT, RF, VM, AC, VIF, VIP, ID): the others are reserved,
+/// and `KVM_SET_REGS` clears them.
+pub const RFLAGS_DEFINED: u64 = 0x3f_7fd7;
 /// RFLAGS.TF.
 pub const RFLAGS_TF: u64 = 1 << 8;
 /// RFLAGS.IF: maskable external interrupts are enabled.
@@ -133,6 +169,22 @@ pub fn debug_register(dr: u8, cr4: u64) -> Option<u8> {
     }
 }
 
+/// DR6.B0-B3: which breakpoint conditions were met.
+pub const DR6_B0_B3: u64 = 0xf;
+/// DR6 bits that read as 1 when nothing is reported (SDM Vol. 3B, 18.2.3; KVM's `DR6_FIXED_1`, with
+/// RTM's bit 16 reserved too).
+pub const DR6_FIXED_1: u64 = 0xffff_0ff0;
+/// DR6 bits a MOV to DR6 sets: B0-B3, BLD, BD, BS, BT (KVM's
+/// `DR6_VOLATILE`).
+pub const DR6_VOLATILE: u64 = 0x0001_e00f;
+/// DR7 bit 10, which reads as 1 (KVM's `DR7_FIXED_1`).
+pub const DR7_FIXED_1: u64 = 1 << 10;
+/// DR7 bits a MOV to DR7 keeps (KVM's `DR7_VOLATILE`).
+pub const DR7_VOLATILE: u64 = 0xffff_2bff;
+/// DR7.GD: general detect (SDM Vol. 3B, 18.2.4).
+pub const DR7_GD: u64 = 1 << 13;
+/// DR7's local and global enables of the four breakpoints, L0-G3.
+pub const DR7_ENABLES: u64 = 0xff;
 /// DR6.BD: the #DB came from general detect.
 pub const DR6_BD: u64 = 1 << 13;
 /// DR6.BS: the #DB is a single-step trap.
@@ -142,9 +194,7 @@ pub const DR6_BS: u64 = 1 << 14;
 /// cleared, the fixed and active-low bits set, and the cause (KVM's
 /// `kvm_deliver_exception_payload()` for a #DB).
 pub fn dr6_for_db(dr6: u64, cause: u64) -> u64 {
-    /// The bits of DR6 that read as 1 when nothing is reported.
-    const DR6_ACTIVE_LOW: u64 = 0xffff_0ff0;
-    (dr6 & !0xf) | DR6_ACTIVE_LOW | cause
+    (dr6 & !DR6_B0_B3) | DR6_FIXED_1 | cause
 }
 
 /// `-KVM_ENOSYS`: an unknown hypercall.
@@ -294,6 +344,14 @@ mod tests {
         assert_eq!(debug_register(5, CR4_DE), None);
         assert_eq!(debug_register(7, CR4_DE), Some(7));
         assert_eq!(debug_register(0, 0), Some(0));
+    }
+
+    #[test]
+    fn named_values() {
+        // KVM's reset CR0 (kvm_vcpu_reset()) and the RFLAGS mask of
+        // __set_regs() callers, as numbers.
+        assert_eq!(CR0_RESET, 0x6000_0010);
+        assert_eq!(DR7_FIXED_1, 0x400);
     }
 
     #[test]

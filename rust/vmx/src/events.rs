@@ -191,7 +191,7 @@ pub fn queue_after_entry(queued: Option<u8>, entered: bool) -> Option<u8> {
 /// `kvm_run.cr8` as user space left it, checked as `kvm_set_cr8()` does on
 /// every `KVM_RUN` (`EINVAL` for bits above the four of the TPR).
 pub fn run_cr8(cr8: u64) -> Option<u64> {
-    (cr8 & !0xf == 0).then_some(cr8)
+    (cr8 & !crate::cr::CR8_TPR == 0).then_some(cr8)
 }
 
 /// Whether `KVM_SET_MP_STATE` accepts `state` for a vCPU without an

@@ -6,8 +6,50 @@
 //! direction, the value stored or the register to load) and the
 //! instruction length, to move the guest past it.
 
+use crate::cr::{CR0_PE, EFER_LMA};
+use crate::segment::ar;
+
 /// Longest x86 instruction.
 pub const MAX_LEN: usize = 15;
+
+/// Fields of the instruction encoding (SDM Vol. 2A, 2.1 and 2.2.1; the
+/// w and d opcode bits, Vol. 2D, B.1.4).
+mod enc {
+    /// REX.W: 64-bit operand size.
+    pub(super) const REX_W: u8 = 1 << 3;
+    /// REX.R: extends ModRM.reg.
+    pub(super) const REX_R: u8 = 1 << 2;
+    /// Opcode bit 0 (w) clear: byte operands.
+    pub(super) const OP_W: u8 = 1 << 0;
+    /// Opcode bit 1 (d): the direction of a MOV between register and
+    /// memory (set: to the register); reversed in the A0-A3 moffs forms.
+    pub(super) const OP_D: u8 = 1 << 1;
+    /// ModRM.mod value of a register operand (no memory access).
+    pub(super) const MOD_REG: u8 = 3;
+    /// ModRM.rm (and SIB.base) value 4: a SIB byte follows (32/64-bit
+    /// addressing).
+    pub(super) const RM_SIB: u8 = 4;
+    /// ModRM.rm (and SIB.base) value 5 with mod 0: disp32 without base
+    /// (RIP-relative in 64-bit mode).
+    pub(super) const RM_DISP32: u8 = 5;
+    /// ModRM.rm value 6 with mod 0 under 16-bit addressing: disp16 only.
+    pub(super) const RM16_DISP16: u8 = 6;
+
+    /// ModRM bits 7:6, mod.
+    pub(super) const fn modrm_mod(modrm: u8) -> u8 {
+        modrm >> 6
+    }
+
+    /// ModRM bits 5:3, reg (or an opcode extension).
+    pub(super) const fn modrm_reg(modrm: u8) -> u8 {
+        (modrm >> 3) & 7
+    }
+
+    /// ModRM bits 2:0, rm; SIB bits 2:0, base.
+    pub(super) const fn low3(b: u8) -> u8 {
+        b & 7
+    }
+}
 
 /// The guest's code-segment mode, which fixes default operand and address
 /// sizes and whether REX prefixes exist.
@@ -27,15 +69,11 @@ impl CpuMode {
     /// The mode from the guest's CR0, EFER and CS access rights (VMCS
     /// format, SDM Vol. 3C 25.4.1: L is bit 13, D/B bit 14).
     pub fn from_state(cr0: u64, efer: u64, cs_ar: u32) -> Self {
-        /// CR0.PE.
-        const CR0_PE: u64 = 1 << 0;
-        /// EFER.LMA.
-        const EFER_LMA: u64 = 1 << 10;
         if cr0 & CR0_PE == 0 {
             Self::Real
-        } else if efer & EFER_LMA != 0 && cs_ar & (1 << 13) != 0 {
+        } else if efer & EFER_LMA != 0 && cs_ar & ar::L != 0 {
             Self::Long
-        } else if cs_ar & (1 << 14) != 0 {
+        } else if cs_ar & ar::DB != 0 {
             Self::Protected32
         } else {
             Self::Protected16
@@ -136,14 +174,14 @@ fn sign_extend(v: u64, bytes: usize) -> u64 {
 /// Skips the ModRM memory operand's SIB and displacement; `None` if the
 /// ModRM names a register (not a memory access) or bytes run out.
 fn skip_mem_operand(c: &mut Cursor<'_>, modrm: u8, addr16: bool) -> Option<()> {
-    let md = modrm >> 6;
-    let rm = modrm & 7;
-    if md == 3 {
+    let md = enc::modrm_mod(modrm);
+    let rm = enc::low3(modrm);
+    if md == enc::MOD_REG {
         return None;
     }
     if addr16 {
         let disp = match (md, rm) {
-            (0, 6) => 2,
+            (0, enc::RM16_DISP16) => 2,
             (0, _) => 0,
             (1, _) => 1,
             _ => 2,
@@ -155,12 +193,12 @@ fn skip_mem_operand(c: &mut Cursor<'_>, modrm: u8, addr16: bool) -> Option<()> {
         1 => 1,
         _ => 4,
     };
-    if rm == 4 {
+    if rm == enc::RM_SIB {
         let sib = c.next()?;
-        if md == 0 && sib & 7 == 5 {
+        if md == 0 && enc::low3(sib) == enc::RM_DISP32 {
             disp = 4;
         }
-    } else if md == 0 && rm == 5 {
+    } else if md == 0 && rm == enc::RM_DISP32 {
         // disp32, RIP-relative in 64-bit mode.
         disp = 4;
     }
@@ -195,8 +233,8 @@ pub fn decode(bytes: &[u8], mode: CpuMode) -> Option<MmioInsn> {
         }
         rex = 0;
     };
-    let rex_w = rex & 8 != 0;
-    let rex_r = (rex >> 2) & 1;
+    let rex_w = rex & enc::REX_W != 0;
+    let rex_r = u8::from(rex & enc::REX_R != 0);
     // Operand size for non-byte forms.
     let opsize: u8 = if rex_w {
         8
@@ -232,11 +270,11 @@ pub fn decode(bytes: &[u8], mode: CpuMode) -> Option<MmioInsn> {
         (false, 0x88..=0x8b) => {
             let modrm = c.next()?;
             skip_mem_operand(&mut c, modrm, addr16)?;
-            let reg = ((modrm >> 3) & 7) | (rex_r << 3);
-            let byte = op & 1 == 0;
+            let reg = enc::modrm_reg(modrm) | (rex_r << 3);
+            let byte = op & enc::OP_W == 0;
             let size = if byte { 1 } else { opsize };
             let r = if byte { byte_reg(reg) } else { word_reg(reg) };
-            let mop = if op & 2 == 0 {
+            let mop = if op & enc::OP_D == 0 {
                 MmioOp::Store(Operand::Reg(r))
             } else {
                 MmioOp::Load {
@@ -248,7 +286,8 @@ pub fn decode(bytes: &[u8], mode: CpuMode) -> Option<MmioInsn> {
         }
         (false, 0xc6 | 0xc7) => {
             let modrm = c.next()?;
-            if (modrm >> 3) & 7 != 0 {
+            // C6 /0 and C7 /0 only.
+            if enc::modrm_reg(modrm) != 0 {
                 return None;
             }
             skip_mem_operand(&mut c, modrm, addr16)?;
@@ -265,13 +304,13 @@ pub fn decode(bytes: &[u8], mode: CpuMode) -> Option<MmioInsn> {
         }
         (false, 0xa0..=0xa3) => {
             c.skip(addr_bytes)?;
-            let byte = op & 1 == 0;
+            let byte = op & enc::OP_W == 0;
             let size = if byte { 1 } else { opsize };
             let rax = Reg {
                 num: 0,
                 high8: false,
             };
-            let mop = if op & 2 == 0 {
+            let mop = if op & enc::OP_D == 0 {
                 MmioOp::Load {
                     dest: rax,
                     dest_size: size,
@@ -284,7 +323,7 @@ pub fn decode(bytes: &[u8], mode: CpuMode) -> Option<MmioInsn> {
         (true, 0xb6 | 0xb7) => {
             let modrm = c.next()?;
             skip_mem_operand(&mut c, modrm, addr16)?;
-            let reg = ((modrm >> 3) & 7) | (rex_r << 3);
+            let reg = enc::modrm_reg(modrm) | (rex_r << 3);
             let size = if op == 0xb6 { 1 } else { 2 };
             (
                 size,

@@ -9,6 +9,14 @@
 //! switches, are the kernel crate's.
 
 /// MSR numbers.
+/// Bits of IA32_DEBUGCTL (SDM Vol. 3B, 18.4.1).
+pub mod debugctl {
+    /// LBR: last-branch recording.
+    pub const LBR: u64 = 1 << 0;
+    /// BTF: single-step on branches.
+    pub const BTF: u64 = 1 << 1;
+}
+
 pub mod index {
     #![allow(missing_docs)]
     pub const KVM_WALL_CLOCK: u32 = 0x11;

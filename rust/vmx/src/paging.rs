@@ -43,6 +43,8 @@ pub mod pf {
     pub const USER: u32 = 1 << 2;
     /// A reserved bit was set in a paging-structure entry.
     pub const RSVD: u32 = 1 << 3;
+    /// The access was an instruction fetch (reported with NXE or SMEP).
+    pub const FETCH: u32 = 1 << 4;
 }
 
 /// What a data access asks of the translation, with the control bits that

@@ -6,8 +6,53 @@
 
 use crate::uapi::KvmSegment;
 
-/// Access-rights bit: the segment is unusable.
-pub const AR_UNUSABLE: u32 = 1 << 16;
+/// The fields of a VMCS segment access-rights value (SDM Vol. 3C, 25.4.1,
+/// Table 25-2): the descriptor's type, S, DPL, P, AVL, L, D/B and G bits
+/// (SDM Vol. 3A, 3.4.5), plus "unusable".
+pub mod ar {
+    /// Bits 3:0, the segment type.
+    pub const TYPE: u32 = 0xf;
+    /// Type bit 0: accessed.
+    pub const TYPE_ACCESSED: u32 = 1 << 0;
+    /// Bit 4, S: a code or data segment (not a system one).
+    pub const S: u32 = 1 << 4;
+    /// Bits 6:5, the descriptor privilege level.
+    pub const DPL: u32 = 3 << DPL_SHIFT;
+    /// The position of [`DPL`].
+    pub const DPL_SHIFT: u32 = 5;
+    /// Bit 7, P: present.
+    pub const P: u32 = 1 << 7;
+    /// Bit 12, AVL: available to software.
+    pub const AVL: u32 = 1 << 12;
+    /// Bit 13, L: a 64-bit code segment.
+    pub const L: u32 = 1 << 13;
+    /// Bit 14, D/B: default operation size 32 bits.
+    pub const DB: u32 = 1 << 14;
+    /// Bit 15, G: limit in 4-KiB units.
+    pub const G: u32 = 1 << 15;
+    /// Bit 16: the segment is unusable.
+    pub const UNUSABLE: u32 = 1 << 16;
+
+    /// Code and data types (S = 1), SDM Vol. 3A, Table 3-1.
+    /// Data, read/write.
+    pub const TYPE_DATA_RW: u32 = 2;
+    /// Data, read/write, accessed.
+    pub const TYPE_DATA_RWA: u32 = 3;
+    /// Code, execute/read.
+    pub const TYPE_CODE_XR: u32 = 10;
+    /// Code, execute/read, accessed.
+    pub const TYPE_CODE_XRA: u32 = 11;
+    /// System types (S = 0), SDM Vol. 3A, Table 3-2.
+    /// LDT.
+    pub const TYPE_LDT: u32 = 2;
+    /// 32-bit (in IA-32e mode: 64-bit) TSS, busy.
+    pub const TYPE_TSS_BUSY: u32 = 11;
+
+    /// The DPL of access rights `ar`.
+    pub const fn dpl(ar: u32) -> u8 {
+        ((ar & DPL) >> DPL_SHIFT) as u8
+    }
+}
 
 /// The VMCS access-rights value for `seg`. A segment that is unusable or
 /// not present is marked unusable, as KVM does. Under unrestricted guest,
@@ -16,33 +61,48 @@ pub const AR_UNUSABLE: u32 = 1 << 16;
 /// does this when `set_accessed`.
 pub fn to_access_rights(seg: &KvmSegment, set_accessed: bool) -> u32 {
     if seg.unusable != 0 || seg.present == 0 {
-        return AR_UNUSABLE;
+        return ar::UNUSABLE;
     }
-    let mut ty = u32::from(seg.type_ & 0xf);
+    let mut ty = u32::from(seg.type_) & ar::TYPE;
     if set_accessed {
-        ty |= 1;
+        ty |= ar::TYPE_ACCESSED;
     }
-    ty | (u32::from(seg.s & 1) << 4)
-        | (u32::from(seg.dpl & 3) << 5)
-        | (u32::from(seg.present & 1) << 7)
-        | (u32::from(seg.avl & 1) << 12)
-        | (u32::from(seg.l & 1) << 13)
-        | (u32::from(seg.db & 1) << 14)
-        | (u32::from(seg.g & 1) << 15)
+    ty | flag(seg.s, ar::S)
+        | ((u32::from(seg.dpl) << ar::DPL_SHIFT) & ar::DPL)
+        | flag(seg.present, ar::P)
+        | flag(seg.avl, ar::AVL)
+        | flag(seg.l, ar::L)
+        | flag(seg.db, ar::DB)
+        | flag(seg.g, ar::G)
+}
+
+/// `bit` if bit 0 of the `struct kvm_segment` flag `f` is set (KVM's
+/// `vmx_segment_access_rights()` uses bit 0 only).
+fn flag(f: u8, bit: u32) -> u32 {
+    if f & 1 != 0 {
+        bit
+    } else {
+        0
+    }
+}
+
+/// 1 if `bit` is set in `ar`, else 0.
+fn has(ar: u32, bit: u32) -> u8 {
+    u8::from(ar & bit != 0)
 }
 
 /// Fills the descriptor fields of `seg` from a VMCS access-rights value.
 pub fn from_access_rights(seg: &mut KvmSegment, ar: u32) {
-    seg.unusable = u8::from(ar & AR_UNUSABLE != 0);
-    seg.type_ = (ar & 0xf) as u8;
-    seg.s = ((ar >> 4) & 1) as u8;
-    seg.dpl = ((ar >> 5) & 3) as u8;
+    seg.unusable = has(ar, ar::UNUSABLE);
+    seg.type_ = (ar & ar::TYPE) as u8;
+    seg.s = has(ar, ar::S);
+    seg.dpl = ar::dpl(ar);
     // KVM reports unusable segments as not present.
-    seg.present = u8::from(ar & AR_UNUSABLE == 0 && ar & (1 << 7) != 0);
-    seg.avl = ((ar >> 12) & 1) as u8;
-    seg.l = ((ar >> 13) & 1) as u8;
-    seg.db = ((ar >> 14) & 1) as u8;
-    seg.g = ((ar >> 15) & 1) as u8;
+    seg.present = u8::from(ar & ar::UNUSABLE == 0 && ar & ar::P != 0);
+    seg.avl = has(ar, ar::AVL);
+    seg.l = has(ar, ar::L);
+    seg.db = has(ar, ar::DB);
+    seg.g = has(ar, ar::G);
     seg.padding = 0;
 }
 
@@ -95,10 +155,10 @@ mod tests {
     fn unusable_and_not_present() {
         let mut s = code64();
         s.present = 0;
-        assert_eq!(to_access_rights(&s, true), AR_UNUSABLE);
+        assert_eq!(to_access_rights(&s, true), ar::UNUSABLE);
         let mut s = code64();
         s.unusable = 1;
-        assert_eq!(to_access_rights(&s, true), AR_UNUSABLE);
+        assert_eq!(to_access_rights(&s, true), ar::UNUSABLE);
     }
 
     #[test]
@@ -125,7 +185,7 @@ mod tests {
             assert_eq!(back, seg);
         }
         let mut back = KvmSegment::default();
-        from_access_rights(&mut back, AR_UNUSABLE);
+        from_access_rights(&mut back, ar::UNUSABLE);
         assert_eq!((back.unusable, back.present), (1, 0));
     }
 }

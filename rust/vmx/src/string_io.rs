@@ -215,7 +215,7 @@ pub fn linearize(
     } else {
         code && !rw
     };
-    if cache.ar & crate::segment::AR_UNUSABLE != 0 || denied {
+    if cache.ar & crate::segment::ar::UNUSABLE != 0 || denied {
         return Err(bad);
     }
     let mut lim = u64::from(cache.limit);
@@ -372,7 +372,7 @@ mod tests {
         );
         // Unusable.
         let none = SegmentCache {
-            ar: crate::segment::AR_UNUSABLE,
+            ar: crate::segment::ar::UNUSABLE,
             ..flat
         };
         assert_eq!(

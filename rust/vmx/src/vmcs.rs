@@ -339,6 +339,18 @@ pub mod reason {
     pub const APIC_ACCESS: u16 = 44;
     pub const PML_FULL: u16 = 62;
     pub const NOTIFY: u16 = 75;
+    pub const GETSEC: u16 = 11;
+    pub const VMCLEAR: u16 = 19;
+    pub const VMLAUNCH: u16 = 20;
+    pub const VMPTRLD: u16 = 21;
+    pub const VMPTRST: u16 = 22;
+    pub const VMREAD: u16 = 23;
+    pub const VMRESUME: u16 = 24;
+    pub const VMWRITE: u16 = 25;
+    pub const VMXOFF: u16 = 26;
+    pub const VMXON: u16 = 27;
+    pub const INVEPT: u16 = 50;
+    pub const INVVPID: u16 = 53;
 }
 
 /// The exit reason field: basic reason in bits 15:0, bit 31 set when the
@@ -354,8 +366,11 @@ impl ExitReason {
 
     /// Whether VM entry failed (invalid guest state, MSR loading, #MC).
     pub fn entry_failed(self) -> bool {
-        self.0 & (1 << 31) != 0
+        self.0 & Self::ENTRY_FAILED != 0
     }
+
+    /// Bit 31: VM-entry failure.
+    pub const ENTRY_FAILED: u32 = 1 << 31;
 }
 
 /// Exit qualification of an I/O instruction exit.
@@ -430,6 +445,27 @@ impl CrQualification {
     }
 }
 
+/// Exit qualification of a MOV-DR exit (SDM Vol. 3C, 28.2.1, Table 28-4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrQualification(pub u64);
+
+impl DrQualification {
+    /// Bits 2:0: the debug register.
+    pub fn dr(self) -> u8 {
+        (self.0 & 7) as u8
+    }
+
+    /// Bit 4: MOV from DR (true) or to DR (false).
+    pub fn is_from(self) -> bool {
+        self.0 & (1 << 4) != 0
+    }
+
+    /// Bits 11:8: the general register (0 = RAX ... 15 = R15).
+    pub fn gpr(self) -> u8 {
+        ((self.0 >> 8) & 0xf) as u8
+    }
+}
+
 /// Exit qualification of an EPT violation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EptViolation(pub u64);
@@ -489,8 +525,10 @@ pub mod intr_info {
     /// blocking by NMI must be set again before the IRET is re-executed
     /// (SDM Vol. 3C, 28.2.3, "NMI unblocking due to IRET").
     pub const NMI_UNBLOCKED_BY_IRET: u32 = 1 << 12;
-    /// The type field.
+    /// The type field, bits 10:8.
     pub const TYPE_MASK: u32 = 7 << 8;
+    /// The vector field, bits 7:0.
+    pub const VECTOR: u32 = 0xff;
 
     /// The field value injecting an NMI (vector 2).
     pub const NMI: u32 = VALID | TYPE_NMI | 2;
@@ -538,8 +576,12 @@ impl Redelivery {
         if idt_info & intr_info::VALID == 0 {
             return None;
         }
-        let info = idt_info & (intr_info::VALID | intr_info::DELIVER_ERROR_CODE | 0x7ff);
-        let ty = info & (7 << 8);
+        let info = idt_info
+            & (intr_info::VALID
+                | intr_info::DELIVER_ERROR_CODE
+                | intr_info::TYPE_MASK
+                | intr_info::VECTOR);
+        let ty = info & intr_info::TYPE_MASK;
         // Types 4-6 (software interrupt, privileged and ordinary software
         // exception) need the length (SDM Vol. 3C, 27.2.1.3). KVM drops type 5
         // (INT1): re-executing it raises it again; delivering it again gives
