@@ -22,10 +22,14 @@ pub enum PagingMode {
     FourLevel,
 }
 
-const PRESENT: u64 = 1;
-const WRITABLE: u64 = 1 << 1;
-const USER: u64 = 1 << 2;
-const PS: u64 = 1 << 7;
+/// Paging-structure entry: present (SDM Vol. 3A Tables 4-4 to 4-19).
+pub const PRESENT: u64 = 1;
+/// Paging-structure entry: writable.
+pub const WRITABLE: u64 = 1 << 1;
+/// Paging-structure entry: user-mode accesses allowed.
+pub const USER: u64 = 1 << 2;
+/// Paging-structure entry: maps a large page (PDE, PDPTE).
+pub const PS: u64 = 1 << 7;
 const XD: u64 = 1 << 63;
 const ADDR: u64 = 0x000f_ffff_ffff_f000;
 /// The accessed flag of every paging-structure entry (SDM Vol. 3A 4.8).

@@ -6,6 +6,8 @@
 
 use kvm_bindings::{kvm_regs, kvm_segment, kvm_sregs};
 use std::str::FromStr;
+use vmx::cr::{CR0_ET, CR0_PE, CR0_PG, CR4_PAE, CR4_PSE, EFER_LMA, EFER_LME};
+use vmx::paging::{PRESENT, PS, WRITABLE};
 
 /// Where the guest binary is loaded and entered.
 pub(crate) const LOAD_ADDR: u64 = 0x1000;
@@ -18,13 +20,10 @@ const STACK_TOP: u64 = 0x8000;
 /// Largest guest image: from 0x1000 to the stack area.
 pub(crate) const MAX_IMAGE: usize = (0x8000 - LOAD_ADDR) as usize - 0x1000;
 
-const CR0_PE: u64 = 1;
-const CR0_ET: u64 = 1 << 4;
-const CR0_PG: u64 = 1 << 31;
-const CR4_PSE: u64 = 1 << 4;
-const CR4_PAE: u64 = 1 << 5;
-const EFER_LME: u64 = 1 << 8;
-const EFER_LMA: u64 = 1 << 10;
+/// A page-directory entry mapping a large page, read/write.
+const LARGE_RW: u64 = PRESENT | WRITABLE | PS;
+/// An upper-level entry pointing to a table, read/write.
+const TABLE_RW: u64 = PRESENT | WRITABLE;
 
 /// CPU mode at entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +127,7 @@ pub(crate) fn setup(mode: Mode, mem: &mut [u8], sregs: &mut kvm_sregs, regs: &mu
         Mode::Paged => {
             // 4 MiB pages covering all memory.
             for (i, base) in (0..size).step_by(4 << 20).enumerate() {
-                write_u32(mem, PT_ADDR + 4 * i as u64, base as u32 | 0x83);
+                write_u32(mem, PT_ADDR + 4 * i as u64, base as u32 | LARGE_RW as u32);
             }
             sregs.cr3 = PT_ADDR;
             sregs.cr4 = CR4_PSE;
@@ -136,11 +135,11 @@ pub(crate) fn setup(mode: Mode, mem: &mut [u8], sregs: &mut kvm_sregs, regs: &mu
         }
         Mode::Long => {
             let (pml4, pdpt, pd) = (PT_ADDR, PT_ADDR + 0x1000, PT_ADDR + 0x2000);
-            write_u64(mem, pml4, pdpt | 3);
-            write_u64(mem, pdpt, pd | 3);
+            write_u64(mem, pml4, pdpt | TABLE_RW);
+            write_u64(mem, pdpt, pd | TABLE_RW);
             let span = size.clamp(2 << 20, 1 << 30);
             for (i, base) in (0..span).step_by(2 << 20).enumerate() {
-                write_u64(mem, pd + 8 * i as u64, base | 0x83);
+                write_u64(mem, pd + 8 * i as u64, base | LARGE_RW);
             }
             sregs.cr3 = pml4;
             sregs.cr4 = CR4_PAE;

@@ -19,6 +19,7 @@ use linux_loader::configurator::{BootConfigurator, BootParams};
 use linux_loader::loader::bzimage::BzImage;
 use linux_loader::loader::{load_cmdline, KernelLoader};
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
+use vmx::cr::{CR0_ET, CR0_PE};
 
 /// The boot GDT (null, null, `__BOOT_CS`, `__BOOT_DS`).
 const GDT_ADDR: u64 = 0x500;
@@ -35,8 +36,6 @@ const HIGH_RAM: u64 = 0x10_0000;
 const E820_RAM: u32 = 1;
 /// `type_of_loader`: an unregistered boot loader.
 const LOADER_UNDEFINED: u8 = 0xff;
-const CR0_PE: u64 = 1;
-const CR0_ET: u64 = 1 << 4;
 
 /// Where things were put, for the report.
 #[derive(Debug)]
