@@ -78,7 +78,7 @@ pub(crate) enum Phase {
     Change,
 }
 
-fn refusal(e: ConfigError) -> Refusal {
+pub(crate) fn refusal(e: ConfigError) -> Refusal {
     let errno = match e.errno {
         Errno::Invalid => EINVAL,
         Errno::Range => ERANGE,
@@ -191,9 +191,7 @@ impl Tunnel {
         // it. Checked first, so a refusal tells nothing about the VNIs
         // (no EEXIST answers).
         if phase == Phase::Change {
-            self.underlay_admin(
-                c"changing the tunnel of a device outside its underlay namespace needs CAP_NET_ADMIN in the underlay namespace",
-            )?;
+            self.may_change()?;
         }
         let (old, old_claim, open, up) =
             self.with_state(|st| (st.config, st.claim, st.open, st.up));
@@ -228,12 +226,16 @@ impl Tunnel {
                 Some((key, vni)) => match endpoint::claim(rtnl, key, vni.get(), me) {
                     Ok(ep) => Some((key, vni, ep)),
                     Err(ClaimError::Taken) => {
+                        // Linux's message (vxlan_config_validate()): the
+                        // same VNI on the same port, family and namespace.
                         return Err((
                             EEXIST,
-                            c"another rvxlan device has this VNI on this UDP port, address family and namespace",
-                        ))
+                            c"A VXLAN device with the specified VNI already exists",
+                        ));
                     }
-                    Err(ClaimError::Other(e)) => return Err((e, c"cannot set up the tunnel endpoint")),
+                    Err(ClaimError::Other(e)) => {
+                        return Err((e, c"cannot set up the tunnel endpoint"))
+                    }
                 },
                 None => None,
             };
@@ -284,6 +286,13 @@ impl Tunnel {
         }
         self.with_state(|st| st.up = true);
         Ok(())
+    }
+
+    /// Whether the caller may change the tunnel (see [`Tunnel::configure`]).
+    pub(crate) fn may_change(&self) -> Result<(), Refusal> {
+        self.underlay_admin(
+            c"changing the tunnel of a device outside its underlay namespace needs CAP_NET_ADMIN in the underlay namespace",
+        )
     }
 
     /// Refuses with `EPERM` and `msg` unless the device lives in its
