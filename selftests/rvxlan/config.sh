@@ -6,7 +6,7 @@
 # values are refused with the kernel's reason and change nothing.
 . "$(dirname "$0")/tunnel_lib.sh"
 
-ktap_plan 33
+ktap_plan 35
 
 fresh_module || exit 1
 netns ca cb
