@@ -31,9 +31,13 @@ unsafe fn tunnel<'a>(tunnel: *mut u8) -> &'a Tunnel {
 ///
 /// `msg` is valid for a write (the C caller's out-pointer).
 unsafe fn refuse(r: Refusal, msg: *mut *const c_char) -> c_int {
-    // SAFETY: valid for a write (caller); the message is `'static`, so
-    // the netlink ack may keep the pointer.
-    unsafe { *msg = r.1.as_ptr() };
+    // An empty message is none: Linux answers some refusals with a bare
+    // errno ("RTNETLINK answers: File exists"), and so must rvxlan.
+    if !r.1.is_empty() {
+        // SAFETY: valid for a write (caller); the message is `'static`,
+        // so the netlink ack may keep the pointer.
+        unsafe { *msg = r.1.as_ptr() };
+    }
     r.0.to_errno()
 }
 
@@ -376,7 +380,7 @@ unsafe extern "C" fn rvxlan_fdb_add(
     tunnel_ptr: *mut u8,
     mac: *const u8,
     remote: *const RvxAddr,
-    replace: bool,
+    nlm_flags: u16,
     msg: *mut *const c_char,
 ) -> c_int {
     // SAFETY: RTNL is held (caller).
@@ -387,7 +391,7 @@ unsafe extern "C" fn rvxlan_fdb_add(
         return EINVAL.to_errno();
     };
     // SAFETY: live (caller).
-    match unsafe { tunnel(tunnel_ptr) }.fdb_add(&mut rtnl, mac, remote, replace) {
+    match unsafe { tunnel(tunnel_ptr) }.fdb_add(&mut rtnl, mac, remote, nlm_flags) {
         Ok(()) => 0,
         // SAFETY: `msg` is valid for writes (caller).
         Err(r) => unsafe { refuse(r, msg) },

@@ -154,15 +154,19 @@ static int rvx_fdb_add(struct ndmsg *ndm, struct nlattr *tb[], struct net_device
 		NL_SET_ERR_MSG(extack, "rvxlan has no VLAN-aware FDB");
 		return -EINVAL;
 	}
-	if (!tb[NDA_DST] || !rvx_addr_from_nla(&remote, tb[NDA_DST])) {
-		NL_SET_ERR_MSG(extack, "need the remote VTEP address (dst), IPv4 or IPv6");
+	/* As Linux's vxlan_fdb_add() and vxlan_nla_get_addr(): no dst is a
+	 * bare -EINVAL, one of another length -EAFNOSUPPORT. */
+	if (!tb[NDA_DST])
 		return -EINVAL;
+	if (!rvx_addr_from_nla(&remote, tb[NDA_DST])) {
+		NL_SET_ERR_MSG(extack, "Unsupported address family");
+		return -EAFNOSUPPORT;
 	}
 	if (tb[NDA_PORT] || tb[NDA_VNI] || tb[NDA_IFINDEX] || tb[NDA_NH_ID]) {
 		NL_SET_ERR_MSG(extack, "per-entry port, VNI, via and nexthop are not supported");
 		return -EOPNOTSUPP;
 	}
-	err = rvxlan_fdb_add(rvx_tunnel(dev), addr, &remote, flags & NLM_F_REPLACE, &msg);
+	err = rvxlan_fdb_add(rvx_tunnel(dev), addr, &remote, flags, &msg);
 	if (err && msg)
 		rvx_set_msg(extack, msg);
 	return err;

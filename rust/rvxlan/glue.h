@@ -180,7 +180,7 @@ int rvxlan_rx_frame(void *tunnel, const u8 *eth, const u8 *own_mac, u32 len, u32
 void rvxlan_count(void *tunnel, u32 counter);
 void rvxlan_counters(void *tunnel, u64 *out, bool with_socket);
 const char *rvxlan_counter_name(u32 counter);
-int rvxlan_fdb_add(void *tunnel, const u8 *mac, const struct rvx_addr *remote, bool replace,
+int rvxlan_fdb_add(void *tunnel, const u8 *mac, const struct rvx_addr *remote, u16 nlm_flags,
 		   const char **msg);
 int rvxlan_fdb_del(void *tunnel, const u8 *mac, const struct rvx_addr *remote,
 		   const char **msg);

@@ -662,6 +662,98 @@ pub fn fill(c: &Config, out: &mut [Nla; FILL_MAX]) -> usize {
     n
 }
 
+/// Netlink request flags (`include/uapi/linux/netlink.h`) an FDB add
+/// carries: `bridge fdb add` sends CREATE|EXCL, `append` CREATE|APPEND,
+/// `replace` CREATE|REPLACE.
+pub mod nlm_f {
+    /// `NLM_F_REPLACE`.
+    pub const REPLACE: u16 = 0x100;
+    /// `NLM_F_EXCL`.
+    pub const EXCL: u16 = 0x200;
+    /// `NLM_F_CREATE`.
+    pub const CREATE: u16 = 0x400;
+    /// `NLM_F_APPEND`.
+    pub const APPEND: u16 = 0x800;
+}
+
+/// What an FDB add does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FdbAdd {
+    /// A new entry (for the all-zeros MAC: the first flood-list remote).
+    Create,
+    /// The unicast entry's destination becomes the given one.
+    Replace,
+    /// The destination joins the flood list, if not there yet.
+    Append,
+    /// Nothing changes, and the request succeeds.
+    Nothing,
+}
+
+/// Linux 6.12 `vxlan_fdb_update()` and `vxlan_fdb_update_existing()`
+/// (drivers/net/vxlan/vxlan_core.c) for an entry that `exists` or not, of
+/// the all-zeros MAC (`flood`) or a unicast one: no entry and no CREATE is
+/// `ENOENT`; an entry and EXCL is `EEXIST`, both without a message; REPLACE
+/// changes a unicast destination and is refused on the flood entry;
+/// APPEND adds to the flood entry only; anything else succeeds and
+/// changes nothing (an append to a unicast MAC, for one).
+pub fn fdb_add(flags: u16, exists: bool, flood: bool) -> Result<FdbAdd, ConfigError> {
+    let fail = |errno, msg| Err(ConfigError { errno, msg });
+    if !exists {
+        return if flags & nlm_f::CREATE != 0 {
+            Ok(FdbAdd::Create)
+        } else {
+            fail(Errno::NoEntry, c"")
+        };
+    }
+    if flags & nlm_f::EXCL != 0 {
+        return fail(Errno::Exists, c"");
+    }
+    if flags & nlm_f::REPLACE != 0 {
+        return if flood {
+            fail(
+                Errno::NotSupported,
+                c"Cannot replace non-unicast fdb entries",
+            )
+        } else {
+            Ok(FdbAdd::Replace)
+        };
+    }
+    if flags & nlm_f::APPEND != 0 && flood {
+        return Ok(FdbAdd::Append);
+    }
+    Ok(FdbAdd::Nothing)
+}
+
+/// What an FDB delete does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FdbDel {
+    /// The whole entry goes (for the all-zeros MAC: the flood list).
+    Entry,
+    /// One destination of several goes.
+    Remote,
+    /// Nothing changes, and the request succeeds.
+    Nothing,
+}
+
+/// Linux 6.12 `__vxlan_fdb_delete()`: no entry is `ENOENT` (no message);
+/// a destination given that the entry does not have changes nothing and
+/// succeeds; one of several destinations goes alone; otherwise the entry.
+/// `dsts` is how many destinations the entry has, `found` whether the one
+/// given (`given`) is among them.
+pub fn fdb_del(dsts: usize, given: bool, found: bool) -> Result<FdbDel, ConfigError> {
+    if dsts == 0 {
+        return Err(ConfigError {
+            errno: Errno::NoEntry,
+            msg: c"",
+        });
+    }
+    Ok(match (given, found) {
+        (true, false) => FdbDel::Nothing,
+        (true, true) if dsts > 1 => FdbDel::Remote,
+        _ => FdbDel::Entry,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -1013,5 +1105,37 @@ mod tests {
         // range), port 8472 without IFLA_VXLAN_PORT.
         let d = Config::create(&change(&req(&[(attr::ID, &[1, 0, 0, 0])]), None).unwrap()).unwrap();
         assert_eq!((d.ageing, d.src_ports, d.port), (300, (0, 0), 8472));
+    }
+
+    /// Linux's FDB add and delete outcomes, per `bridge fdb` command.
+    #[test]
+    fn fdb_add_and_del_follow_linux() {
+        use super::nlm_f::*;
+        let add = CREATE | EXCL;
+        let append = CREATE | APPEND;
+        let replace = CREATE | REPLACE;
+        let errno =
+            |r: Result<FdbAdd, ConfigError>| r.map_err(|e| (e.errno, e.msg.to_bytes().len()));
+        assert_eq!(fdb_add(add, false, false), Ok(FdbAdd::Create));
+        assert_eq!(errno(fdb_add(add, true, false)), Err((Errno::Exists, 0)));
+        assert_eq!(errno(fdb_add(add, true, true)), Err((Errno::Exists, 0)));
+        assert_eq!(fdb_add(append, true, false), Ok(FdbAdd::Nothing));
+        assert_eq!(fdb_add(append, true, true), Ok(FdbAdd::Append));
+        assert_eq!(fdb_add(append, false, true), Ok(FdbAdd::Create));
+        assert_eq!(fdb_add(replace, true, false), Ok(FdbAdd::Replace));
+        assert_eq!(fdb_add(replace, false, false), Ok(FdbAdd::Create));
+        assert_eq!(
+            fdb_add(replace, true, true).map_err(|e| e.errno),
+            Err(Errno::NotSupported)
+        );
+        assert_eq!(errno(fdb_add(EXCL, false, false)), Err((Errno::NoEntry, 0)));
+        assert_eq!(
+            fdb_del(0, true, false).map_err(|e| e.errno),
+            Err(Errno::NoEntry)
+        );
+        assert_eq!(fdb_del(1, true, false), Ok(FdbDel::Nothing));
+        assert_eq!(fdb_del(1, true, true), Ok(FdbDel::Entry));
+        assert_eq!(fdb_del(2, true, true), Ok(FdbDel::Remote));
+        assert_eq!(fdb_del(2, false, false), Ok(FdbDel::Entry));
     }
 }
