@@ -1,27 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Differential test of the link ABI: one list of iproute2 commands (create
-# with every supported option, change, bad values, unsupported attributes)
-# runs against Linux vxlan (type vxlan) and against rvxlan, in the same
-# boot:
+# Differential test of the link and FDB ABI: one list of iproute2 and
+# bridge commands (create with every supported option, change, bad
+# values, unsupported attributes; FDB add, append, replace, delete of
+# unicast and all-zeros entries) runs against Linux vxlan (type vxlan)
+# and against rvxlan, in the same boot:
 #   - side by side with Linux vxlan: rvxlan as kind "rvxlan", configured
 #     by iproute2's vxlan code through its link plugin
 #     (tools/iproute2/link_rvxlan.c, found through IP_LIB_DIR);
 #   - when Linux vxlan is a module: rvxlan loaded as kind "vxlan"
 #     (kind=vxlan, after rmmod vxlan). With CONFIG_VXLAN=y the kind is
 #     Linux's for good: that part is skipped, and says why.
-# Exit status, error message and `ip -d -j link show` (without ifindex and
+# Exit status, error message, `ip -d -j link show` (without ifindex and
 # MAC addresses, which legitimately differ, and with info_kind checked to
-# be the kind asked for, then normalised) must be the same, but for the
-# differences Documentation/rvxlan.rst lists, each of which is checked as
-# that difference. A positive control proves the comparison sees a
-# changed field (the TTL).
+# be the kind asked for, then normalised) and `bridge -j fdb show dev
+# vx0` must be the same, but for the differences Documentation/rvxlan.rst
+# lists, each of which is checked as that difference. Positive controls
+# prove the comparison sees a changed field (the TTL, the kind, an FDB
+# destination).
 . "$(dirname "$0")/tunnel_lib.sh"
 
 # The commands, one per line: "STEP|COMMAND". After each, every device in
-# SHOW is shown. Run with `sh -c` in namespace abi, with $KIND the link
-# kind under test.
+# SHOW is shown, and vx0's FDB (`bridge -j fdb show dev vx0`). Run with
+# `sh -c` in namespace abi, with $KIND the link kind under test.
 # shellcheck disable=SC2016
 STEPS='create|ip link add vx0 type $KIND id 100 remote 10.9.0.2 local 10.9.0.1 dstport 4789 srcport 1000 2000 ttl 32 tos inherit df set ageing 60 nolearning
 show|:
@@ -35,6 +37,26 @@ range-change|ip link set vx0 type $KIND srcport 1 2
 limit-change|ip link set vx0 type $KIND maxaddress 10
 family-change|ip link set vx0 type $KIND remote fd00::3
 mtu-change|ip link set vx0 mtu 1400 type $KIND ttl 3
+fdb-add|bridge fdb add 02:00:00:00:00:01 dev vx0 dst 10.9.0.7
+fdb-append|bridge fdb append 02:00:00:00:00:01 dev vx0 dst 10.9.0.8
+fdb-add-exists|bridge fdb add 02:00:00:00:00:01 dev vx0 dst 10.9.0.9
+fdb-replace|bridge fdb replace 02:00:00:00:00:02 dev vx0 dst 10.9.0.9
+fdb-replace-again|bridge fdb replace 02:00:00:00:00:02 dev vx0 dst 10.9.0.10
+flood-append|bridge fdb append 00:00:00:00:00:00 dev vx0 dst 10.9.0.11
+flood-append-again|bridge fdb append 00:00:00:00:00:00 dev vx0 dst 10.9.0.11
+flood-add|bridge fdb add 00:00:00:00:00:00 dev vx0 dst 10.9.0.12
+flood-replace|bridge fdb replace 00:00:00:00:00:00 dev vx0 dst 10.9.0.12
+flood-del|bridge fdb del 00:00:00:00:00:00 dev vx0 dst 10.9.0.3
+flood-del-missing|bridge fdb del 00:00:00:00:00:00 dev vx0 dst 10.9.0.13
+fdb-del-other|bridge fdb del 02:00:00:00:00:01 dev vx0 dst 10.9.0.8
+fdb-del|bridge fdb del 02:00:00:00:00:02 dev vx0
+fdb-del-missing|bridge fdb del 02:00:00:00:00:03 dev vx0
+fdb-family|bridge fdb add 02:00:00:00:00:05 dev vx0 dst fd00::5
+fdb-nodst|bridge fdb add 02:00:00:00:00:09 dev vx0
+fdb-mcast-mac|bridge fdb add 01:00:5e:00:00:01 dev vx0 dst 10.9.0.7; r=$?; bridge fdb del 01:00:5e:00:00:01 dev vx0 2>/dev/null; exit $r
+fdb-port|bridge fdb add 02:00:00:00:00:06 dev vx0 dst 10.9.0.7 port 4790; r=$?; bridge fdb del 02:00:00:00:00:06 dev vx0 2>/dev/null; exit $r
+fdb-vni|bridge fdb add 02:00:00:00:00:07 dev vx0 dst 10.9.0.7 vni 200; r=$?; bridge fdb del 02:00:00:00:00:07 dev vx0 2>/dev/null; exit $r
+fdb-via|bridge fdb add 02:00:00:00:00:08 dev vx0 dst 10.9.0.7 via lo; r=$?; bridge fdb del 02:00:00:00:00:08 dev vx0 2>/dev/null; exit $r
 same-vni|ip link add vx1 type $KIND id 100 dstport 4789
 bad-range|ip link add vx1 type $KIND id 5 dstport 4789 srcport 2000 1000
 bad-mac|ip link add vx1 address 01:00:5e:00:00:01 type $KIND id 5 dstport 4789
@@ -67,6 +89,13 @@ DIFFS=''
 for s in proxy rsc l2miss l3miss external gbp ttl-inherit flowlabel udp6zerocsumtx remcsumtx udpcsum dev; do
 	DIFFS="$DIFFS
 $s|rc|0|2"
+done
+# FDB entries rvxlan does not take (a multicast MAC, a per-entry port,
+# VNI or device): refused (bridge exits 255) where Linux adds them. The
+# step deletes what it added, so that the next steps compare the rest.
+for s in fdb-mcast-mac fdb-port fdb-vni fdb-via; do
+	DIFFS="$DIFFS
+$s|rc|0|255"
 done
 # Each refused-by-rvxlan device exists under Linux only: its show differs
 # as a whole (present / absent), checked as such.
@@ -115,6 +144,8 @@ run_steps() {
 		{
 			printf '{"step": "%s", "kind": "%s", "links": ' "$step" "$kind"
 			ip -n $NS -d -j link show || printf '[]'
+			printf ', "fdb": '
+			bridge -n $NS -j fdb show dev vx0 2>/dev/null || printf '[]'
 			printf '}\n'
 		} >>"$out/links.jsonl"
 		ip -n $NS link del vx2 2>/dev/null
@@ -160,7 +191,11 @@ def missing($x; $y; $step; $dev): $fd[] | . as $f | want($f; $step; $dev) as $w
 	| "missing field difference \(show($f.path)) in \($step) \($dev): want \($w | map(tojson) | join("/")), got \(map(tojson) | join("/"))";
 ([$A[] | {key: .step, value: norm}] | from_entries) as $a
 | ([$B[] | {key: .step, value: norm}] | from_entries) as $b
-| $A[].step as $step | $show[] as $dev
+| (($A[] | {step, fdb: (.fdb | sort_by(tojson))}) as $fa
+	| ($B[] | select(.step == $fa.step) | .fdb | sort_by(tojson)) as $fb
+	| select($fa.fdb != $fb)
+	| "differs \($fa.step) fdb: \(diffs($fa.fdb; $fb) | join(" "))"),
+($A[].step as $step | $show[] as $dev
 | $a[$step][$dev] as $x | $b[$step][$dev] as $y
 | if ($x == null) != ($y == null) then
 	"present \($step) \($dev) \(if $x then "yes" else "no" end) \(if $y then "yes" else "no" end)"
@@ -169,7 +204,7 @@ def missing($x; $y; $step; $dev): $fd[] | . as $f | want($f; $step; $dev) as $w
 	missing($x; $y; $step; $dev),
 	([$x, $y] | map(delpaths([$fd[].path])) | diffs(.[0]; .[1])
 		| select(length > 0) | "differs \($step) \($dev): \(join(" "))")
-  end'
+  end)'
 
 # compare A B: prints each difference between the runs in A and B that
 # DIFFS does not list exactly, one per line ("differs ..."); prints
@@ -228,7 +263,7 @@ judge() {
 		grep -q "rvxlan does not support IFLA_VXLAN_PROXY (proxy)" "$2/proxy.err"
 }
 
-ktap_plan 16
+ktap_plan 17
 
 A=/tmp/rvx-abi-linux B=/tmp/rvx-abi-rvxlan C=/tmp/rvx-abi-kind-vxlan
 unload_quietly rvxlan
@@ -266,6 +301,12 @@ ktap_check "positive control: the comparison sees a changed TTL" has_line_start 
 ctl_edit show vx0 '.linkinfo.info_kind = "vxlan"'
 ctl=$(compare "$A" "$B.ctl")
 ktap_check "positive control: the comparison sees another info_kind" has_line_start "$ctl" "differs show vx0:"
+# And an FDB entry with another destination.
+rm -rf "$B.ctl" && cp -r "$B" "$B.ctl"
+jq -c 'if .step == "fdb-replace-again" then .fdb |= map(if .mac == "02:00:00:00:00:02" then .dst = "10.9.0.99" else . end) else . end' \
+	<"$B/links.jsonl" >"$B.ctl/links.jsonl"
+ctl=$(compare "$A" "$B.ctl")
+ktap_check "positive control: the comparison sees a changed FDB destination" has_line_start "$ctl" "differs fdb-replace-again fdb:"
 ktap_check "rmmod rvxlan" rmmod rvxlan
 
 # rvxlan as kind vxlan: only where Linux vxlan is a module that can go.
