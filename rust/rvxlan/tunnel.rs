@@ -344,9 +344,20 @@ impl Tunnel {
         remote: IpAddr,
         nlm_flags: u16,
     ) -> Result<(), Refusal> {
+        // Beyond Linux vxlan, whose FDB ndos check only the device's
+        // namespace: a destination aims the host's UDP as a remote does,
+        // so the underlay's CAP_NET_ADMIN is asked first, before any
+        // answer says something about the tunnel.
+        if mac == [0; 6] {
+            self.may_change()?;
+        } else {
+            self.underlay_admin(
+                c"adding an FDB destination to a device outside its underlay namespace needs CAP_NET_ADMIN in the underlay namespace",
+            )?;
+        }
         let config = self.with_state(|st| st.config);
         // Linux's vxlan_fdb_add(): a destination of the other family is a
-        // bare EAFNOSUPPORT, before anything else is looked at.
+        // bare EAFNOSUPPORT, before the entry is looked at.
         if Family::of(&remote) != config.family {
             return Err(refusal(ConfigError {
                 errno: Errno::AfNotSupported,
@@ -373,12 +384,6 @@ impl Tunnel {
             };
             return self.configure(rtnl, &change, Phase::Change).map(|_| ());
         }
-        // Beyond Linux vxlan, whose FDB ndos check only the device's
-        // namespace: a static destination aims the host's UDP as a remote
-        // does.
-        self.underlay_admin(
-            c"adding an FDB destination to a device outside its underlay namespace needs CAP_NET_ADMIN in the underlay namespace",
-        )?;
         config.check_remote(&remote).map_err(refusal)?;
         if !crate::fdb::is_unicast(&mac) {
             return Err((

@@ -151,7 +151,8 @@ overlay p2 vx0 192.168.91.2/24
 ip -n p1 neigh add 192.168.91.2 lladdr 02:00:00:00:00:02 dev vx0
 ktap_check "IPv6 remote, FDB entry via IPv6, remotes cleared: the device stays IPv6 and pings through the entry" \
 	pings p1 192.168.91.2
-refused_by rvx "... then an IPv4 FDB destination" "address family is fixed" \
+# As Linux vxlan's FDB: a bare EAFNOSUPPORT.
+refused_by rvx "... then an IPv4 FDB destination" "Address family not supported" \
 	p1 fdb add vx0 02:00:00:00:00:03 via 10.9.0.2
 refused_by rvx "... then an IPv4 remote" "New group address family does not match old group" p1 set vx0 remote 10.9.0.2
 ktap_expect "... nothing sent to a destination of the other family, nothing unroutable" "0 0" \
