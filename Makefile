@@ -18,9 +18,9 @@ SELFTEST_PROGS := $(addprefix $(BUILD)/selftests/,dev_ioctl vm_exits vm_misuse v
 SAMPLES := $(patsubst samples/guests/%.S,$(BUILD)/samples/%.bin,$(wildcard samples/guests/*.S))
 HOST_TRIPLE := x86_64-unknown-linux-gnu
 
-.PHONY: all setup kernel modules selftests samples tools check demo bench lint fmt clean
+.PHONY: all setup kernel modules selftests samples tools iproute2 check demo bench lint fmt clean
 
-all: modules selftests samples tools
+all: modules selftests samples tools iproute2
 
 setup:
 	@scripts/setup
@@ -63,6 +63,16 @@ tools: setup
 	@cd tools && RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release --target $(HOST_TRIPLE)
 	@mkdir -p $(BUILD)/bin
 	@cp tools/target/$(HOST_TRIPLE)/release/rvisor tools/target/$(HOST_TRIPLE)/release/rvxlan $(BUILD)/bin/
+
+# iproute2's link plugin for the kind rvxlan (tools/iproute2/link_rvxlan.c):
+# `IP_LIB_DIR=build/lib/ip ip link add ... type rvxlan` takes vxlan's
+# syntax. Dynamic: it is loaded into ip, which must export vxlan_link_util.
+IPLIB := $(BUILD)/lib/ip/link_rvxlan.so
+iproute2: $(IPLIB)
+
+$(IPLIB): tools/iproute2/link_rvxlan.c
+	@mkdir -p $(@D)
+	gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $< -ldl
 
 check:
 	@scripts/check

@@ -4,9 +4,9 @@
 //! where raw pointers become references. Each checks nothing the C side
 //! guarantees and states what it relies on.
 
-use crate::config::{Change, Remotes};
-use crate::glue::{self, cfg, RvxAddr, RvxConfig, RvxFdbEntry, RvxTxFrame};
+use crate::glue::{self, RvxAddr, RvxFdbEntry, RvxRequest, RvxTxFrame};
 use crate::header::HEADER_LEN;
+use crate::netlink::{self, At, AttrError, Nla, Request, FILL_MAX, SLOTS};
 use crate::rtnl::Rtnl;
 use crate::skb::Skb;
 use crate::tunnel::{Phase, Refusal, Tunnel};
@@ -31,9 +31,13 @@ unsafe fn tunnel<'a>(tunnel: *mut u8) -> &'a Tunnel {
 ///
 /// `msg` is valid for a write (the C caller's out-pointer).
 unsafe fn refuse(r: Refusal, msg: *mut *const c_char) -> c_int {
-    // SAFETY: valid for a write (caller); the message is `'static`, so
-    // the netlink ack may keep the pointer.
-    unsafe { *msg = r.1.as_ptr() };
+    // An empty message is none: Linux answers some refusals with a bare
+    // errno ("RTNETLINK answers: File exists"), and so must rvxlan.
+    if !r.1.is_empty() {
+        // SAFETY: valid for a write (caller); the message is `'static`,
+        // so the netlink ack may keep the pointer.
+        unsafe { *msg = r.1.as_ptr() };
+    }
     r.0.to_errno()
 }
 
@@ -83,31 +87,68 @@ unsafe extern "C" fn rvxlan_tunnel_drop(tunnel: *mut u8) {
     unsafe { core::ptr::drop_in_place(tunnel.cast::<Tunnel>()) };
 }
 
-fn change_from(c: &RvxConfig) -> Change {
-    let has = |bit| c.set & bit != 0;
-    let remotes = has(cfg::REMOTES).then(|| {
-        let mut r = Remotes::default();
-        for a in c.remotes.iter().take(c.n_remotes as usize) {
-            // The glue only passes 4- and 16-byte addresses and at most
-            // MAX_REMOTES of them.
-            if let Some(ip) = a.get() {
-                r.push(ip);
-            }
-        }
-        r
-    });
-    Change {
-        vni: has(cfg::VNI).then_some(c.vni),
-        local: if has(cfg::LOCAL) { c.local.get() } else { None },
-        port: has(cfg::PORT).then_some(c.port),
-        src_ports: has(cfg::PORT_RANGE).then_some((c.port_low, c.port_high)),
-        ttl: has(cfg::TTL).then_some(c.ttl),
-        tos: has(cfg::TOS).then_some(c.tos),
-        df: has(cfg::DF).then_some(c.df),
-        learning: has(cfg::LEARNING).then_some(c.learning),
-        ageing: has(cfg::AGEING).then_some(c.ageing),
-        limit: has(cfg::LIMIT).then_some(c.limit),
-        remotes,
+/// The request `r` points into, as the pure rules read it.
+///
+/// # Safety
+///
+/// Each non-null `r.data[i]` points at `r.len[i]` readable bytes, and a
+/// non-null `r.address` at `r.address_len`, for `'a` (the netlink
+/// message being handled).
+unsafe fn request<'a>(r: &'a RvxRequest) -> Request<'a> {
+    let slice = |p: *const u8, len: u16| {
+        // SAFETY: readable for `len` bytes while the message lives
+        // (caller).
+        (!p.is_null()).then(|| unsafe { core::slice::from_raw_parts(p, usize::from(len)) })
+    };
+    let mut data = [None; SLOTS];
+    for (i, d) in data.iter_mut().enumerate() {
+        *d = slice(r.data[i], r.len[i]);
+    }
+    Request {
+        data: (r.has_data != 0).then_some(data),
+        address: slice(r.address, r.address_len),
+        mtu: (r.has_mtu != 0).then_some(r.mtu),
+        kind_vxlan: r.kind_vxlan != 0,
+    }
+}
+
+/// Hands an attribute refusal to the C caller: message, bad attribute,
+/// errno.
+///
+/// # Safety
+///
+/// `msg` and `bad` are valid for writes.
+unsafe fn refuse_attr(e: AttrError, msg: *mut *const c_char, bad: *mut u32) -> c_int {
+    let at = match e.at {
+        At::Nothing => 0,
+        At::Data(t) => u32::from(t),
+        At::Address => glue::RVX_BAD_ADDRESS,
+        At::Mtu => glue::RVX_BAD_MTU,
+    };
+    // SAFETY: valid for writes (caller).
+    unsafe { *bad = at };
+    // SAFETY: valid for a write (caller).
+    unsafe { refuse(crate::tunnel::refusal(e.error), msg) }
+}
+
+/// `rtnl_link_ops.validate`.
+///
+/// # Safety
+///
+/// `req` is valid as [`request`] says; `msg` and `bad` are valid for
+/// writes.
+#[no_mangle]
+unsafe extern "C" fn rvxlan_validate(
+    req: *const RvxRequest,
+    msg: *mut *const c_char,
+    bad: *mut u32,
+) -> c_int {
+    // SAFETY: valid (caller).
+    let req = unsafe { request(&*req) };
+    match netlink::validate(&req) {
+        Ok(()) => 0,
+        // SAFETY: valid for writes (caller).
+        Err(e) => unsafe { refuse_attr(e, msg, bad) },
     }
 }
 
@@ -115,28 +156,43 @@ fn change_from(c: &RvxConfig) -> Change {
 ///
 /// # Safety
 ///
-/// `tunnel` is live; `cfg` is valid; `mtu` and `msg` are valid for
-/// writes; RTNL is held. `creating` is true only for the first
-/// configuration, from `newlink`, before the device is registered.
+/// `tunnel` is live; `req` is valid as [`request`] says; `mtu`, `msg`
+/// and `bad` are valid for writes; RTNL is held. `creating` is true only
+/// for the first configuration, from `newlink`, before the device is
+/// registered.
 #[no_mangle]
 unsafe extern "C" fn rvxlan_configure(
     tunnel_ptr: *mut u8,
-    cfg: *const RvxConfig,
+    req: *const RvxRequest,
     creating: bool,
     mtu: *mut u32,
     msg: *mut *const c_char,
+    bad: *mut u32,
 ) -> c_int {
     // SAFETY: RTNL is held (caller).
     let mut rtnl = unsafe { Rtnl::assume_held() };
     // SAFETY: valid (caller).
-    let change = change_from(unsafe { &*cfg });
+    let req = unsafe { request(&*req) };
+    // SAFETY: live (caller).
+    let t = unsafe { tunnel(tunnel_ptr) };
     let phase = if creating {
         Phase::Create
     } else {
+        // As vxlan_changelink(): who may change the device is checked
+        // before what is asked.
+        if let Err(r) = t.may_change() {
+            // SAFETY: `msg` is valid for writes (caller).
+            return unsafe { refuse(r, msg) };
+        }
         Phase::Change
     };
-    // SAFETY: live (caller).
-    match unsafe { tunnel(tunnel_ptr) }.configure(&mut rtnl, &change, phase) {
+    let current = (!creating).then(|| t.with_state(|st| st.config));
+    let change = match netlink::change(&req, current.as_ref()) {
+        Ok(c) => c,
+        // SAFETY: valid for writes (caller).
+        Err(e) => return unsafe { refuse_attr(e, msg, bad) },
+    };
+    match t.configure(&mut rtnl, &change, phase) {
         Ok(m) => {
             // SAFETY: valid for writes (caller).
             unsafe { *mtu = m };
@@ -147,37 +203,18 @@ unsafe extern "C" fn rvxlan_configure(
     }
 }
 
-/// Fills `out` with the current configuration.
+/// The attributes `fill_info` writes, into `out`; returns how many.
 ///
 /// # Safety
 ///
-/// `tunnel` is live; `out` is valid for writes.
+/// `tunnel` is live; `out` has room for `RVXLAN_FILL_MAX` entries.
 #[no_mangle]
-unsafe extern "C" fn rvxlan_get_config(tunnel_ptr: *mut u8, out: *mut RvxConfig) {
+unsafe extern "C" fn rvxlan_fill(tunnel_ptr: *mut u8, out: *mut Nla) -> u32 {
+    // SAFETY: room for FILL_MAX entries (caller).
+    let out = unsafe { &mut *out.cast::<[Nla; FILL_MAX]>() };
     // SAFETY: live (caller).
     let c = unsafe { tunnel(tunnel_ptr) }.with_state(|st| st.config);
-    let mut remotes = [RvxAddr::default(); crate::uapi::MAX_REMOTES];
-    for (o, r) in remotes.iter_mut().zip(c.remotes.as_slice()) {
-        *o = RvxAddr::from_ip(Some(r));
-    }
-    let snapshot = RvxConfig {
-        set: if c.vni.is_some() { cfg::VNI } else { 0 },
-        vni: c.vni.map_or(0, |v| v.get()),
-        ageing: c.ageing,
-        limit: c.limit,
-        n_remotes: c.remotes.as_slice().len() as u32,
-        port: c.port,
-        port_low: c.src_ports.0,
-        port_high: c.src_ports.1,
-        ttl: c.ttl,
-        tos: c.tos,
-        df: c.df,
-        learning: u8::from(c.learning),
-        local: RvxAddr::from_ip(c.local.as_ref()),
-        remotes,
-    };
-    // SAFETY: valid for writes (caller).
-    unsafe { out.write(snapshot) };
+    netlink::fill(&c, out) as u32
 }
 
 /// `ndo_open`.
@@ -343,7 +380,7 @@ unsafe extern "C" fn rvxlan_fdb_add(
     tunnel_ptr: *mut u8,
     mac: *const u8,
     remote: *const RvxAddr,
-    replace: bool,
+    nlm_flags: u16,
     msg: *mut *const c_char,
 ) -> c_int {
     // SAFETY: RTNL is held (caller).
@@ -354,7 +391,7 @@ unsafe extern "C" fn rvxlan_fdb_add(
         return EINVAL.to_errno();
     };
     // SAFETY: live (caller).
-    match unsafe { tunnel(tunnel_ptr) }.fdb_add(&mut rtnl, mac, remote, replace) {
+    match unsafe { tunnel(tunnel_ptr) }.fdb_add(&mut rtnl, mac, remote, nlm_flags) {
         Ok(()) => 0,
         // SAFETY: `msg` is valid for writes (caller).
         Err(r) => unsafe { refuse(r, msg) },

@@ -171,6 +171,16 @@ impl FdbTable {
         }
     }
 
+    /// Whether `mac` has an entry (static or learned, aged or not).
+    pub(crate) fn contains(&self, mac: &Mac) -> bool {
+        self.fdb.lookup(mac).is_some()
+    }
+
+    /// The destination of `mac`'s entry, if it has one (aged or not).
+    pub(crate) fn remote_of(&self, mac: &Mac) -> Option<IpAddr> {
+        self.fdb.lookup(mac).map(|e| e.remote)
+    }
+
     /// Removes `mac`'s entry; whether there was one.
     pub(crate) fn remove(&mut self, mac: &Mac) -> bool {
         self.fdb.remove(mac)

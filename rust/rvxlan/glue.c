@@ -4,12 +4,14 @@
  * attribute parsing and filling), net_device and ethtool ops, the FDB
  * ndos behind `bridge fdb`, and the pernet hook that deletes devices whose
  * underlay namespace dies. Every decision is Rust's (see glue.h); this
- * file translates between netlink and struct rvx_config and forwards.
+ * file hands netlink attributes to Rust and writes back what Rust says.
  */
 #include <linux/capability.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
@@ -155,15 +157,20 @@ static int rvx_fdb_add(struct ndmsg *ndm, struct nlattr *tb[], struct net_device
 		NL_SET_ERR_MSG(extack, "rvxlan has no VLAN-aware FDB");
 		return -EINVAL;
 	}
-	if (!tb[NDA_DST] || !rvx_addr_from_nla(&remote, tb[NDA_DST])) {
-		NL_SET_ERR_MSG(extack, "need the remote VTEP address (dst), IPv4 or IPv6");
+	/* As Linux's vxlan_fdb_add() and vxlan_nla_get_addr(): no dst is a
+	 * bare -EINVAL, one of another length -EAFNOSUPPORT.
+	 */
+	if (!tb[NDA_DST])
 		return -EINVAL;
+	if (!rvx_addr_from_nla(&remote, tb[NDA_DST])) {
+		NL_SET_ERR_MSG(extack, "Unsupported address family");
+		return -EAFNOSUPPORT;
 	}
 	if (tb[NDA_PORT] || tb[NDA_VNI] || tb[NDA_IFINDEX] || tb[NDA_NH_ID]) {
 		NL_SET_ERR_MSG(extack, "per-entry port, VNI, via and nexthop are not supported");
 		return -EOPNOTSUPP;
 	}
-	err = rvxlan_fdb_add(rvx_tunnel(dev), addr, &remote, flags & NLM_F_REPLACE, &msg);
+	err = rvxlan_fdb_add(rvx_tunnel(dev), addr, &remote, flags, &msg);
 	if (err && msg)
 		rvx_set_msg(extack, msg);
 	return err;
@@ -339,151 +346,135 @@ static void rvx_setup(struct net_device *dev)
 	INIT_LIST_HEAD(&rd->all);
 }
 
-/* Types and exact lengths; the values are checked by the Rust rules,
- * which say what is wrong (rust/vxlan/src/config.rs). rtnetlink parses
- * IFLA_INFO_DATA liberally (nla_parse_nested_deprecated), under which a
- * plain NLA_U32 of the wrong length only warns: exact-length policies are
- * enforced in any mode, so an 8-byte IPv4 address is an error.
+/*
+ * Linux 6.12 vxlan's policy (drivers/net/vxlan/vxlan_core.c vxlan_policy),
+ * verbatim: rtnetlink then checks types and lengths as it does for Linux
+ * vxlan (IFLA_INFO_DATA is parsed liberally: a u8 attribute longer than a
+ * byte only warns, a shorter one is refused), so the same malformed
+ * request gets the same answer. The values are judged in Rust
+ * (rust/vxlan/src/netlink.rs), which refuses what rvxlan does not do.
  */
-static const struct nla_policy rvx_policy[IFLA_RVXLAN_MAX + 1] = {
-	[IFLA_RVXLAN_VNI] = NLA_POLICY_EXACT_LEN(sizeof(u32)),
-	[IFLA_RVXLAN_LOCAL] = NLA_POLICY_EXACT_LEN(sizeof(struct in_addr)),
-	[IFLA_RVXLAN_LOCAL6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
-	[IFLA_RVXLAN_PORT] = NLA_POLICY_EXACT_LEN(sizeof(__be16)),
-	[IFLA_RVXLAN_PORT_RANGE] = NLA_POLICY_EXACT_LEN(2 * sizeof(__be16)),
-	[IFLA_RVXLAN_TTL] = NLA_POLICY_EXACT_LEN(sizeof(u8)),
-	[IFLA_RVXLAN_TOS] = NLA_POLICY_EXACT_LEN(sizeof(u8)),
-	[IFLA_RVXLAN_DF] = NLA_POLICY_EXACT_LEN(sizeof(u8)),
-	[IFLA_RVXLAN_LEARNING] = NLA_POLICY_EXACT_LEN(sizeof(u8)),
-	[IFLA_RVXLAN_AGEING] = NLA_POLICY_EXACT_LEN(sizeof(u32)),
-	[IFLA_RVXLAN_LIMIT] = NLA_POLICY_EXACT_LEN(sizeof(u32)),
-	[IFLA_RVXLAN_REMOTES] = { .type = NLA_NESTED },
+static const struct nla_policy rvx_policy[IFLA_VXLAN_MAX + 1] = {
+	[IFLA_VXLAN_UNSPEC]     = { .strict_start_type = IFLA_VXLAN_LOCALBYPASS },
+	[IFLA_VXLAN_ID]		= { .type = NLA_U32 },
+	[IFLA_VXLAN_GROUP]	= { .len = sizeof_field(struct iphdr, daddr) },
+	[IFLA_VXLAN_GROUP6]	= { .len = sizeof(struct in6_addr) },
+	[IFLA_VXLAN_LINK]	= { .type = NLA_U32 },
+	[IFLA_VXLAN_LOCAL]	= { .len = sizeof_field(struct iphdr, saddr) },
+	[IFLA_VXLAN_LOCAL6]	= { .len = sizeof(struct in6_addr) },
+	[IFLA_VXLAN_TOS]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_TTL]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_LABEL]	= { .type = NLA_U32 },
+	[IFLA_VXLAN_LEARNING]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_AGEING]	= { .type = NLA_U32 },
+	[IFLA_VXLAN_LIMIT]	= { .type = NLA_U32 },
+	[IFLA_VXLAN_PORT_RANGE] = { .len  = sizeof(struct ifla_vxlan_port_range) },
+	[IFLA_VXLAN_PROXY]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_RSC]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_L2MISS]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_L3MISS]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_COLLECT_METADATA]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_PORT]	= { .type = NLA_U16 },
+	[IFLA_VXLAN_UDP_CSUM]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_UDP_ZERO_CSUM6_TX]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_UDP_ZERO_CSUM6_RX]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_REMCSUM_TX]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_REMCSUM_RX]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_GBP]	= { .type = NLA_FLAG, },
+	[IFLA_VXLAN_GPE]	= { .type = NLA_FLAG, },
+	[IFLA_VXLAN_REMCSUM_NOPARTIAL]	= { .type = NLA_FLAG },
+	[IFLA_VXLAN_TTL_INHERIT]	= { .type = NLA_FLAG },
+	[IFLA_VXLAN_DF]		= { .type = NLA_U8 },
+	[IFLA_VXLAN_VNIFILTER]	= { .type = NLA_U8 },
+	[IFLA_VXLAN_LOCALBYPASS]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[IFLA_VXLAN_LABEL_POLICY]       = NLA_POLICY_MAX(NLA_U32, VXLAN_LABEL_MAX),
 };
+
+/* Registered as kind "vxlan" (the kind module parameter, below). */
+static bool rvx_kind_vxlan __read_mostly;
+
+/* tb/data → struct rvx_request: pointers and lengths only. */
+static void rvx_request(struct rvx_request *req, struct nlattr *tb[], struct nlattr *data[])
+{
+	int i;
+
+	memset(req, 0, sizeof(*req));
+	req->kind_vxlan = rvx_kind_vxlan;
+	if (tb[IFLA_ADDRESS]) {
+		req->address = nla_data(tb[IFLA_ADDRESS]);
+		req->address_len = nla_len(tb[IFLA_ADDRESS]);
+	}
+	if (tb[IFLA_MTU]) {
+		req->has_mtu = 1;
+		req->mtu = nla_get_u32(tb[IFLA_MTU]);
+	}
+	if (!data)
+		return;
+	req->has_data = 1;
+	for (i = 1; i < RVX_VXLAN_SLOTS; i++) {
+		if (data[i]) {
+			req->data[i] = nla_data(data[i]);
+			req->len[i] = nla_len(data[i]);
+		}
+	}
+}
+
+/* A refusal's message and bad attribute from the Rust side. The message
+ * is a static string (the ack keeps the pointer), so NL_SET_ERR_MSG's
+ * literal-only form is not needed.
+ */
+static void rvx_refusal(struct netlink_ext_ack *extack, const char *msg, u32 bad,
+			struct nlattr *tb[], struct nlattr *data[])
+{
+	if (!extack)
+		return;
+	if (msg)
+		extack->_msg = msg;
+	if (bad == RVX_BAD_ADDRESS)
+		extack->bad_attr = tb[IFLA_ADDRESS];
+	else if (bad == RVX_BAD_MTU)
+		extack->bad_attr = tb[IFLA_MTU];
+	else if (data && bad > 0 && bad < RVX_VXLAN_SLOTS)
+		extack->bad_attr = data[bad];
+}
 
 static int rvx_validate(struct nlattr *tb[], struct nlattr *data[],
 			struct netlink_ext_ack *extack)
 {
-	if (tb[IFLA_ADDRESS]) {
-		if (nla_len(tb[IFLA_ADDRESS]) != ETH_ALEN) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
-					    "MAC address must be 6 bytes");
-			return -EINVAL;
-		}
-		if (!is_valid_ether_addr(nla_data(tb[IFLA_ADDRESS]))) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
-					    "invalid unicast MAC address");
-			return -EADDRNOTAVAIL;
-		}
-	}
-	if (data && data[IFLA_RVXLAN_LOCAL] && data[IFLA_RVXLAN_LOCAL6]) {
-		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_RVXLAN_LOCAL6],
-				    "give one local address, IPv4 or IPv6");
-		return -EINVAL;
-	}
-	return 0;
-}
+	struct rvx_request *req;
+	const char *msg = NULL;
+	u32 bad = 0;
+	int err;
 
-/* netlink attributes → rvx_config (shapes only). */
-static int rvx_parse(struct nlattr *data[], struct rvx_config *cfg, struct netlink_ext_ack *extack)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	if (!data)
-		return 0;
-	if (data[IFLA_RVXLAN_VNI]) {
-		cfg->set |= RVX_CFG_VNI;
-		cfg->vni = nla_get_u32(data[IFLA_RVXLAN_VNI]);
-	}
-	if (data[IFLA_RVXLAN_LOCAL] || data[IFLA_RVXLAN_LOCAL6]) {
-		struct nlattr *nla = data[IFLA_RVXLAN_LOCAL] ?: data[IFLA_RVXLAN_LOCAL6];
-
-		/* The policy fixed the length; checked again, not assumed. */
-		if (!rvx_addr_from_nla(&cfg->local, nla)) {
-			NL_SET_ERR_MSG_ATTR(extack, nla, "local address must be 4 or 16 bytes");
-			return -EINVAL;
-		}
-		cfg->set |= RVX_CFG_LOCAL;
-	}
-	if (data[IFLA_RVXLAN_PORT]) {
-		cfg->set |= RVX_CFG_PORT;
-		cfg->port = be16_to_cpu(nla_get_be16(data[IFLA_RVXLAN_PORT]));
-	}
-	if (data[IFLA_RVXLAN_PORT_RANGE]) {
-		const __be16 *r = nla_data(data[IFLA_RVXLAN_PORT_RANGE]);
-
-		cfg->set |= RVX_CFG_PORT_RANGE;
-		cfg->port_low = be16_to_cpu(r[0]);
-		cfg->port_high = be16_to_cpu(r[1]);
-	}
-	if (data[IFLA_RVXLAN_TTL]) {
-		cfg->set |= RVX_CFG_TTL;
-		cfg->ttl = nla_get_u8(data[IFLA_RVXLAN_TTL]);
-	}
-	if (data[IFLA_RVXLAN_TOS]) {
-		cfg->set |= RVX_CFG_TOS;
-		cfg->tos = nla_get_u8(data[IFLA_RVXLAN_TOS]);
-	}
-	if (data[IFLA_RVXLAN_DF]) {
-		cfg->set |= RVX_CFG_DF;
-		cfg->df = nla_get_u8(data[IFLA_RVXLAN_DF]);
-	}
-	if (data[IFLA_RVXLAN_LEARNING]) {
-		cfg->set |= RVX_CFG_LEARNING;
-		cfg->learning = nla_get_u8(data[IFLA_RVXLAN_LEARNING]);
-	}
-	if (data[IFLA_RVXLAN_AGEING]) {
-		cfg->set |= RVX_CFG_AGEING;
-		cfg->ageing = nla_get_u32(data[IFLA_RVXLAN_AGEING]);
-	}
-	if (data[IFLA_RVXLAN_LIMIT]) {
-		cfg->set |= RVX_CFG_LIMIT;
-		cfg->limit = nla_get_u32(data[IFLA_RVXLAN_LIMIT]);
-	}
-	if (data[IFLA_RVXLAN_REMOTES]) {
-		struct nlattr *nla;
-		int rem;
-
-		cfg->set |= RVX_CFG_REMOTES;
-		nla_for_each_nested(nla, data[IFLA_RVXLAN_REMOTES], rem) {
-			if (nla_type(nla) != RVXLAN_REMOTE_ADDR) {
-				NL_SET_ERR_MSG_ATTR(extack, nla,
-						    "unknown attribute in the remote list");
-				return -EINVAL;
-			}
-			if (cfg->n_remotes == RVXLAN_MAX_REMOTES) {
-				NL_SET_ERR_MSG_ATTR(extack, nla, "more than 32 remotes");
-				return -E2BIG;
-			}
-			if (!rvx_addr_from_nla(&cfg->remotes[cfg->n_remotes], nla)) {
-				NL_SET_ERR_MSG_ATTR(extack, nla,
-						    "remote address must be 4 or 16 bytes");
-				return -EINVAL;
-			}
-			cfg->n_remotes++;
-		}
-	}
-	return 0;
+	req = kmalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	rvx_request(req, tb, data);
+	err = rvxlan_validate(req, &msg, &bad);
+	if (err)
+		rvx_refusal(extack, msg, bad, tb, data);
+	kfree(req);
+	return err;
 }
 
 static int rvx_apply(struct net_device *dev, struct nlattr *tb[], struct nlattr *data[],
 		     bool creating, struct netlink_ext_ack *extack)
 {
-	struct rvx_config *cfg;
+	struct rvx_request *req;
 	const char *msg = NULL;
-	u32 mtu = 0;
+	u32 mtu = 0, bad = 0;
 	int err;
 
-	cfg = kmalloc(sizeof(*cfg), GFP_KERNEL);
-	if (!cfg)
+	req = kmalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
 		return -ENOMEM;
-	err = rvx_parse(data, cfg, extack);
-	if (!err) {
-		err = rvxlan_configure(rvx_tunnel(dev), cfg, creating, &mtu, &msg);
-		if (err && msg)
-			rvx_set_msg(extack, msg);
-	}
+	rvx_request(req, tb, data);
+	err = rvxlan_configure(rvx_tunnel(dev), req, creating, &mtu, &msg, &bad);
+	if (err)
+		rvx_refusal(extack, msg, bad, tb, data);
 	if (!err && creating && !tb[IFLA_MTU])
 		dev->mtu = mtu;
-	kfree(cfg);
+	kfree(req);
 	return err;
 }
 
@@ -528,55 +519,24 @@ static int rvx_changelink(struct net_device *dev, struct nlattr *tb[], struct nl
 
 static size_t rvx_get_size(const struct net_device *dev)
 {
-	return nla_total_size(sizeof(u32)) +			/* VNI */
-	       nla_total_size(sizeof(struct in6_addr)) +	/* LOCAL or LOCAL6 */
-	       nla_total_size(sizeof(__be16)) +			/* PORT */
-	       nla_total_size(2 * sizeof(__be16)) +		/* PORT_RANGE */
-	       4 * nla_total_size(sizeof(u8)) +			/* TTL TOS DF LEARNING */
-	       2 * nla_total_size(sizeof(u32)) +		/* AGEING LIMIT */
-	       nla_total_size(0) +				/* REMOTES */
-	       RVXLAN_MAX_REMOTES * nla_total_size(sizeof(struct in6_addr));
+	return RVXLAN_FILL_MAX * nla_total_size(sizeof_field(struct rvx_nla, data));
 }
 
+/* What vxlan_fill_info() writes, as Rust lists it (netlink::fill). */
 static int rvx_fill_info(struct sk_buff *skb, const struct net_device *dev)
 {
-	struct rvx_config *cfg;
-	struct nlattr *nest;
-	__be16 range[2];
-	int err = -EMSGSIZE;
-	u32 i;
+	struct rvx_nla *out;
+	int err = 0;
+	u32 i, n;
 
-	cfg = kmalloc(sizeof(*cfg), GFP_KERNEL);
-	if (!cfg)
+	out = kmalloc_array(RVXLAN_FILL_MAX, sizeof(*out), GFP_KERNEL);
+	if (!out)
 		return -ENOMEM;
-	rvxlan_get_config(rvx_tunnel(dev), cfg);
-	range[0] = cpu_to_be16(cfg->port_low);
-	range[1] = cpu_to_be16(cfg->port_high);
-	if ((cfg->set & RVX_CFG_VNI) && nla_put_u32(skb, IFLA_RVXLAN_VNI, cfg->vni))
-		goto out;
-	if (cfg->local.family &&
-	    rvx_put_addr(skb, cfg->local.family == AF_INET ? IFLA_RVXLAN_LOCAL : IFLA_RVXLAN_LOCAL6,
-			 &cfg->local))
-		goto out;
-	if (nla_put_be16(skb, IFLA_RVXLAN_PORT, cpu_to_be16(cfg->port)) ||
-	    nla_put(skb, IFLA_RVXLAN_PORT_RANGE, sizeof(range), range) ||
-	    nla_put_u8(skb, IFLA_RVXLAN_TTL, cfg->ttl) ||
-	    nla_put_u8(skb, IFLA_RVXLAN_TOS, cfg->tos) ||
-	    nla_put_u8(skb, IFLA_RVXLAN_DF, cfg->df) ||
-	    nla_put_u8(skb, IFLA_RVXLAN_LEARNING, cfg->learning) ||
-	    nla_put_u32(skb, IFLA_RVXLAN_AGEING, cfg->ageing) ||
-	    nla_put_u32(skb, IFLA_RVXLAN_LIMIT, cfg->limit))
-		goto out;
-	nest = nla_nest_start(skb, IFLA_RVXLAN_REMOTES);
-	if (!nest)
-		goto out;
-	for (i = 0; i < cfg->n_remotes; i++)
-		if (rvx_put_addr(skb, RVXLAN_REMOTE_ADDR, &cfg->remotes[i]))
-			goto out;
-	nla_nest_end(skb, nest);
-	err = 0;
-out:
-	kfree(cfg);
+	n = min_t(u32, rvxlan_fill(rvx_tunnel(dev), out), RVXLAN_FILL_MAX);
+	for (i = 0; i < n && !err; i++)
+		err = nla_put(skb, out[i].type, min_t(u16, out[i].len, sizeof(out[i].data)),
+			      out[i].data);
+	kfree(out);
 	return err;
 }
 
@@ -599,10 +559,21 @@ static struct net *rvx_get_link_net(const struct net_device *dev)
 	return ((struct rvx_dev *)netdev_priv(dev))->underlay;
 }
 
-/* priv_size (and rvx_max_mtu above) are set from Rust before registration. */
+/*
+ * The link kind: "rvxlan" by default, beside Linux's vxlan (the interop
+ * tests run the two side by side); "vxlan" to stand in for Linux vxlan,
+ * so that `ip link add ... type vxlan` and every other vxlan tool drive
+ * rvxlan unchanged. That needs Linux's vxlan.ko not loaded: with it, the
+ * kind is taken and loading fails with -EEXIST (rtnl_link_register()).
+ */
+static char *kind = "rvxlan";
+module_param(kind, charp, 0444);
+MODULE_PARM_DESC(kind, "link kind to register: rvxlan (default) or vxlan (Linux vxlan not loaded)");
+
+/* priv_size, the kind (and rvx_max_mtu above) are set before registration. */
 static struct rtnl_link_ops rvx_link_ops __read_mostly = {
 	.kind = "rvxlan",
-	.maxtype = IFLA_RVXLAN_MAX,
+	.maxtype = IFLA_VXLAN_MAX,
 	.policy = rvx_policy,
 	.setup = rvx_setup,
 	.validate = rvx_validate,
@@ -638,13 +609,36 @@ static struct pernet_operations rvx_net_ops = {
 	.exit_batch_rtnl = rvx_net_exit_rtnl,
 };
 
-int rvx_abi_check(size_t config, size_t fdb_entry, size_t tx_params, size_t tx_frame,
-		  size_t tunnel_align)
+/* The IFLA_VXLAN_* numbers in order, from the kernel's header, for Rust's
+ * copy (rust/vxlan/src/netlink.rs attr) to be compared with.
+ */
+static const u16 rvx_vxlan_attrs[] = {
+	IFLA_VXLAN_ID, IFLA_VXLAN_GROUP, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_TTL,
+	IFLA_VXLAN_TOS, IFLA_VXLAN_LEARNING, IFLA_VXLAN_AGEING, IFLA_VXLAN_LIMIT,
+	IFLA_VXLAN_PORT_RANGE, IFLA_VXLAN_PROXY, IFLA_VXLAN_RSC, IFLA_VXLAN_L2MISS,
+	IFLA_VXLAN_L3MISS, IFLA_VXLAN_PORT, IFLA_VXLAN_GROUP6, IFLA_VXLAN_LOCAL6,
+	IFLA_VXLAN_UDP_CSUM, IFLA_VXLAN_UDP_ZERO_CSUM6_TX, IFLA_VXLAN_UDP_ZERO_CSUM6_RX,
+	IFLA_VXLAN_REMCSUM_TX, IFLA_VXLAN_REMCSUM_RX, IFLA_VXLAN_GBP,
+	IFLA_VXLAN_REMCSUM_NOPARTIAL, IFLA_VXLAN_COLLECT_METADATA, IFLA_VXLAN_LABEL,
+	IFLA_VXLAN_GPE, IFLA_VXLAN_TTL_INHERIT, IFLA_VXLAN_DF, IFLA_VXLAN_VNIFILTER,
+	IFLA_VXLAN_LOCALBYPASS, IFLA_VXLAN_LABEL_POLICY,
+};
+
+static_assert(ARRAY_SIZE(rvx_vxlan_attrs) == IFLA_VXLAN_MAX);
+
+int rvx_abi_check(size_t request, size_t nla, size_t fdb_entry, size_t tx_params,
+		  size_t tx_frame, size_t tunnel_align, const u16 *vxlan_attrs, size_t n_attrs)
 {
-	if (config != sizeof(struct rvx_config) || fdb_entry != sizeof(struct rvx_fdb_entry) ||
+	if (request != sizeof(struct rvx_request) || nla != sizeof(struct rvx_nla) ||
+	    fdb_entry != sizeof(struct rvx_fdb_entry) ||
 	    tx_params != sizeof(struct rvx_tx_params) || tx_frame != sizeof(struct rvx_tx_frame) ||
 	    tunnel_align > RVX_TUNNEL_ALIGN) {
 		pr_err("rvxlan: C and Rust disagree on the glue structs\n");
+		return -EINVAL;
+	}
+	if (n_attrs != ARRAY_SIZE(rvx_vxlan_attrs) ||
+	    memcmp(vxlan_attrs, rvx_vxlan_attrs, sizeof(rvx_vxlan_attrs))) {
+		pr_err("rvxlan: Rust's IFLA_VXLAN_* numbers are not the kernel's\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -654,6 +648,12 @@ int rvx_rtnl_register(size_t tunnel_size, u32 max_mtu)
 {
 	int err;
 
+	if (strcmp(kind, "rvxlan") && strcmp(kind, "vxlan")) {
+		pr_err("rvxlan: kind=%s: want rvxlan or vxlan\n", kind);
+		return -EINVAL;
+	}
+	rvx_link_ops.kind = kind;
+	rvx_kind_vxlan = !strcmp(kind, "vxlan");
 	rvx_tunnel_size = tunnel_size;
 	rvx_link_ops.priv_size = sizeof(struct rvx_dev) + tunnel_size;
 	rvx_max_mtu = max_mtu;
@@ -661,9 +661,14 @@ int rvx_rtnl_register(size_t tunnel_size, u32 max_mtu)
 	if (err)
 		return err;
 	err = rtnl_link_register(&rvx_link_ops);
-	if (err)
+	if (err) {
 		unregister_pernet_subsys(&rvx_net_ops);
-	return err;
+		if (err == -EEXIST)
+			pr_err("rvxlan: link kind %s is taken (is Linux's vxlan loaded?)\n", kind);
+		return err;
+	}
+	pr_info("rvxlan: link kind %s registered\n", kind);
+	return 0;
 }
 
 /* Deletes every rvxlan device, in every network namespace. */

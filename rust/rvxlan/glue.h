@@ -14,6 +14,7 @@
 #define RVXLAN_GLUE_H
 
 #include <linux/bits.h>
+#include <linux/if_link.h>
 #include <linux/types.h>
 
 #include "rvxlan_uapi.h"
@@ -31,39 +32,38 @@ struct rvx_addr {
 	u8 addr[16];
 };
 
-/* RVX_CFG_* bits of rvx_config.set: which fields a netlink message gave. */
-enum {
-	RVX_CFG_VNI = 1 << 0,
-	RVX_CFG_LOCAL = 1 << 1,
-	RVX_CFG_PORT = 1 << 2,
-	RVX_CFG_PORT_RANGE = 1 << 3,
-	RVX_CFG_TTL = 1 << 4,
-	RVX_CFG_TOS = 1 << 5,
-	RVX_CFG_DF = 1 << 6,
-	RVX_CFG_LEARNING = 1 << 7,
-	RVX_CFG_AGEING = 1 << 8,
-	RVX_CFG_LIMIT = 1 << 9,
-	RVX_CFG_REMOTES = 1 << 10,
+/* IFLA_INFO_DATA's slots, by attribute type (Linux vxlan's, <linux/if_link.h>). */
+#define RVX_VXLAN_SLOTS (IFLA_VXLAN_MAX + 1)
+
+/* One RTM_NEWLINK request as rtnetlink parsed it with vxlan's policy,
+ * for Rust to judge (rust/vxlan/src/netlink.rs): each present attribute's
+ * payload, NULL if absent; has_data is 0 without IFLA_INFO_DATA.
+ */
+struct rvx_request {
+	const void *data[RVX_VXLAN_SLOTS];
+	u16 len[RVX_VXLAN_SLOTS];
+	u16 address_len;
+	u8 has_data;
+	u8 has_mtu;
+	u8 kind_vxlan;	/* registered as kind "vxlan" (module parameter) */
+	u8 pad;
+	const void *address;	/* IFLA_ADDRESS, or NULL */
+	u32 mtu;		/* IFLA_MTU, if has_mtu */
 };
 
-/* A configuration change (netlink → Rust) or snapshot (Rust → netlink).
- * Ports in host byte order.
+/* Which attribute a refusal is about (the extack's bad attribute): 0 none,
+ * 1..IFLA_VXLAN_MAX an IFLA_INFO_DATA attribute, or one of these.
  */
-struct rvx_config {
-	u32 set;
-	u32 vni;
-	u32 ageing;
-	u32 limit;
-	u32 n_remotes;
-	u16 port;
-	u16 port_low;
-	u16 port_high;
-	u8 ttl;
-	u8 tos;
-	u8 df;
-	u8 learning;
-	struct rvx_addr local;
-	struct rvx_addr remotes[RVXLAN_MAX_REMOTES];
+enum {
+	RVX_BAD_ADDRESS = 0x10000,
+	RVX_BAD_MTU = 0x20000,
+};
+
+/* One attribute fill_info writes (Rust decides which and what). */
+struct rvx_nla {
+	u16 type;
+	u16 len;
+	u8 data[16];
 };
 
 /* One FDB entry, for dumps. */
@@ -135,8 +135,8 @@ enum {
 };
 
 /* Implemented in C, called by Rust. */
-int rvx_abi_check(size_t config, size_t fdb_entry, size_t tx_params, size_t tx_frame,
-		  size_t tunnel_align);
+int rvx_abi_check(size_t request, size_t nla, size_t fdb_entry, size_t tx_params,
+		  size_t tx_frame, size_t tunnel_align, const u16 *vxlan_attrs, size_t n_attrs);
 int rvx_rtnl_register(size_t tunnel_size, u32 max_mtu);
 void rvx_rtnl_unregister(void);
 void rvx_rtnl_lock(void);
@@ -172,9 +172,10 @@ int rvx_tx_one(struct sk_buff *skb, void *tunnel, struct rvx_endpoint *ep,
 int rvxlan_tunnel_init(void *tunnel, struct net_device *dev);
 void rvxlan_tunnel_detach(void *tunnel);
 void rvxlan_tunnel_drop(void *tunnel);
-int rvxlan_configure(void *tunnel, const struct rvx_config *cfg, bool creating,
-		     u32 *default_mtu, const char **msg);
-void rvxlan_get_config(void *tunnel, struct rvx_config *cfg);
+int rvxlan_validate(const struct rvx_request *req, const char **msg, u32 *bad);
+int rvxlan_configure(void *tunnel, const struct rvx_request *req, bool creating,
+		     u32 *default_mtu, const char **msg, u32 *bad);
+u32 rvxlan_fill(void *tunnel, struct rvx_nla *out);
 int rvxlan_open(void *tunnel);
 void rvxlan_stop(void *tunnel);
 void rvxlan_xmit(struct sk_buff *skb, void *tunnel, const struct rvx_tx_frame *frame);
@@ -184,7 +185,7 @@ int rvxlan_rx_frame(void *tunnel, const u8 *eth, const u8 *own_mac, u32 len, u32
 void rvxlan_count(void *tunnel, u32 counter);
 void rvxlan_counters(void *tunnel, u64 *out, bool with_socket);
 const char *rvxlan_counter_name(u32 counter);
-int rvxlan_fdb_add(void *tunnel, const u8 *mac, const struct rvx_addr *remote, bool replace,
+int rvxlan_fdb_add(void *tunnel, const u8 *mac, const struct rvx_addr *remote, u16 nlm_flags,
 		   const char **msg);
 int rvxlan_fdb_del(void *tunnel, const u8 *mac, const struct rvx_addr *remote,
 		   const char **msg);

@@ -4,7 +4,8 @@
 //! does what), and `#[repr(C)]` mirrors of the structs that cross it;
 //! `rvx_abi_check` compares their sizes with C's when the module loads.
 
-use crate::uapi::{Counter, MAX_REMOTES};
+use crate::netlink::SLOTS;
+use crate::uapi::Counter;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use kernel::bindings;
 use kernel::ffi::c_int;
@@ -52,39 +53,24 @@ impl RvxAddr {
     }
 }
 
-/// `struct rvx_config`.
+/// `struct rvx_request`: one `RTM_NEWLINK`'s attributes, as pointers
+/// into the message and lengths.
 #[repr(C)]
-pub(crate) struct RvxConfig {
-    pub(crate) set: u32,
-    pub(crate) vni: u32,
-    pub(crate) ageing: u32,
-    pub(crate) limit: u32,
-    pub(crate) n_remotes: u32,
-    pub(crate) port: u16,
-    pub(crate) port_low: u16,
-    pub(crate) port_high: u16,
-    pub(crate) ttl: u8,
-    pub(crate) tos: u8,
-    pub(crate) df: u8,
-    pub(crate) learning: u8,
-    pub(crate) local: RvxAddr,
-    pub(crate) remotes: [RvxAddr; MAX_REMOTES],
+pub(crate) struct RvxRequest {
+    pub(crate) data: [*const u8; SLOTS],
+    pub(crate) len: [u16; SLOTS],
+    pub(crate) address_len: u16,
+    pub(crate) has_data: u8,
+    pub(crate) has_mtu: u8,
+    pub(crate) kind_vxlan: u8,
+    pub(crate) pad: u8,
+    pub(crate) address: *const u8,
+    pub(crate) mtu: u32,
 }
 
-/// `RVX_CFG_*` bits of [`RvxConfig::set`].
-pub(crate) mod cfg {
-    pub(crate) const VNI: u32 = 1 << 0;
-    pub(crate) const LOCAL: u32 = 1 << 1;
-    pub(crate) const PORT: u32 = 1 << 2;
-    pub(crate) const PORT_RANGE: u32 = 1 << 3;
-    pub(crate) const TTL: u32 = 1 << 4;
-    pub(crate) const TOS: u32 = 1 << 5;
-    pub(crate) const DF: u32 = 1 << 6;
-    pub(crate) const LEARNING: u32 = 1 << 7;
-    pub(crate) const AGEING: u32 = 1 << 8;
-    pub(crate) const LIMIT: u32 = 1 << 9;
-    pub(crate) const REMOTES: u32 = 1 << 10;
-}
+/// `RVX_BAD_*`: the top-level attributes a refusal may point at.
+pub(crate) const RVX_BAD_ADDRESS: u32 = 0x10000;
+pub(crate) const RVX_BAD_MTU: u32 = 0x20000;
 
 /// `struct rvx_fdb_entry`.
 #[repr(C)]
@@ -152,11 +138,14 @@ pub(crate) struct RvxEndpoint {
 #[allow(improper_ctypes)]
 extern "C" {
     pub(crate) fn rvx_abi_check(
-        config: usize,
+        request: usize,
+        nla: usize,
         fdb_entry: usize,
         tx_params: usize,
         tx_frame: usize,
         tunnel_align: usize,
+        vxlan_attrs: *const u16,
+        n_attrs: usize,
     ) -> c_int;
     pub(crate) fn rvx_rtnl_register(tunnel_size: usize, max_mtu: u32) -> c_int;
     pub(crate) fn rvx_rtnl_unregister();

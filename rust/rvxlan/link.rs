@@ -3,8 +3,9 @@
 //! The `rvxlan` rtnl link kind: `ip link add NAME type rvxlan`.
 
 use crate::endpoint;
-use crate::glue::{self, RvxConfig, RvxFdbEntry, RvxTxFrame, RvxTxParams};
+use crate::glue::{self, RvxFdbEntry, RvxRequest, RvxTxFrame, RvxTxParams};
 use crate::header;
+use crate::netlink::{attr, Nla};
 use crate::rtnl::Rtnl;
 use crate::tunnel::Tunnel;
 use core::mem::{align_of, size_of};
@@ -20,14 +21,18 @@ pub(crate) struct LinkKind(());
 impl LinkKind {
     /// Registers the link kind.
     pub(crate) fn register() -> Result<Self> {
-        // SAFETY: compares sizes only.
+        let attrs = attr::ALL;
+        // SAFETY: compares sizes, and reads `attrs` for its length.
         kernel::error::to_result(unsafe {
             glue::rvx_abi_check(
-                size_of::<RvxConfig>(),
+                size_of::<RvxRequest>(),
+                size_of::<Nla>(),
                 size_of::<RvxFdbEntry>(),
                 size_of::<RvxTxParams>(),
                 size_of::<RvxTxFrame>(),
                 align_of::<Tunnel>(),
+                attrs.as_ptr(),
+                attrs.len(),
             )
         })?;
         let max_mtu = IP_MAX_MTU - header::OVERHEAD_IPV4;

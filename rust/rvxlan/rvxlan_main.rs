@@ -28,6 +28,9 @@ mod fdb;
 #[path = "../vxlan/src/header.rs"]
 mod header;
 #[allow(dead_code, unreachable_pub)]
+#[path = "../vxlan/src/netlink.rs"]
+mod netlink;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../vxlan/src/src_port.rs"]
 mod src_port;
 #[allow(dead_code, unreachable_pub)]
@@ -50,7 +53,6 @@ struct Rvxlan {
 impl kernel::Module for Rvxlan {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let link = link::LinkKind::register()?;
-        pr_info!("link kind rvxlan registered\n");
         Ok(Self { _link: link })
     }
 }

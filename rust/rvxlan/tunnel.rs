@@ -15,6 +15,7 @@ use crate::endpoint::{self, ClaimError, Key};
 use crate::fdb_table::FdbTable;
 use crate::glue::{self, RvxEndpoint};
 use crate::header::{self, Vni};
+use crate::netlink::{self, FdbAdd, FdbDel};
 use crate::recent_source::RecentSource;
 use crate::rtnl::Rtnl;
 use crate::uapi::{Counter, COUNTERS, FIRST_SOCKET_COUNTER};
@@ -79,13 +80,16 @@ pub(crate) enum Phase {
     Change,
 }
 
-fn refusal(e: ConfigError) -> Refusal {
+pub(crate) fn refusal(e: ConfigError) -> Refusal {
     let errno = match e.errno {
         Errno::Invalid => EINVAL,
         Errno::Range => ERANGE,
         Errno::TooBig => E2BIG,
         Errno::AddrNotAvail => Error::from_errno(-(bindings::EADDRNOTAVAIL as i32)),
         Errno::NotSupported => Error::from_errno(-(bindings::EOPNOTSUPP as i32)),
+        Errno::Exists => EEXIST,
+        Errno::NoEntry => ENOENT,
+        Errno::AfNotSupported => Error::from_errno(-(bindings::EAFNOSUPPORT as i32)),
     };
     (errno, e.msg)
 }
@@ -192,9 +196,7 @@ impl Tunnel {
         // it. Checked first, so a refusal tells nothing about the VNIs
         // (no EEXIST answers).
         if phase == Phase::Change {
-            self.underlay_admin(
-                c"changing the tunnel of a device outside its underlay namespace needs CAP_NET_ADMIN in the underlay namespace",
-            )?;
+            self.may_change()?;
         }
         let (old, old_claim, open, up) =
             self.with_state(|st| (st.config, st.claim, st.open, st.up));
@@ -229,12 +231,16 @@ impl Tunnel {
                 Some((key, vni)) => match endpoint::claim(rtnl, key, vni.get(), me) {
                     Ok(ep) => Some((key, vni, ep)),
                     Err(ClaimError::Taken) => {
+                        // Linux's message (vxlan_config_validate()): the
+                        // same VNI on the same port, family and namespace.
                         return Err((
                             EEXIST,
-                            c"another rvxlan device has this VNI on this UDP port, address family and namespace",
-                        ))
+                            c"A VXLAN device with the specified VNI already exists",
+                        ));
                     }
-                    Err(ClaimError::Other(e)) => return Err((e, c"cannot set up the tunnel endpoint")),
+                    Err(ClaimError::Other(e)) => {
+                        return Err((e, c"cannot set up the tunnel endpoint"))
+                    }
                 },
                 None => None,
             };
@@ -287,6 +293,13 @@ impl Tunnel {
         Ok(())
     }
 
+    /// Whether the caller may change the tunnel (see [`Tunnel::configure`]).
+    pub(crate) fn may_change(&self) -> Result<(), Refusal> {
+        self.underlay_admin(
+            c"changing the tunnel of a device outside its underlay namespace needs CAP_NET_ADMIN in the underlay namespace",
+        )
+    }
+
     /// Refuses with `EPERM` and `msg` unless the device lives in its
     /// underlay namespace or the caller holds CAP_NET_ADMIN over it.
     fn underlay_admin(&self, msg: &'static core::ffi::CStr) -> Result<(), Refusal> {
@@ -322,24 +335,47 @@ impl Tunnel {
 
     /// Adds a static FDB entry, or with the all-zeros MAC a remote VTEP to
     /// the flood list (as `bridge fdb append 00:00:00:00:00:00` does for
-    /// Linux vxlan).
+    /// Linux vxlan). `nlm_flags` decide as Linux's (`netlink::fdb_add`):
+    /// `add` of an existing MAC is `EEXIST`, `replace` moves a unicast
+    /// one, `append` adds to the flood list only.
     pub(crate) fn fdb_add(
         &self,
         rtnl: &mut Rtnl,
         mac: [u8; 6],
         remote: IpAddr,
-        replace: bool,
+        nlm_flags: u16,
     ) -> Result<(), Refusal> {
+        // Beyond Linux vxlan, whose FDB ndos check only the device's
+        // namespace: a destination aims the host's UDP as a remote does,
+        // so the underlay's CAP_NET_ADMIN is asked first, before any
+        // answer says something about the tunnel.
+        if mac == [0; 6] {
+            self.may_change()?;
+        } else {
+            self.underlay_admin(
+                c"adding an FDB destination to a device outside its underlay namespace needs CAP_NET_ADMIN in the underlay namespace",
+            )?;
+        }
         let config = self.with_state(|st| st.config);
+        // Linux's vxlan_fdb_add(): a destination of the other family is a
+        // bare EAFNOSUPPORT, before the entry is looked at.
+        if Family::of(&remote) != config.family {
+            return Err(refusal(ConfigError {
+                errno: Errno::AfNotSupported,
+                msg: c"",
+            }));
+        }
         if mac == [0; 6] {
             let mut remotes = config.remotes;
-            if remotes.as_slice().contains(&remote) {
-                return if replace {
-                    Ok(())
-                } else {
-                    Err((EEXIST, c"this remote is already in the flood list"))
-                };
+            let action = netlink::fdb_add(nlm_flags, !remotes.as_slice().is_empty(), true)
+                .map_err(refusal)?;
+            match action {
+                FdbAdd::Nothing => return Ok(()),
+                FdbAdd::Append if remotes.as_slice().contains(&remote) => return Ok(()),
+                // Replace is refused for the flood entry (above).
+                FdbAdd::Create | FdbAdd::Append | FdbAdd::Replace => {}
             }
+            config.check_remote(&remote).map_err(refusal)?;
             if !remotes.push(remote) {
                 return Err((E2BIG, c"the flood list holds at most 32 remotes"));
             }
@@ -349,12 +385,6 @@ impl Tunnel {
             };
             return self.configure(rtnl, &change, Phase::Change).map(|_| ());
         }
-        // Beyond Linux vxlan, whose FDB ndos check only the device's
-        // namespace: a static destination aims the host's UDP as a remote
-        // does.
-        self.underlay_admin(
-            c"adding an FDB destination to a device outside its underlay namespace needs CAP_NET_ADMIN in the underlay namespace",
-        )?;
         config.check_remote(&remote).map_err(refusal)?;
         if !crate::fdb::is_unicast(&mac) {
             return Err((
@@ -363,15 +393,16 @@ impl Tunnel {
             ));
         }
         self.grow_fdb();
-        self.with_state(|st| st.fdb.add_static(mac, remote, replace))
-            .map_err(|e| {
-                let msg = if e == EEXIST {
-                    c"a static entry for this MAC exists (use replace)"
-                } else {
-                    c"the FDB is full"
-                };
-                (e, msg)
-            })
+        self.with_state(|st| {
+            let exists = st.fdb.contains(&mac);
+            match netlink::fdb_add(nlm_flags, exists, false).map_err(refusal)? {
+                FdbAdd::Nothing | FdbAdd::Append => Ok(()),
+                FdbAdd::Create | FdbAdd::Replace => st
+                    .fdb
+                    .add_static(mac, remote, true)
+                    .map_err(|e| (e, c"the FDB is full")),
+            }
+        })
     }
 
     /// Grows the FDB by one doubling if it is getting full, allocating
@@ -389,7 +420,9 @@ impl Tunnel {
         drop(self.with_state(|st| st.fdb.grow_into(new)));
     }
 
-    /// Removes an FDB entry, or a flood-list remote (all-zeros MAC).
+    /// Removes an FDB entry, or a flood-list remote (all-zeros MAC),
+    /// as Linux's `__vxlan_fdb_delete()` (`netlink::fdb_del`): a `dst`
+    /// the entry does not have changes nothing.
     pub(crate) fn fdb_del(
         &self,
         rtnl: &mut Rtnl,
@@ -398,8 +431,17 @@ impl Tunnel {
     ) -> Result<(), Refusal> {
         if mac == [0; 6] {
             let mut remotes = self.with_state(|st| st.config.remotes);
-            if !remote.is_some_and(|r| remotes.remove(&r)) {
-                return Err((ENOENT, c"no such remote in the flood list"));
+            let found = remote.is_some_and(|r| remotes.as_slice().contains(&r));
+            match netlink::fdb_del(remotes.as_slice().len(), remote.is_some(), found)
+                .map_err(refusal)?
+            {
+                FdbDel::Nothing => return Ok(()),
+                FdbDel::Remote => {
+                    if let Some(r) = remote {
+                        remotes.remove(&r);
+                    }
+                }
+                FdbDel::Entry => remotes = Default::default(),
             }
             let change = Change {
                 remotes: Some(remotes),
@@ -408,10 +450,18 @@ impl Tunnel {
             return self.configure(rtnl, &change, Phase::Change).map(|_| ());
         }
         self.recent_source.forget();
-        if self.with_state(|st| st.fdb.remove(&mac)) {
+        self.with_state(|st| {
+            let now = st.fdb.remote_of(&mac);
+            let found = remote.is_some_and(|r| now == Some(r));
+            match netlink::fdb_del(usize::from(now.is_some()), remote.is_some(), found)
+                .map_err(refusal)?
+            {
+                FdbDel::Nothing => {}
+                FdbDel::Entry | FdbDel::Remote => {
+                    st.fdb.remove(&mac);
+                }
+            }
             Ok(())
-        } else {
-            Err((ENOENT, c"no FDB entry for this MAC"))
-        }
+        })
     }
 }

@@ -25,7 +25,7 @@ err=$(ip -n rvx_a link add vx2 address 01:00:5e:00:00:01 type rvxlan 2>&1)
 ktap_diag "multicast MAC: $err"
 ktap_check "a multicast MAC address is refused, no device created" sh -c \
 	"! ip -n rvx_a link show vx2 >/dev/null 2>&1"
-ktap_check "the refusal says why" sh -c "echo \"\$1\" | grep -q 'invalid unicast MAC address'" _ "$err"
+ktap_check "the refusal says why" sh -c "echo \"\$1\" | grep -q 'Provided Ethernet address is not unicast'" _ "$err"
 ktap_check "MTU 9000 accepted" ip -n rvx_a link set vx0 mtu 9000
 ktap_check "MTU above 65485 (64 KiB - 50) refused" sh -c "! ip -n rvx_a link set vx0 mtu 65486 2>/dev/null"
 ktap_check "move vx1 from namespace a to c" sh -c "ip netns add rvx_c && ip -n rvx_a link set vx1 netns rvx_c && ip -n rvx_c link show vx1 >/dev/null"

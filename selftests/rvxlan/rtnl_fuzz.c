@@ -31,7 +31,7 @@
 
 #include "../lib/fuzz_rng.h"
 
-#define RVX_ATTR_MAX 12		/* IFLA_RVXLAN_REMOTES */
+#define RVX_ATTR_MAX 32		/* IFLA_VXLAN_LABEL_POLICY (Linux 6.12) */
 #define BUF 8192
 
 struct msg {
@@ -122,16 +122,20 @@ static void rvxlan_data(struct msg *m)
 {
 	size_t data = attr(m, IFLA_INFO_DATA | (below(8) ? 0 : NLA_F_NESTED), NULL, 0);
 	uint32_t i, n = below(9);
-	static const size_t right[RVX_ATTR_MAX + 1] = { 4, 4, 4, 16, 2, 4, 1, 1, 1, 1, 4, 4, 0 };
+	/* The IFLA_VXLAN_* payload lengths (vxlan_policy). */
+	static const size_t right[RVX_ATTR_MAX + 1] = {
+		0, 4, 4, 4, 4, 1, 1, 1, 4, 4, 4, 1, 1, 1, 1, 2, 16,
+		16, 1, 1, 1, 1, 1, 0, 0, 1, 4, 0, 0, 1, 1, 1, 4,
+	};
 
 	for (i = 0; i < n; i++) {
-		uint16_t type = (uint16_t)(below(16) ? 1 + below(RVX_ATTR_MAX) : below(20));
+		uint16_t type = (uint16_t)(below(16) ? 1 + below(RVX_ATTR_MAX) : below(40));
 		unsigned char v[64];
 		size_t len;
 
-		if (type == 12 && below(4)) {
-			/* REMOTES: addresses of 4 or 16 bytes, or wrong ones */
-			size_t nest = attr(m, 12 | (below(2) ? NLA_F_NESTED : 0), NULL, 0);
+		if (!below(8)) {
+			/* A nest where vxlan has none: addresses of 4 or 16 bytes, or wrong ones */
+			size_t nest = attr(m, type | (below(2) ? NLA_F_NESTED : 0), NULL, 0);
 			uint32_t k, nr = below(3) ? below(4) : below(40);
 
 			for (k = 0; k < nr; k++) {

@@ -132,9 +132,9 @@ ktap_check "host root: re-points the tenant's device (remotes, FDB destination)"
 	"nsenter -t $TENANT -n -- $RVXLAN set tA remote 10.9.0.2 remote 10.9.0.4 && \
 	 nsenter -t $TENANT -n -- $RVXLAN fdb add tA 02:00:00:00:00:99 via 10.9.0.4 && \
 	 nsenter -t $TENANT -n -- $RVXLAN show tA | grep -qx '  remote 10.9.0.4'"
-refused_by host_tn "host root: another VNI" "cannot change the VNI" "$RVXLAN" set tA vni 200
-refused_by host_tn "host root: another UDP port" "cannot change the UDP port" "$RVXLAN" set tA port 8472
-refused_by host_tn "host root: other source ports" "cannot change the source port range" \
+refused_by host_tn "host root: another VNI" "Cannot change VNI" "$RVXLAN" set tA vni 200
+refused_by host_tn "host root: another UDP port" "Cannot change port" "$RVXLAN" set tA port 8472
+refused_by host_tn "host root: other source ports" "Cannot change port range" \
 	"$RVXLAN" set tA srcport 1000 2000
 
 # The oops: an IPv6 tunnel, a static entry via IPv6, the remotes cleared;
@@ -151,9 +151,10 @@ overlay p2 vx0 192.168.91.2/24
 ip -n p1 neigh add 192.168.91.2 lladdr 02:00:00:00:00:02 dev vx0
 ktap_check "IPv6 remote, FDB entry via IPv6, remotes cleared: the device stays IPv6 and pings through the entry" \
 	pings p1 192.168.91.2
-refused_by rvx "... then an IPv4 FDB destination" "address family is fixed" \
+# As Linux vxlan's FDB: a bare EAFNOSUPPORT.
+refused_by rvx "... then an IPv4 FDB destination" "Address family not supported" \
 	p1 fdb add vx0 02:00:00:00:00:03 via 10.9.0.2
-refused_by rvx "... then an IPv4 remote" "address family is fixed" p1 set vx0 remote 10.9.0.2
+refused_by rvx "... then an IPv4 remote" "New group address family does not match old group" p1 set vx0 remote 10.9.0.2
 ktap_expect "... nothing sent to a destination of the other family, nothing unroutable" "0 0" \
 	"$(counter p1 vx0 tx_wrong_family) $(counter p1 vx0 tx_no_route)"
 

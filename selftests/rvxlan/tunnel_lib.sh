@@ -7,6 +7,10 @@
 
 : "${RVISOR_TOOLS:?set by the selftest runner: directory holding the rvxlan CLI}"
 RVXLAN=$RVISOR_TOOLS/rvxlan
+# iproute2's link plugin for the kind rvxlan (tools/iproute2/link_rvxlan.c,
+# built into build/lib/ip beside build/bin): `ip link ... type rvxlan`
+# then takes the vxlan syntax. ip looks for link_<kind>.so in IP_LIB_DIR.
+export IP_LIB_DIR=${RVISOR_IPLIB:-$RVISOR_TOOLS/../lib/ip}
 RVX_NAMESPACES=""
 
 # rvx NS ARGS...: the rvxlan CLI in namespace NS.

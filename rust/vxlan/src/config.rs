@@ -4,8 +4,7 @@
 //! it takes effect: a change is checked as a whole against the current
 //! configuration, and either all of it applies or none.
 
-use crate::header::{Vni, DEFAULT_PORT};
-use crate::src_port::DEFAULT_RANGE;
+use crate::header::Vni;
 use crate::uapi::{df, MAX_LEARNED_LIMIT, MAX_REMOTES};
 use core::ffi::CStr;
 use core::net::IpAddr;
@@ -68,6 +67,21 @@ impl Remotes {
         }
     }
 
+    /// Puts `addr` first, or leaves it where it is if listed; false if
+    /// the list is full.
+    pub fn insert_first(&mut self, addr: IpAddr) -> bool {
+        if self.as_slice().contains(&addr) {
+            return true;
+        }
+        if self.len == MAX_REMOTES {
+            return false;
+        }
+        self.addrs.copy_within(0..self.len, 1);
+        self.addrs[0] = addr;
+        self.len += 1;
+        true
+    }
+
     /// The addresses.
     pub fn as_slice(&self) -> &[IpAddr] {
         &self.addrs[..self.len]
@@ -99,7 +113,22 @@ pub enum Errno {
     /// `EOPNOTSUPP`: a setting fixed at creation (as Linux vxlan's
     /// changelink answers for its VNI, port and port range).
     NotSupported,
+    /// `EEXIST`.
+    Exists,
+    /// `ENOENT`.
+    NoEntry,
+    /// `EAFNOSUPPORT`.
+    AfNotSupported,
 }
+
+/// The UDP port of a device created without `IFLA_VXLAN_PORT` (or with
+/// 0): Linux vxlan's `udp_port` module parameter default, the port Linux
+/// used before IANA assigned 4789 (iproute2 warns and suggests
+/// `dstport 4789`).
+pub const LINUX_DEFAULT_PORT: u16 = 8472;
+
+/// Linux's `FDB_AGE_DEFAULT`: what an ageing time of 0 becomes.
+pub const FDB_AGE_DEFAULT: u32 = 300;
 
 fn err(errno: Errno, msg: &'static CStr) -> ConfigError {
     ConfigError { errno, msg }
@@ -112,9 +141,15 @@ pub struct Config {
     pub vni: Option<Vni>,
     /// Local address; `None` lets the route choose the source.
     pub local: Option<IpAddr>,
+    /// The default remote (Linux's `IFLA_VXLAN_GROUP`, `default_dst`):
+    /// listed first in `remotes` when set. Deleting its flood-list entry
+    /// through the FDB leaves it shown here, as in Linux.
+    pub remote: Option<IpAddr>,
     /// UDP destination port, and the port the tunnel socket binds.
     pub port: u16,
-    /// UDP source port range `[low, high)`.
+    /// UDP source port range `[low, high)` as configured; `low >= high`
+    /// (Linux's default `0 0`) means the local port range, as Linux's
+    /// `udp_flow_src_port()` reads it.
     pub src_ports: (u16, u16),
     /// Outer TTL; 0 = the route's default.
     pub ttl: u8,
@@ -124,7 +159,8 @@ pub struct Config {
     pub df: u8,
     /// Whether to learn source MACs.
     pub learning: bool,
-    /// Seconds a learned entry lives unconfirmed; 0 = forever.
+    /// Seconds a learned entry lives unconfirmed (never 0: 0 is taken
+    /// as [`FDB_AGE_DEFAULT`], as in Linux).
     pub ageing: u32,
     /// Most learned entries.
     pub limit: u32,
@@ -142,13 +178,14 @@ impl Default for Config {
         Self {
             vni: None,
             local: None,
-            port: DEFAULT_PORT,
-            src_ports: DEFAULT_RANGE,
+            remote: None,
+            port: LINUX_DEFAULT_PORT,
+            src_ports: (0, 0),
             ttl: 0,
             tos: 0,
             df: df::UNSET,
             learning: true,
-            ageing: 300,
+            ageing: FDB_AGE_DEFAULT,
             limit: 4096,
             remotes: Remotes::default(),
             family: Family::V4,
@@ -163,6 +200,8 @@ pub struct Change {
     pub vni: Option<u32>,
     /// New local address; the unspecified address clears it.
     pub local: Option<IpAddr>,
+    /// New default remote; the unspecified address clears it.
+    pub remote: Option<IpAddr>,
     /// New port.
     pub port: Option<u16>,
     /// New source port range.
@@ -195,12 +234,22 @@ impl Config {
 
     /// The configuration of a device created with `change`, or why it is
     /// refused. Fixes the address family: that of the local address or
-    /// first remote given, IPv4 if none (Linux vxlan's default too).
+    /// default remote given, even unspecified (`ip -6 link add` sends
+    /// `::`), else of the first flood-list remote, IPv4 if none, as Linux's
+    /// `vxlan_config_validate()`.
     pub fn create(change: &Change) -> Result<Config, ConfigError> {
         let mut base = Config::default();
+        if let (Some(l), Some(r)) = (change.local, change.remote) {
+            if Family::of(&l) != Family::of(&r) {
+                return Err(err(
+                    Errno::Invalid,
+                    c"Local and remote address must be from the same family",
+                ));
+            }
+        }
         let first = change
             .local
-            .filter(|l| !l.is_unspecified())
+            .or(change.remote)
             .or_else(|| change.remotes.and_then(|r| r.as_slice().first().copied()));
         if let Some(a) = first {
             base.family = Family::of(&a);
@@ -211,10 +260,12 @@ impl Config {
     /// The configuration a change of an existing device leads to, or why
     /// it is refused. The VNI (once set), UDP port, source port range and
     /// address family are fixed, as in Linux vxlan's changelink
-    /// (`vxlan_nl2conf`): they name the tunnel's socket and its place in
-    /// the VNI demux, so changing them would move the device to another
-    /// segment. A VNI may be given to a device created without one, and
-    /// the same value as the current one is no change.
+    /// (`vxlan_nl2conf`, which also refuses the port and range attributes
+    /// whatever their value: `netlink::change`): they name the tunnel's
+    /// socket and its place in the VNI demux, so changing them would move
+    /// the device to another segment. A VNI may be given to a device
+    /// created without one (rvxlan's addition: Linux's has VNI 0), and the
+    /// same value as the current one is no change.
     pub fn apply(&self, change: &Change) -> Result<Config, ConfigError> {
         self.apply_inner(change, false)
     }
@@ -222,42 +273,58 @@ impl Config {
     fn apply_inner(&self, change: &Change, creating: bool) -> Result<Config, ConfigError> {
         let mut c = *self;
         if let Some(v) = change.vni {
-            let vni = Vni::new(v).ok_or(err(Errno::Range, c"VNI must be below 2^24 (16777216)"))?;
+            let vni =
+                Vni::new(v).ok_or(err(Errno::Range, c"VXLAN ID must be lower than 16777216"))?;
             if !creating && self.vni.is_some_and(|old| old != vni) {
-                return Err(err(
-                    Errno::NotSupported,
-                    c"cannot change the VNI: it is fixed once set (create another device)",
-                ));
+                return Err(err(Errno::NotSupported, c"Cannot change VNI"));
             }
             c.vni = Some(vni);
         }
         if let Some(local) = change.local {
-            c.local = (!local.is_unspecified()).then_some(local);
-        }
-        if let Some(p) = change.port {
-            if p == 0 {
-                return Err(err(Errno::Invalid, c"UDP port must not be 0"));
-            }
-            if !creating && p != self.port {
+            if Family::of(&local) != self.family {
                 return Err(err(
                     Errno::NotSupported,
-                    c"cannot change the UDP port: it is fixed at creation",
+                    c"New local address family does not match old",
                 ));
+            }
+            c.local = (!local.is_unspecified()).then_some(local);
+        }
+        if let Some(remote) = change.remote {
+            if Family::of(&remote) != self.family {
+                return Err(err(
+                    Errno::NotSupported,
+                    c"New group address family does not match old group",
+                ));
+            }
+            // As vxlan_changelink(): the new default destination joins the
+            // all-zeros FDB entry (NLM_F_APPEND), the old one leaves it.
+            if let Some(old) = self.remote {
+                c.remotes.remove(&old);
+            }
+            c.remote = (!remote.is_unspecified()).then_some(remote);
+            if let Some(new) = c.remote {
+                if !c.remotes.insert_first(new) {
+                    return Err(err(
+                        Errno::TooBig,
+                        c"the flood list holds at most 32 remotes",
+                    ));
+                }
+            }
+        }
+        if let Some(p) = change.port {
+            // 0 is the default (vxlan_config_validate()).
+            let p = if p == 0 { LINUX_DEFAULT_PORT } else { p };
+            if !creating && p != self.port {
+                return Err(err(Errno::NotSupported, c"Cannot change port"));
             }
             c.port = p;
         }
         if let Some((low, high)) = change.src_ports {
-            if low == 0 || high <= low {
-                return Err(err(
-                    Errno::Invalid,
-                    c"source port range: need 0 < low < high",
-                ));
+            if high < low {
+                return Err(err(Errno::Invalid, c"Invalid source port range"));
             }
             if !creating && (low, high) != self.src_ports {
-                return Err(err(
-                    Errno::NotSupported,
-                    c"cannot change the source port range: it is fixed at creation",
-                ));
+                return Err(err(Errno::NotSupported, c"Cannot change port range"));
             }
             c.src_ports = (low, high);
         }
@@ -269,25 +336,24 @@ impl Config {
         }
         if let Some(d) = change.df {
             if d > df::INHERIT {
-                return Err(err(
-                    Errno::Invalid,
-                    c"DF must be 0 (unset), 1 (set) or 2 (inherit)",
-                ));
+                return Err(err(Errno::Invalid, c"Invalid DF attribute"));
             }
             c.df = d;
         }
         if let Some(l) = change.learning {
-            if l > 1 {
-                return Err(err(Errno::Invalid, c"learning must be 0 or 1"));
-            }
-            c.learning = l == 1;
+            // Any non-zero value is on (vxlan_nl2flag()).
+            c.learning = l != 0;
         }
         if let Some(a) = change.ageing {
-            c.ageing = a;
+            c.ageing = if a == 0 { FDB_AGE_DEFAULT } else { a };
         }
         if let Some(l) = change.limit {
+            // Linux's 0 is "unlimited"; rvxlan's table is bounded.
             if l == 0 || l > MAX_LEARNED_LIMIT {
-                return Err(err(Errno::Range, c"learned-entry limit must be 1 to 65536"));
+                return Err(err(
+                    Errno::Range,
+                    c"rvxlan's IFLA_VXLAN_LIMIT (maxaddress) is 1 to 65536: no unlimited learning",
+                ));
             }
             c.limit = l;
         }
@@ -322,15 +388,50 @@ impl Config {
         Ok(())
     }
 
+    /// `vxlan_config_validate()`'s address rules, then the flood list's.
     fn check_addresses(&self) -> Result<(), ConfigError> {
         if let Some(l) = &self.local {
-            if is_multicast(l) {
-                return Err(err(Errno::AddrNotAvail, c"local address must be unicast"));
+            if l.is_multicast() {
+                return Err(err(Errno::Invalid, c"Local address cannot be multicast"));
             }
             if Family::of(l) != self.family {
                 return Err(err(
                     Errno::Invalid,
-                    c"local and remote addresses must all be IPv4 or all IPv6: the address family is fixed at creation",
+                    c"Local and remote address must be from the same family",
+                ));
+            }
+        }
+        if let Some(r) = &self.remote {
+            // Linux needs the underlay device (IFLA_VXLAN_LINK) for a
+            // multicast group, which rvxlan does not take: its answer.
+            if r.is_multicast() {
+                return Err(err(
+                    Errno::Invalid,
+                    c"Local interface required for multicast remote destination",
+                ));
+            }
+        }
+        // IPv6 scopes: a link-local local address needs a link-local (or
+        // no) remote and the underlay device, which rvxlan does not take.
+        let link_local = |a: &Option<IpAddr>| matches!(a, Some(IpAddr::V6(v6)) if v6.segments()[0] & 0xffc0 == 0xfe80);
+        if self.family == Family::V6 {
+            let remote_link_local = link_local(&self.remote);
+            if link_local(&self.local) {
+                if !remote_link_local && self.remote.is_some() {
+                    return Err(err(
+                        Errno::Invalid,
+                        c"Invalid combination of local and remote address scopes",
+                    ));
+                }
+                return Err(err(
+                    Errno::Invalid,
+                    c"Local interface required for link-local local/remote addresses",
+                ));
+            }
+            if remote_link_local {
+                return Err(err(
+                    Errno::Invalid,
+                    c"Invalid combination of local and remote address scopes",
                 ));
             }
         }
@@ -366,7 +467,7 @@ mod tests {
         let c = Config::default();
         assert_eq!(
             (c.port, c.src_ports, c.ttl, c.learning, c.ageing),
-            (4789, (32768, 61000), 0, true, 300)
+            (8472, (0, 0), 0, true, 300)
         );
         assert_eq!(c.family(), Family::V4);
         assert_eq!(c.vni, None);
@@ -414,14 +515,7 @@ mod tests {
             ),
             (
                 Change {
-                    port: Some(0),
-                    ..Change::default()
-                },
-                Errno::Invalid,
-            ),
-            (
-                Change {
-                    src_ports: Some((2000, 2000)),
+                    src_ports: Some((2001, 2000)),
                     ..Change::default()
                 },
                 Errno::Invalid,
@@ -435,10 +529,17 @@ mod tests {
             ),
             (
                 Change {
-                    learning: Some(2),
+                    remote: Some(IpAddr::V4(Ipv4Addr::new(239, 1, 1, 1))),
                     ..Change::default()
                 },
                 Errno::Invalid,
+            ),
+            (
+                Change {
+                    local: Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+                    ..Change::default()
+                },
+                Errno::NotSupported,
             ),
             (
                 Change {
@@ -459,7 +560,7 @@ mod tests {
                     local: Some(IpAddr::V4(Ipv4Addr::new(224, 0, 0, 1))),
                     ..Change::default()
                 },
-                Errno::AddrNotAvail,
+                Errno::Invalid,
             ),
             (
                 Change {
@@ -556,22 +657,18 @@ mod tests {
         assert_eq!(c.family(), Family::V6);
         assert_eq!(c.check_remote(&six), Ok(()));
         assert_eq!(c.check_remote(&v4(2)).unwrap_err().errno, Errno::Invalid);
-        for change in [
-            Change {
-                remotes: Some(remotes(&[v4(2)])),
-                ..Change::default()
-            },
-            Change {
-                local: Some(v4(1)),
-                ..Change::default()
-            },
-        ] {
-            assert_eq!(
-                c.apply(&change).unwrap_err().errno,
-                Errno::Invalid,
-                "{change:?}"
-            );
-        }
+        let change = Change {
+            remotes: Some(remotes(&[v4(2)])),
+            ..Change::default()
+        };
+        assert_eq!(c.apply(&change).unwrap_err().errno, Errno::Invalid);
+        // Linux's changelink answer for the local address of the other
+        // family.
+        let local = Change {
+            local: Some(v4(1)),
+            ..Change::default()
+        };
+        assert_eq!(c.apply(&local).unwrap_err().errno, Errno::NotSupported);
     }
 
     #[test]
@@ -587,7 +684,7 @@ mod tests {
                 ..Change::default()
             },
             Change {
-                port: Some(8472),
+                port: Some(4789),
                 ..Change::default()
             },
             Change {
@@ -624,6 +721,85 @@ mod tests {
             ..Change::default()
         };
         assert_eq!(c.apply(&again).unwrap_err().errno, Errno::NotSupported);
+    }
+
+    #[test]
+    fn the_default_remote_leads_the_flood_list_as_linux_default_dst() {
+        let c = Config::create(&Change {
+            remote: Some(v4(2)),
+            ..Change::default()
+        })
+        .unwrap();
+        assert_eq!(
+            (c.remote, c.remotes.as_slice()),
+            (Some(v4(2)), &[v4(2)][..])
+        );
+        // An appended remote (bridge fdb append 00:00:00:00:00:00).
+        let mut r = c.remotes;
+        assert!(r.push(v4(3)));
+        let c = c
+            .apply(&Change {
+                remotes: Some(r),
+                ..Change::default()
+            })
+            .unwrap();
+        // A new default replaces the old in the list; the others stay.
+        let c = c
+            .apply(&Change {
+                remote: Some(v4(4)),
+                ..Change::default()
+            })
+            .unwrap();
+        assert_eq!(c.remotes.as_slice(), &[v4(4), v4(3)]);
+        let c = c
+            .apply(&Change {
+                remote: Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+                ..Change::default()
+            })
+            .unwrap();
+        assert_eq!((c.remote, c.remotes.as_slice()), (None, &[v4(3)][..]));
+        // The unspecified address fixes the family at creation.
+        let six = Config::create(&Change {
+            remote: Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+            ..Change::default()
+        })
+        .unwrap();
+        assert_eq!((six.family(), six.remote), (Family::V6, None));
+        let mixed = Change {
+            local: Some(v4(1)),
+            remote: Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+            ..Change::default()
+        };
+        assert_eq!(Config::create(&mixed).unwrap_err().errno, Errno::Invalid);
+        let ll = Change {
+            local: Some(IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1))),
+            ..Change::default()
+        };
+        assert_eq!(
+            Config::create(&ll).unwrap_err().msg,
+            c"Local interface required for link-local local/remote addresses"
+        );
+    }
+
+    #[test]
+    fn linux_zero_values_are_its_defaults() {
+        let c = Config::create(&Change {
+            port: Some(0),
+            ageing: Some(0),
+            learning: Some(2),
+            ..Change::default()
+        })
+        .unwrap();
+        assert_eq!((c.port, c.ageing, c.learning), (8472, 300, true));
+        assert_eq!(
+            Config::create(&Change {
+                limit: Some(0),
+                ..Change::default()
+            })
+            .unwrap_err()
+            .errno,
+            Errno::Range
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Pure VXLAN logic of rvxlan (RFC 7348): the header codec, VNIs, the
-//! encapsulation overheads, the configuration rules, the netlink numbers,
+//! encapsulation overheads, the configuration rules, the netlink attributes (Linux vxlan's),
 //! the forwarding database (static and learned
 //! entries, bounded and aged) and the outer UDP source-port choice.
 //!
@@ -14,5 +14,6 @@
 pub mod config;
 pub mod fdb;
 pub mod header;
+pub mod netlink;
 pub mod src_port;
 pub mod uapi;

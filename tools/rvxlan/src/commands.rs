@@ -8,7 +8,8 @@ use crate::params;
 use std::fmt::Write as _;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use vxlan::uapi::{attr, COUNTER_NAMES, REMOTE_ADDR};
+use vxlan::netlink::attr;
+use vxlan::uapi::COUNTER_NAMES;
 
 const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
@@ -29,6 +30,10 @@ const NUD_PERMANENT: u16 = 0x80;
 const NTF_SELF: u8 = 0x02;
 const AF_BRIDGE: u8 = 7;
 const KIND: &[u8] = b"rvxlan\0";
+/// rvxlan loaded with `kind=vxlan` (or Linux vxlan: same attributes, but
+/// other counters).
+const KIND_VXLAN: &[u8] = b"vxlan\0";
+const ZERO_MAC: [u8; 6] = [0; 6];
 
 /// Why a command failed.
 pub(crate) enum Failure {
@@ -119,6 +124,11 @@ fn link_change(dev: &str, words: &[&str], create: bool) -> Result<(), Failure> {
     } else {
         (libc::NLM_F_ACK as u16, ifindex(dev)?)
     };
+    let (kind, group) = if create {
+        (KIND.to_vec(), None)
+    } else {
+        link_kind_and_group(index)?
+    };
     let mut m = Message::new(RTM_NEWLINK, flags, &ifinfomsg(index));
     if create {
         let mut name = dev.as_bytes().to_vec();
@@ -126,13 +136,64 @@ fn link_change(dev: &str, words: &[&str], create: bool) -> Result<(), Failure> {
         m.attr(IFLA_IFNAME, &name);
     }
     m.begin(IFLA_LINKINFO);
-    m.attr(IFLA_INFO_KIND, KIND);
+    m.attr(IFLA_INFO_KIND, &kind);
     m.begin(IFLA_INFO_DATA);
-    params::encode(words, &mut m).map_err(Failure::Usage)?;
+    let enc = params::encode(words, &mut m, create, group).map_err(Failure::Usage)?;
     m.end();
     m.end();
     Socket::open()?.request(&mut m)?;
+    if let Some(list) = enc.remotes {
+        sync_flood_list(if create { ifindex(dev)? } else { index }, &list)?;
+    }
     Ok(())
+}
+
+/// Makes the device's flood list (its all-zeros FDB entries) `list`:
+/// the kernel already put the first in (the default remote); the rest
+/// are appended, and those not listed deleted, as `bridge fdb append` and
+/// `bridge fdb del` would. Not atomic, unlike the link change.
+fn sync_flood_list(index: i32, list: &[IpAddr]) -> Result<(), Failure> {
+    let now: Vec<IpAddr> = fdb_entries(index)?
+        .into_iter()
+        .filter(|e| e.0 == ZERO_MAC)
+        .map(|e| e.1)
+        .collect();
+    // Additions first: a refused remote then leaves the others in place.
+    for new in list.iter().filter(|r| !now.contains(r)) {
+        let flags = libc::NLM_F_ACK | libc::NLM_F_CREATE | libc::NLM_F_APPEND;
+        neigh(RTM_NEWNEIGH, flags, index, &ZERO_MAC, Some(new))?;
+    }
+    for gone in now.iter().filter(|r| !list.contains(r)) {
+        neigh(RTM_DELNEIGH, libc::NLM_F_ACK, index, &ZERO_MAC, Some(gone))?;
+    }
+    Ok(())
+}
+
+/// The kind of link `index` (to send changes to the same) and its
+/// default remote (`IFLA_VXLAN_GROUP`/`GROUP6`), if any.
+fn link_kind_and_group(index: i32) -> Result<(Vec<u8>, Option<IpAddr>), Failure> {
+    let mut m = Message::new(RTM_GETLINK, libc::NLM_F_ACK as u16, &ifinfomsg(index));
+    let replies = Socket::open()?.request(&mut m)?;
+    let (mut kind, mut group) = (KIND.to_vec(), None);
+    for r in replies.iter().filter(|r| r.ty == RTM_NEWLINK) {
+        for (ty, v) in attrs(r.payload.get(16..).unwrap_or(&[])) {
+            if ty != IFLA_LINKINFO {
+                continue;
+            }
+            for (ity, iv) in attrs(v) {
+                match ity {
+                    IFLA_INFO_KIND => kind = iv.to_vec(),
+                    IFLA_INFO_DATA => {
+                        group = attrs(iv)
+                            .find(|(t, _)| *t == attr::GROUP || *t == attr::GROUP6)
+                            .and_then(|(_, a)| addr(a))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok((kind, group))
 }
 
 fn link_del(dev: &str) -> Result<(), Failure> {
@@ -161,6 +222,7 @@ fn u32_of(v: &[u8]) -> u32 {
 /// Formats one link's rvxlan configuration and counters.
 fn describe(payload: &[u8], only: Option<&str>) -> Option<String> {
     let mut name = String::new();
+    let index = i32::from_ne_bytes(payload.get(4..8)?.try_into().ok()?);
     let (mut data, mut xstats, mut stats, mut mtu) = (None, None, None, 0);
     let mut is_rvxlan = false;
     for (ty, v) in attrs(payload.get(16..)?) {
@@ -173,7 +235,11 @@ fn describe(payload: &[u8], only: Option<&str>) -> Option<String> {
             IFLA_LINKINFO => {
                 for (ity, iv) in attrs(v) {
                     match ity {
-                        IFLA_INFO_KIND => is_rvxlan = iv == KIND || iv == &KIND[..KIND.len() - 1],
+                        IFLA_INFO_KIND => {
+                            is_rvxlan = [KIND, KIND_VXLAN]
+                                .iter()
+                                .any(|k| iv == *k || iv == &k[..k.len() - 1])
+                        }
                         IFLA_INFO_DATA => data = Some(iv),
                         IFLA_INFO_XSTATS => xstats = Some(iv),
                         _ => {}
@@ -187,10 +253,9 @@ fn describe(payload: &[u8], only: Option<&str>) -> Option<String> {
         return None;
     }
     let mut out = format!("{name}: mtu {mtu}\n");
-    let mut remotes = Vec::new();
     for (ty, v) in attrs(data.unwrap_or(&[])) {
         let field = match ty {
-            attr::VNI => format!("vni {}", u32_of(v)),
+            attr::ID => format!("vni {}", u32_of(v)),
             attr::LOCAL | attr::LOCAL6 => format!("local {}", addr(v)?),
             attr::PORT => format!("port {}", u16::from_be_bytes(v.get(..2)?.try_into().ok()?)),
             attr::PORT_RANGE => format!(
@@ -207,20 +272,16 @@ fn describe(payload: &[u8], only: Option<&str>) -> Option<String> {
             attr::LEARNING => format!("learning {}", if *v.first()? == 1 { "on" } else { "off" }),
             attr::AGEING => format!("ageing {}", u32_of(v)),
             attr::LIMIT => format!("limit {}", u32_of(v)),
-            attr::REMOTES => {
-                remotes.extend(
-                    attrs(v)
-                        .filter(|(t, _)| *t == REMOTE_ADDR)
-                        .filter_map(|(_, a)| addr(a)),
-                );
-                continue;
-            }
             _ => continue,
         };
         let _ = writeln!(out, "  {field}");
     }
-    for r in &remotes {
-        let _ = writeln!(out, "  remote {r}");
+    // The flood list: the default remote and the appended ones. A device
+    // the caller may not dump the FDB of shows none.
+    for e in fdb_entries(index).unwrap_or_default() {
+        if e.0 == ZERO_MAC {
+            let _ = writeln!(out, "  remote {}", e.1);
+        }
     }
     if let Some(s) = stats {
         let n = |i: usize| {
@@ -312,29 +373,45 @@ fn fdb_add(dev: &str, mac: &str, ip: &str, rest: &[&str]) -> Result<(), Failure>
         } else {
             libc::NLM_F_EXCL
         };
-    let mut m = Message::new(RTM_NEWNEIGH, flags as u16, &ndmsg(ifindex(dev)?));
-    m.attr(NDA_LLADDR, &mac).attr(NDA_DST, &params::octets(&ip));
+    neigh(RTM_NEWNEIGH, flags, ifindex(dev)?, &mac, Some(&ip))
+}
+
+/// One RTM_NEWNEIGH/RTM_DELNEIGH request for `mac` (via `dst`).
+fn neigh(
+    ty: u16,
+    flags: libc::c_int,
+    index: i32,
+    mac: &[u8; 6],
+    dst: Option<&IpAddr>,
+) -> Result<(), Failure> {
+    let mut m = Message::new(ty, flags as u16, &ndmsg(index));
+    m.attr(NDA_LLADDR, mac);
+    if let Some(ip) = dst {
+        m.attr(NDA_DST, &params::octets(ip));
+    }
     Socket::open()?.request(&mut m)?;
     Ok(())
 }
 
 fn fdb_del(dev: &str, mac: &str, ip: Option<&str>) -> Result<(), Failure> {
     let mac = parse_mac(mac)?;
-    let mut m = Message::new(RTM_DELNEIGH, libc::NLM_F_ACK as u16, &ndmsg(ifindex(dev)?));
-    m.attr(NDA_LLADDR, &mac);
-    if let Some(ip) = ip {
-        m.attr(
-            NDA_DST,
-            &params::octets(&params::ip("via", ip).map_err(Failure::Usage)?),
-        );
-    }
-    Socket::open()?.request(&mut m)?;
-    Ok(())
+    let ip = ip
+        .map(|ip| params::ip("via", ip))
+        .transpose()
+        .map_err(Failure::Usage)?;
+    neigh(
+        RTM_DELNEIGH,
+        libc::NLM_F_ACK,
+        ifindex(dev)?,
+        &mac,
+        ip.as_ref(),
+    )
 }
 
-fn fdb_show(dev: &str) -> Result<(), Failure> {
-    let index = ifindex(dev)?;
+/// The FDB entries of device `index`: MAC, destination, static.
+fn fdb_entries(index: i32) -> Result<Vec<([u8; 6], IpAddr, bool)>, Failure> {
     let mut m = Message::new(RTM_GETNEIGH, libc::NLM_F_DUMP as u16, &ndmsg(0)[..12]);
+    let mut out = Vec::new();
     for r in Socket::open()?
         .request(&mut m)?
         .iter()
@@ -348,20 +425,22 @@ fn fdb_show(dev: &str) -> Result<(), Failure> {
         let (mut mac, mut dst) = (None, None);
         for (ty, v) in attrs(&p[12..]) {
             match ty {
-                NDA_LLADDR if v.len() == 6 => mac = Some(v.to_vec()),
+                NDA_LLADDR => mac = <[u8; 6]>::try_from(v).ok(),
                 NDA_DST => dst = addr(v),
                 _ => {}
             }
         }
-        let (Some(mac), Some(dst)) = (mac, dst) else {
-            continue;
-        };
+        if let (Some(mac), Some(dst)) = (mac, dst) {
+            out.push((mac, dst, state & NUD_PERMANENT != 0));
+        }
+    }
+    Ok(out)
+}
+
+fn fdb_show(dev: &str) -> Result<(), Failure> {
+    for (mac, dst, is_static) in fdb_entries(ifindex(dev)?)? {
         let mac: Vec<_> = mac.iter().map(|b| format!("{b:02x}")).collect();
-        let kind = if state & NUD_PERMANENT != 0 {
-            "static"
-        } else {
-            "learned"
-        };
+        let kind = if is_static { "static" } else { "learned" };
         println!("{} via {dst} {kind}", mac.join(":"));
     }
     Ok(())

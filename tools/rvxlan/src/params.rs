@@ -1,22 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Tunnel parameters on the command line → `IFLA_INFO_DATA` attributes.
-//! Only the syntax is checked here; the kernel checks the values and says
-//! what is wrong.
+//! Tunnel parameters on the command line → Linux vxlan's `IFLA_VXLAN_*`
+//! attributes in `IFLA_INFO_DATA`. Only the syntax is checked here; the
+//! kernel checks the values and says what is wrong.
+//!
+//! The remote list maps onto Linux vxlan's model: the first remote is the
+//! default destination (`IFLA_VXLAN_GROUP`/`GROUP6`), the others are
+//! all-zeros FDB entries (`bridge fdb append 00:00:00:00:00:00`), which
+//! the caller adds or removes after the link request ([`Encoded::remotes`]).
 
 use crate::netlink::Message;
-use std::net::IpAddr;
-use vxlan::uapi::{attr, df, REMOTE_ADDR};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use vxlan::header::DEFAULT_PORT;
+use vxlan::netlink::attr;
+use vxlan::uapi::df;
 
-/// Parses `words` and appends the attributes to `msg`.
-pub(crate) fn encode(words: &[&str], msg: &mut Message) -> Result<(), String> {
+/// What [`encode`] leaves to the caller.
+pub(crate) struct Encoded {
+    /// The flood list asked for (`remote`... or `noremote`), if any.
+    pub(crate) remotes: Option<Vec<IpAddr>>,
+}
+
+/// Parses `words` and appends the attributes to `msg`. `create`: a new
+/// device, which gets UDP port 4789 (IANA's) unless `port` is given, as
+/// this tool always did (the kernel's default without the attribute is
+/// Linux's 8472). `group`: the device's current default remote, whose
+/// family `noremote` needs.
+pub(crate) fn encode(
+    words: &[&str],
+    msg: &mut Message,
+    create: bool,
+    group: Option<IpAddr>,
+) -> Result<Encoded, String> {
     let mut remotes: Option<Vec<IpAddr>> = None;
+    let mut port = false;
     let mut it = words.iter().copied();
     while let Some(key) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{key}: value missing"));
         match key {
             "vni" => {
-                msg.attr(attr::VNI, &number::<u32>(key, value()?)?.to_ne_bytes());
+                msg.attr(attr::ID, &number::<u32>(key, value()?)?.to_ne_bytes());
             }
             "local" => {
                 match ip(key, value()?)? {
@@ -30,6 +53,7 @@ pub(crate) fn encode(words: &[&str], msg: &mut Message) -> Result<(), String> {
             "noremote" => remotes = Some(Vec::new()),
             "port" => {
                 msg.attr(attr::PORT, &number::<u16>(key, value()?)?.to_be_bytes());
+                port = true;
             }
             "srcport" => {
                 let low = number::<u16>(key, value()?)?;
@@ -76,14 +100,31 @@ pub(crate) fn encode(words: &[&str], msg: &mut Message) -> Result<(), String> {
             _ => return Err(format!("unknown parameter {key}")),
         }
     }
-    if let Some(list) = remotes {
-        msg.begin(attr::REMOTES);
-        for r in list {
-            msg.attr(REMOTE_ADDR, &octets(&r));
-        }
-        msg.end();
+    if create && !port {
+        msg.attr(attr::PORT, &DEFAULT_PORT.to_be_bytes());
     }
-    Ok(())
+    match (remotes.as_deref(), group) {
+        (Some([first, ..]), _) => {
+            msg.attr(group_attr(first), &octets(first));
+        }
+        // No list: clear the default remote of the current family.
+        (Some([]), Some(g)) => {
+            let none = match g {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            };
+            msg.attr(group_attr(&none), &octets(&none));
+        }
+        _ => {}
+    }
+    Ok(Encoded { remotes })
+}
+
+fn group_attr(ip: &IpAddr) -> u16 {
+    match ip {
+        IpAddr::V4(_) => attr::GROUP,
+        IpAddr::V6(_) => attr::GROUP6,
+    }
 }
 
 fn number<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
@@ -112,7 +153,7 @@ mod tests {
 
     fn encoded(words: &[&str]) -> Result<Vec<(u16, Vec<u8>)>, String> {
         let mut m = Message::new(0, 0, &[]);
-        encode(words, &mut m)?;
+        encode(words, &mut m, true, None)?;
         let bytes = m.bytes_for_test();
         Ok(attrs(&bytes[16..]).map(|(t, v)| (t, v.to_vec())).collect())
     }
@@ -124,18 +165,13 @@ mod tests {
             "8472",
         ])
         .unwrap();
-        assert_eq!(a[0], (attr::VNI, 100u32.to_ne_bytes().to_vec()));
+        assert_eq!(a[0], (attr::ID, 100u32.to_ne_bytes().to_vec()));
         assert_eq!(a[1], (attr::LOCAL, vec![10, 0, 0, 1]));
         assert_eq!(a[2], (attr::PORT, vec![0x21, 0x18]));
-        assert_eq!(a[3].0, attr::REMOTES);
-        let inner: Vec<_> = attrs(&a[3].1).map(|(t, v)| (t, v.to_vec())).collect();
-        assert_eq!(
-            inner,
-            vec![
-                (REMOTE_ADDR, vec![10, 0, 0, 2]),
-                (REMOTE_ADDR, vec![10, 0, 0, 3])
-            ]
-        );
+        // The first remote is the default destination; the rest are left
+        // to the FDB.
+        assert_eq!(a[3], (attr::GROUP, vec![10, 0, 0, 2]));
+        assert_eq!(a.len(), 4);
         let a = encoded(&[
             "local", "fd00::1", "tos", "inherit", "df", "set", "learning", "off", "srcport",
             "1000", "2000",
@@ -146,11 +182,20 @@ mod tests {
         assert_eq!(a[2], (attr::DF, vec![df::SET]));
         assert_eq!(a[3], (attr::LEARNING, vec![0]));
         assert_eq!(a[4], (attr::PORT_RANGE, vec![0x03, 0xe8, 0x07, 0xd0]));
-        // An empty remote list is sent as an empty nest (clears the list).
-        assert_eq!(
-            encoded(&["noremote"]).unwrap(),
-            vec![(attr::REMOTES, vec![])]
-        );
+        // A new device gets IANA's port unless told otherwise.
+        assert_eq!(a[5], (attr::PORT, vec![0x12, 0xb5]));
+        // No remote: the unspecified address of the current family.
+        let mut m = Message::new(0, 0, &[]);
+        encode(
+            &["noremote"],
+            &mut m,
+            false,
+            Some("fd00::2".parse().unwrap()),
+        )
+        .unwrap();
+        let bytes = m.bytes_for_test();
+        let a: Vec<_> = attrs(&bytes[16..]).map(|(t, v)| (t, v.to_vec())).collect();
+        assert_eq!(a, vec![(attr::GROUP6, vec![0; 16])]);
     }
 
     #[test]
